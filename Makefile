@@ -1,0 +1,60 @@
+# make run   : set up everything, create the SQLite database, load the demo data and start the server
+# make test  : set up everything and run the whole test suite (SQLite, then PostgreSQL)
+PY      := .venv/bin/python
+FLASK   := .venv/bin/flask --app wsgi
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: setup system-deps translations i18n db demo run test lint bench bench-quick vendor clean
+
+setup: system-deps .venv/.installed translations
+
+system-deps:
+	bash scripts/system-deps.sh
+
+.venv/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: .venv/.installed
+	.venv/bin/pybabel compile -d translations --statistics
+
+i18n: .venv/.installed
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	.venv/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+db: setup
+	$(FLASK) init-db
+
+demo: db
+	$(FLASK) demo-data
+
+run: demo
+	@echo ""
+	@echo "  Warehouse Floor is starting at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password demo1234): admin, supervisor, picker1, picker2, packer, shipping, purchaser, finance, viewer"
+	@echo "  Handheld badge login: scan or type BADGE-PCK-0001 (picker1)"
+	@echo ""
+	HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
+
+test: setup
+	bash scripts/test.sh
+
+lint: .venv/.installed
+	.venv/bin/ruff check .
+
+bench: .venv/.installed
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PY) -m bench
+
+bench-quick: .venv/.installed
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PY) -m bench --quick
+
+vendor:
+	bash scripts/vendor.sh
+
+clean:
+	rm -rf .venv instance .pytest_cache bench/out

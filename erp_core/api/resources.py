@@ -1,0 +1,163 @@
+"""REST resources. Thin: parse, call a service, serialise."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import func, or_, select
+
+from ..auth.guard import requires
+from ..catalog.models import Sku
+from ..catalog.services import create_sku, sku_by_code
+from ..channels.models import Channel
+from ..extensions import db
+from ..inventory.models import Warehouse
+from ..inventory.services import stock_levels
+from ..orders.models import Order
+from ..orders.services import NewOrder, NewOrderLine, create_order, get_order
+from . import schemas as s
+from .idempotency import DOC as IDEMPOTENCY_DOC
+from .idempotency import idempotent
+
+bp = Blueprint("api", __name__, description="Catalog, orders and stock of the ERP core")
+
+
+def _page(stmt, args):
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
+    return {"items": list(rows), "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+def _paged(item_schema):
+    class Page(s.Schema):
+        items = s.fields.List(s.fields.Nested(item_schema))
+        total = s.fields.Integer()
+        page = s.fields.Integer()
+        per_page = s.fields.Integer()
+
+    Page.__name__ = f"{item_schema.__name__.removesuffix('Schema')}Page"
+    return Page
+
+
+@bp.route("/me")
+class Me(MethodView):
+    @requires("account.self")
+    @bp.response(200, s.UserSchema)
+    def get(self):
+        """The authenticated user (or the user an API token acts as)."""
+        return current_user
+
+
+@bp.route("/warehouses")
+class Warehouses(MethodView):
+    @requires("stock.view")
+    @bp.response(200, s.WarehouseSchema(many=True))
+    def get(self):
+        """Warehouses this user may work in."""
+        stmt = select(Warehouse).order_by(Warehouse.code)
+        allowed = current_user.warehouse_ids()
+        if allowed is not None:
+            stmt = stmt.where(Warehouse.id.in_(allowed))
+        return db.session.scalars(stmt)
+
+
+@bp.route("/skus")
+class Skus(MethodView):
+    @requires("catalog.view")
+    @bp.arguments(s.SkuQuery, location="query")
+    @bp.response(200, _paged(s.SkuSchema))
+    def get(self, args):
+        """SKUs, searchable by code or name."""
+        stmt = select(Sku).order_by(Sku.code)
+        if args["q"]:
+            like = f"%{args['q']}%"
+            stmt = stmt.where(or_(Sku.code.ilike(like), Sku.name.ilike(like), Sku.name_zh.ilike(like)))
+        return _page(stmt, args)
+
+    @requires("catalog.edit")
+    @bp.doc(**IDEMPOTENCY_DOC)
+    @idempotent
+    @bp.arguments(s.SkuSchema)
+    @bp.response(201, s.SkuSchema)
+    @bp.alt_response(409, schema=s.ErrorSchema, description="The SKU code or a barcode exists")
+    def post(self, data):
+        """Create a SKU with its barcodes (EAN-13/UPC/GTIN check digits are validated)."""
+        return create_sku(data["code"], data["name"], name_zh=data["name_zh"], unit=data["unit"],
+                          weight_g=data["weight_g"], cost=data["cost"], price=data["price"],
+                          barcodes=data.get("barcodes", []))
+
+
+@bp.route("/skus/<code>")
+class SkuByCode(MethodView):
+    @requires("catalog.view")
+    @bp.response(200, s.SkuSchema)
+    def get(self, code):
+        """One SKU by its code."""
+        return sku_by_code(code)
+
+
+@bp.route("/orders")
+class Orders(MethodView):
+    @requires("orders.view")
+    @bp.arguments(s.OrderQuery, location="query")
+    @bp.response(200, _paged(s.OrderSchema))
+    def get(self, args):
+        """Orders, newest first, filtered by status and channel."""
+        stmt = select(Order).order_by(Order.id.desc())
+        if args["status"]:
+            stmt = stmt.where(Order.status == args["status"])
+        if args["channel"]:
+            stmt = stmt.join(Channel).where(Channel.code == args["channel"])
+        allowed = current_user.warehouse_ids()
+        if allowed is not None:
+            stmt = stmt.where(Order.warehouse_id.in_(allowed))
+        return _page(stmt, args)
+
+    @requires("orders.create")
+    @bp.doc(**IDEMPOTENCY_DOC)
+    @idempotent
+    @bp.arguments(s.OrderInSchema)
+    @bp.response(201, s.OrderDetailSchema)
+    @bp.alt_response(409, schema=s.ErrorSchema, description="The channel already has this order id")
+    def post(self, data):
+        """Push one order from a channel. It enters as `pending` and goes to audit."""
+        lines = [NewOrderLine(line["sku"], line["quantity"], line["unit_price"]) for line in data.pop("lines")]
+        channel = data.pop("channel")
+        return create_order(NewOrder(channel_code=channel, lines=lines, **data), user_id=current_user.id)
+
+
+@bp.route("/orders/<int:order_id>")
+class OrderById(MethodView):
+    @requires("orders.view")
+    @bp.response(200, s.OrderDetailSchema)
+    def get(self, order_id):
+        """One order with its lines and history."""
+        order = get_order(order_id)
+        allowed = current_user.warehouse_ids()
+        if allowed is not None and order.warehouse_id not in allowed:
+            from ..errors import NotFound
+
+            raise NotFound("no such order", code="unknown_order")
+        return order
+
+
+@bp.route("/stock")
+class Stock(MethodView):
+    @requires("stock.view")
+    @bp.arguments(s.StockQuery, location="query")
+    @bp.response(200, s.StockLevelSchema(many=True))
+    def get(self, args):
+        """On hand, reserved and available per SKU and warehouse."""
+        allowed = current_user.warehouse_ids()
+        warehouses = {w.id: w for w in db.session.scalars(select(Warehouse))}
+        if args["warehouse"]:
+            wanted = {w.id for w in warehouses.values() if w.code == args["warehouse"]}
+            allowed = wanted if allowed is None else allowed & wanted
+        sku_ids = [sku_by_code(args["sku"]).id] if args["sku"] else None
+        levels = stock_levels(warehouse_ids=allowed, sku_ids=sku_ids)
+        codes = dict(db.session.execute(select(Sku.id, Sku.code).where(
+            Sku.id.in_({lv.sku_id for lv in levels}))).all()) if levels else {}
+        return [{"sku": codes[lv.sku_id], "warehouse": warehouses[lv.warehouse_id].code,
+                 "on_hand": lv.on_hand, "reserved": lv.reserved, "available": lv.available}
+                for lv in sorted(levels, key=lambda lv: (codes[lv.sku_id], lv.warehouse_id))]

@@ -1,0 +1,159 @@
+"""Marshmallow schemas of the REST API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class Money(fields.Decimal):
+    """Money as a decimal string ("59.00"): never a float. Negative amounts are refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(places=2, as_string=True, **kwargs)
+
+    def _validated(self, value):
+        number = super()._validated(value)
+        if number is not None and number < 0:
+            raise self.make_error("invalid")
+        return number
+
+
+class ErrorSchema(Schema):
+    """Every error: a stable machine-readable code, a message for people, the HTTP status."""
+
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    status = fields.Integer(required=True)
+    errors = fields.Dict(metadata={"description": "field-by-field validation messages"})
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    role = fields.String()
+    locale = fields.String(allow_none=True)
+    warehouse_ids = fields.Method("_warehouse_ids")
+
+    def _warehouse_ids(self, user):
+        return sorted(w.id for w in user.warehouses)
+
+
+class WarehouseSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    name_zh = fields.String()
+    province = fields.String()
+    city = fields.String()
+    active = fields.Boolean()
+
+
+class SkuSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_zh = fields.String(load_default="")
+    unit = fields.String(load_default="pcs")
+    weight_g = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cost = Money(load_default="0")
+    price = Money(load_default="0")
+    barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
+    active = fields.Boolean(dump_only=True)
+
+    def _barcodes(self, sku):
+        return [b.code for b in sku.barcodes]
+
+    def _load_barcodes(self, value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise validate.ValidationError("barcodes must be a list of strings")
+        return value
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class SkuQuery(PageArgs):
+    q = fields.String(load_default=None)
+
+
+class OrderLineSchema(Schema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    unit_price = Money(load_default="0")
+
+
+class OrderInSchema(Schema):
+    channel = fields.String(required=True, metadata={"description": "channel (shop) code"})
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    buyer_id = fields.String(load_default=None)
+    ship_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    ship_phone = fields.String(load_default="")
+    ship_country = fields.String(load_default="CN", validate=validate.Length(equal=2))
+    ship_province = fields.String(load_default="")
+    ship_city = fields.String(load_default="")
+    ship_district = fields.String(load_default="")
+    ship_address = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    ship_postcode = fields.String(load_default="")
+    buyer_note = fields.String(load_default="")
+    seller_note = fields.String(load_default="")
+    currency = fields.String(load_default="CNY", validate=validate.Length(equal=3))
+    shipping_fee = Money(load_default="0")
+    ordered_at = fields.AwareDateTime(load_default=None, default_timezone=None)
+    paid_at = fields.AwareDateTime(load_default=None, default_timezone=None)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True, validate=validate.Length(min=1))
+
+
+class OrderLineOutSchema(Schema):
+    sku = fields.Function(lambda line: line.sku.code)
+    quantity = fields.Integer()
+    unit_price = Money()
+
+
+class OrderEventSchema(Schema):
+    kind = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+
+
+class OrderSchema(Schema):
+    id = fields.Integer()
+    channel = fields.Function(lambda o: o.channel.code)
+    external_id = fields.String()
+    status = fields.String()
+    hold_reason = fields.String()
+    warehouse = fields.Function(lambda o: o.warehouse.code if o.warehouse else None)
+    ship_name = fields.String()
+    ship_province = fields.String()
+    ship_city = fields.String()
+    ship_address = fields.String()
+    currency = fields.String()
+    goods_total = Money()
+    shipping_fee = Money()
+    ordered_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineOutSchema))
+
+
+class OrderDetailSchema(OrderSchema):
+    events = fields.List(fields.Nested(OrderEventSchema))
+
+
+class OrderQuery(PageArgs):
+    status = fields.String(load_default=None)
+    channel = fields.String(load_default=None)
+
+
+class StockQuery(Schema):
+    sku = fields.String(load_default=None)
+    warehouse = fields.String(load_default=None)
+
+
+class StockLevelSchema(Schema):
+    sku = fields.String()
+    warehouse = fields.String()
+    on_hand = fields.Integer()
+    reserved = fields.Integer()
+    available = fields.Integer()

@@ -1,0 +1,117 @@
+"""Admin pages: users and roles, warehouses, API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..errors import DomainError
+from ..extensions import db
+from ..inventory.models import Warehouse
+from ..inventory.services import create_warehouse
+from .forms import TokenForm, UserForm, WarehouseForm
+from .guard import requires
+from .models import ApiToken, User
+from .services import create_api_token, create_user, revoke_api_token, update_user
+
+bp = Blueprint("admin", __name__)
+
+
+def _warehouse_choices() -> list[tuple[int, str]]:
+    return [(w.id, f"{w.code} {w.name}") for w in db.session.scalars(select(Warehouse).order_by(Warehouse.code))]
+
+
+@bp.route("/users")
+@requires("admin.users")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.role, User.username))
+    return render_template("admin/users.html", users=list(rows))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("admin.users")
+def new_user():
+    form = UserForm()
+    form.warehouses.choices = _warehouse_choices()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append(_("A new user needs a password."))
+        else:
+            try:
+                user = create_user(form.username.data, form.password.data, form.role.data,
+                                   full_name=form.full_name.data or "", warehouse_ids=form.warehouses.data,
+                                   badge=form.badge.data or None)
+            except DomainError as error:
+                flash(error.message, "error")
+            else:
+                flash(_("User %(name)s created.", name=user.username), "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires("admin.users")
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    form.warehouses.choices = _warehouse_choices()
+    if not form.is_submitted():
+        form.warehouses.data = [w.id for w in user.warehouses]
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+            flash(_("You cannot remove your own admin role or deactivate yourself."), "error")
+        else:
+            try:
+                update_user(user.id, full_name=form.full_name.data or "", role=form.role.data,
+                            active=form.active.data, warehouse_ids=form.warehouses.data,
+                            password=form.password.data or None, badge=form.badge.data or None,
+                            clear_badge=form.clear_badge.data)
+            except DomainError as error:
+                flash(error.message, "error")
+            else:
+                flash(_("User %(name)s saved.", name=user.username), "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@requires("admin.tokens")
+def tokens():
+    form = TokenForm()
+    form.user_id.choices = [(u.id, f"{u.username} ({u.role})")
+                            for u in db.session.scalars(select(User).where(User.active.is_(True))
+                                                        .order_by(User.username))]
+    new_secret = None
+    if form.validate_on_submit():
+        _token, new_secret = create_api_token(form.user_id.data, form.name.data, current_user.id)
+        flash(_("Token created. Copy it now: it is not shown again."), "success")
+    rows = db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()))
+    return render_template("admin/tokens.html", form=form, tokens=list(rows), new_secret=new_secret)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires("admin.tokens")
+def revoke_token(token_id: int):
+    token = revoke_api_token(token_id)
+    flash(_("Token %(name)s revoked.", name=token.name), "success")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.route("/warehouses", methods=["GET", "POST"])
+@requires("admin.warehouses")
+def warehouses():
+    form = WarehouseForm()
+    if form.validate_on_submit():
+        try:
+            wh = create_warehouse(form.code.data, form.name.data, name_zh=form.name_zh.data or "",
+                                  province=form.province.data or "", city=form.city.data or "",
+                                  address=form.address.data or "")
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Warehouse %(code)s created.", code=wh.code), "success")
+            return redirect(url_for("admin.warehouses"))
+    rows = db.session.scalars(select(Warehouse).order_by(Warehouse.code))
+    return render_template("admin/warehouses.html", form=form, warehouses=list(rows))

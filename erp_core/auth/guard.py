@@ -1,0 +1,126 @@
+"""Default-deny access control for every request.
+
+Every endpoint must either be public (login pages, static files) or declare a permission with
+`@requires(...)`; an endpoint that declares nothing is refused. CSRF is checked on every unsafe
+request except those authenticated by an API bearer token (no cookies, so no cross-site forgery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import csrf, login_manager
+from .services import user_for_token
+
+F = TypeVar("F", bound=Callable)
+
+PUBLIC_ENDPOINTS = {"static"}  # everything else public says so with @public
+# Endpoints registered by libraries, which cannot carry our decorator.
+LIBRARY_ENDPOINT_PERMISSIONS = {"api-docs.openapi_json": "dashboard.view"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Declare the permission a view (or a whole MethodView method) needs."""
+
+    def decorate(view: F) -> F:
+        view._permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def public(view: F) -> F:
+    view._public = True  # type: ignore[attr-defined]
+    return view
+
+
+def permission_of(view: Callable) -> str | None:
+    perm = getattr(view, "_permission", None)
+    if perm is None and hasattr(view, "view_class"):  # MethodView: the method's own declaration
+        method = getattr(view.view_class, request.method.lower(), None)
+        perm = getattr(method, "_permission", None) or getattr(view.view_class, "_permission", None)
+    return perm
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    body = {"code": code, "message": message, "status": status}
+    body.update(extra)
+    return jsonify(body), status
+
+
+@login_manager.request_loader
+def _load_user_from_bearer(req):
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    found = user_for_token(header[7:].strip())
+    if found is None:
+        g.bad_token = True
+        return None
+    user, token = found
+    g.api_token = token
+    return user
+
+
+def _deny_anonymous():
+    if wants_json():
+        if g.get("bad_token"):
+            return json_error(401, "invalid_token", "the API token is unknown or revoked")
+        return json_error(401, "unauthenticated", "log in or send an API token (Authorization: Bearer ...)")
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if request.headers.get("HX-Request"):
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
+
+
+def _deny_forbidden(permission: str | None):
+    message = "your role may not do this" if permission else "this page declares no permission"
+    if wants_json():
+        return json_error(403, "forbidden", message, permission=permission)
+    return render_template("errors/403.html", permission=permission), 403
+
+
+def _check_request():
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # 404/405 are answered by Flask
+    view = current_app.view_functions.get(endpoint)
+    is_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+    if request.method in UNSAFE_METHODS and not is_bearer:
+        csrf.protect()  # raises CSRFError (400) on a missing or wrong token
+    if endpoint in PUBLIC_ENDPOINTS or getattr(view, "_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return _deny_anonymous()
+    permission = LIBRARY_ENDPOINT_PERMISSIONS.get(endpoint) or permission_of(view)
+    if permission is None or not current_user.can(permission):
+        return _deny_forbidden(permission)
+    return None
+
+
+def install_guard(app: Flask) -> None:
+    app.before_request(_check_request)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf_failed", error.description)
+        if request.headers.get("HX-Request"):
+            return error.description, 400
+        return render_template("errors/csrf.html", reason=error.description), 400
+
+    login_manager.login_view = "auth.login"
+    # "basic": a handheld roaming between Wi-Fi access points keeps its session.
+    login_manager.session_protection = "basic"

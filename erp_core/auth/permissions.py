@@ -1,0 +1,40 @@
+"""Roles and what each may do. Pure data: routes declare a permission, never a list of roles."""
+
+from __future__ import annotations
+
+ROLES: tuple[str, ...] = (
+    "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer",
+)
+
+# Role labels are marked for translation where they are shown (see erp_core/auth/labels.py).
+_ALL = set(ROLES)
+_OFFICE = {"admin", "supervisor", "purchaser", "finance", "viewer"}
+_FLOOR = {"admin", "supervisor", "picker", "packer", "shipping"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "dashboard.view": frozenset(_ALL),
+    "account.self": frozenset(_ALL),
+    "admin.users": frozenset({"admin"}),
+    "admin.warehouses": frozenset({"admin"}),
+    "admin.tokens": frozenset({"admin"}),
+    "catalog.view": frozenset(_OFFICE | _FLOOR),
+    "catalog.edit": frozenset({"admin", "purchaser"}),
+    "orders.view": frozenset(_OFFICE | {"shipping"}),
+    "orders.create": frozenset({"admin", "supervisor"}),
+    "orders.audit": frozenset({"admin", "supervisor"}),
+    "stock.view": frozenset(_ALL),
+    "stock.adjust": frozenset({"admin", "supervisor"}),
+    "picking.work": frozenset({"admin", "supervisor", "picker"}),
+    "picking.manage": frozenset({"admin", "supervisor"}),
+    "packing.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
+    "shipping.work": frozenset({"admin", "supervisor", "shipping"}),
+    "purchasing.edit": frozenset({"admin", "purchaser"}),
+    "finance.view": frozenset({"admin", "finance"}),
+    "board.view": frozenset({"admin", "supervisor", "viewer"}),
+}
+
+
+def role_allows(role: str, permission: str) -> bool:
+    """True when the role grants the permission. Unknown permissions are denied."""
+    allowed = PERMISSIONS.get(permission)
+    return allowed is not None and role in allowed

@@ -1,0 +1,106 @@
+"""Login by password or badge scan, logout, and the user's own settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db, limiter, login_manager
+from ..i18n import LOCALES
+from .forms import BadgeForm, LoginForm
+from .guard import public, requires
+from .models import User
+from .services import authenticate, authenticate_badge, set_locale
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: an open redirect would make the login page a phishing tool."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("dashboard.index")
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    session.clear()  # a fresh session on login: no fixation
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: f"login:{request.remote_addr}")
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    badge_form = BadgeForm(prefix="b")
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Wrong username or password."), "error")
+    elif request.method == "POST":
+        flash(_("Please fill in the username and the password."), "error")
+    status = 401 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, badge_form=badge_form), status
+
+
+@bp.route("/login/badge", methods=["POST"])
+@limiter.limit(_login_limit, key_func=lambda: f"login:{request.remote_addr}")
+@public
+def badge_login():
+    badge_form = BadgeForm(prefix="b")
+    if badge_form.validate_on_submit():
+        user = authenticate_badge(badge_form.badge.data)
+        if user is not None:
+            _start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    flash(_("This badge is not known. Scan again or log in with your password."), "error")
+    return render_template("auth/login.html", form=LoginForm(), badge_form=badge_form, badge_error=True), 401
+
+
+@bp.route("/logout", methods=["POST"])
+@requires("account.self")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings/language", methods=["POST"])
+@requires("account.self")
+def set_language():
+    locale = request.form.get("locale") or None
+    if locale is not None and locale not in LOCALES:
+        flash(_("Unknown language."), "error")
+    else:
+        set_locale(current_user, locale)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/lang/<code>")
+@public
+def choose_language(code: str):
+    """Language for visitors who are not logged in (the login page's switch); kept in a cookie."""
+    response = redirect(_safe_next(request.args.get("next") or url_for("auth.login")))
+    if code in LOCALES:
+        response.set_cookie("lang", code, max_age=365 * 86400, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -1,0 +1,178 @@
+"""Accounts: passwords (Argon2id), badges, API tokens. Each changing function is one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ..db import atomic
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..inventory.models import Warehouse
+from ..models_base import utcnow
+from .models import ApiToken, User
+from .permissions import ROLES
+
+# Argon2id is memory-hard; the library's defaults follow RFC 9106's second recommendation.
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong username costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "wms_"  # noqa: S105  (a public marker that makes leaked tokens greppable)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters",
+                               code="weak_password")
+
+
+def create_user(username: str, password: str, role: str, *, full_name: str = "",
+                warehouse_ids: Iterable[int] = (), badge: str | None = None,
+                locale: str | None = None) -> User:
+    """Create an account. Raises Conflict when the username or badge is taken."""
+    username = username.strip()
+    if not username:
+        raise ValidationFailed("username is required", code="username_required")
+    if role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role")
+    _check_password_rules(password)
+    with atomic():
+        if db.session.scalar(db.select(User).filter_by(username=username)):
+            raise Conflict(f"username {username!r} is taken", code="username_taken")
+        user = User(username=username, full_name=full_name, role=role, locale=locale,
+                    password_hash=hash_password(password))
+        user.warehouses = _warehouses(warehouse_ids)
+        db.session.add(user)
+        if badge:
+            _set_badge(user, badge)
+        db.session.flush()
+    return user
+
+
+def update_user(user_id: int, *, full_name: str, role: str, active: bool, warehouse_ids: Iterable[int],
+                password: str | None = None, badge: str | None = None, clear_badge: bool = False) -> User:
+    if role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role")
+    with atomic():
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound("no such user")
+        user.full_name = full_name
+        user.role = role
+        user.active = active
+        user.warehouses = _warehouses(warehouse_ids)
+        if password:
+            _check_password_rules(password)
+            user.password_hash = hash_password(password)
+        if clear_badge:
+            user.badge_hash = None
+        elif badge:
+            _set_badge(user, badge)
+    return user
+
+
+def _warehouses(ids: Iterable[int]) -> list[Warehouse]:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    found = list(db.session.scalars(db.select(Warehouse).where(Warehouse.id.in_(ids))))
+    if len(found) != len(set(ids)):
+        raise ValidationFailed("unknown warehouse", code="unknown_warehouse")
+    return found
+
+
+def _set_badge(user: User, badge: str) -> None:
+    badge = badge.strip()
+    if len(badge) < 6:
+        raise ValidationFailed("a badge code needs at least 6 characters", code="weak_badge")
+    digest = _sha256(badge)
+    other = db.session.scalar(db.select(User).filter_by(badge_hash=digest))
+    if other is not None and other is not user:
+        raise Conflict("this badge belongs to another user", code="badge_taken")
+    user.badge_hash = digest
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (same cost either way)."""
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    with atomic():
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = utcnow()
+    return user
+
+
+def authenticate_badge(badge: str) -> User | None:
+    """The active user whose badge barcode this is, else None."""
+    badge = badge.strip()
+    if not badge:
+        return None
+    user = db.session.scalar(db.select(User).filter_by(badge_hash=_sha256(badge)))
+    if user is None or not user.active:
+        return None
+    with atomic():
+        user.last_login_at = utcnow()
+    return user
+
+
+def set_locale(user: User, locale: str | None) -> None:
+    with atomic():
+        user.locale = locale
+
+
+def create_api_token(user_id: int, name: str, created_by_id: int | None) -> tuple[ApiToken, str]:
+    """A new token for the user; returns the record and the token text (shown once, never stored)."""
+    if not name.strip():
+        raise ValidationFailed("a token needs a name", code="name_required")
+    with atomic():
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound("no such user")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(name=name.strip(), prefix=secret[:10], token_hash=_sha256(secret),
+                         user_id=user.id, created_by_id=created_by_id)
+        db.session.add(token)
+        db.session.flush()
+    return token, secret
+
+
+def revoke_api_token(token_id: int) -> ApiToken:
+    with atomic():
+        token = db.session.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound("no such token")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    return token
+
+
+def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
+    """The active user behind a bearer token that is not revoked, else None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_sha256(secret)))
+    if token is None or token.revoked or not hmac.compare_digest(token.token_hash, _sha256(secret)):
+        return None
+    if not token.user.active:
+        return None
+    return token.user, token

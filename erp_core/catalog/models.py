@@ -1,0 +1,55 @@
+"""SKUs and their barcodes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import UTCDateTime, utcnow
+
+
+class Sku(db.Model):
+    __tablename__ = "skus"
+    __table_args__ = (
+        CheckConstraint("weight_g >= 0", name="weight_not_negative"),
+        CheckConstraint("cost >= 0 AND price >= 0", name="money_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(12), default="pcs")
+    weight_g: Mapped[int] = mapped_column(default=0)
+    length_mm: Mapped[int] = mapped_column(default=0)
+    width_mm: Mapped[int] = mapped_column(default=0)
+    height_mm: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    image_url: Mapped[str] = mapped_column(String(500), default="")
+    is_kit: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    barcodes = relationship("SkuBarcode", back_populates="sku", cascade="all, delete-orphan",
+                            lazy="selectin")
+
+    def display_name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") and self.name_zh else self.name
+
+
+class SkuBarcode(db.Model):
+    """A scannable code of a SKU: EAN-13/UPC/GTIN (check digit validated) or an internal code."""
+
+    __tablename__ = "sku_barcodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    symbology: Mapped[str] = mapped_column(String(12), default="internal")
+
+    sku = relationship("Sku", back_populates="barcodes")

@@ -1,0 +1,131 @@
+"""Warehouses, the location tree, quants and the immutable stock ledger (Odoo's vocabulary)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import UTCDateTime, utcnow
+
+LOCATION_USAGES = ("view", "internal", "supplier", "customer", "inventory", "transit")
+LOCATION_KINDS = ("warehouse", "zone", "aisle", "bay", "level", "bin", "virtual")
+BIN_TYPES = ("pick", "reserve", "staging", "put_wall", "packing", "returns", "damaged", "tote")
+MOVE_REASONS = (
+    "receipt", "putaway", "adjustment", "count", "pick", "pack", "ship", "transfer_out", "transfer_in",
+    "replenishment", "return", "scrap", "move",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Warehouse(db.Model):
+    __tablename__ = "warehouses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_zh: Mapped[str] = mapped_column(String(120), default="")
+    province: Mapped[str] = mapped_column(String(40), default="")
+    city: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def display_name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") and self.name_zh else self.name
+
+
+class Location(db.Model):
+    """A node of the location tree: a warehouse's zones down to bins, or a virtual location."""
+
+    __tablename__ = "locations"
+    __table_args__ = (
+        CheckConstraint(_in("usage", LOCATION_USAGES), name="usage_known"),
+        CheckConstraint(_in("kind", LOCATION_KINDS), name="kind_known"),
+        CheckConstraint(f"bin_type IS NULL OR {_in('bin_type', BIN_TYPES)}", name="bin_type_known"),
+        UniqueConstraint("warehouse_id", "code", name="uq_locations_warehouse_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    usage: Mapped[str] = mapped_column(String(12), default="internal")
+    kind: Mapped[str] = mapped_column(String(12), default="bin")
+    bin_type: Mapped[str | None] = mapped_column(String(12))
+    # Floor coordinates in metres (the pick router's input) and the layout indices they came from.
+    x: Mapped[float | None] = mapped_column()
+    y: Mapped[float | None] = mapped_column()
+    aisle_no: Mapped[int | None] = mapped_column()
+    capacity: Mapped[int | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+
+    warehouse = relationship("Warehouse")
+    parent = relationship("Location", remote_side=[id])
+
+
+class Quant(db.Model):
+    """How many units of one SKU lie in one location, and how many of them are reserved."""
+
+    __tablename__ = "quants"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "location_id", name="uq_quants_sku_location"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("reserved_quantity >= 0", name="reserved_not_negative"),
+        CheckConstraint("reserved_quantity <= quantity", name="reserved_within_quantity"),
+        Index("ix_quants_location", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(default=0)
+    reserved_quantity: Mapped[int] = mapped_column(default=0)
+
+    sku = relationship("Sku")
+    location = relationship("Location")
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved_quantity
+
+
+class StockMove(db.Model):
+    """One immutable line of the stock ledger: qty units of a SKU from one location to another."""
+
+    __tablename__ = "stock_moves"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("from_location_id <> to_location_id", name="locations_differ"),
+        CheckConstraint(_in("reason", MOVE_REASONS), name="reason_known"),
+        Index("ix_stock_moves_sku_created", "sku_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    quantity: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(String(255), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sku = relationship("Sku")
+    from_location = relationship("Location", foreign_keys=[from_location_id])
+    to_location = relationship("Location", foreign_keys=[to_location_id])
+
+
+@event.listens_for(StockMove, "before_update")
+@event.listens_for(StockMove, "before_delete")
+def _moves_are_immutable(mapper, connection, target) -> None:  # noqa: ARG001
+    raise ValueError("stock moves are immutable: post a correcting move instead")

@@ -1,0 +1,213 @@
+"""The stock ledger's use-cases. Every change of stock is a StockMove plus quant updates in one
+transaction; quantities never go negative and reservations never exceed what is on hand.
+
+Concurrency: reservations and outgoing moves use conditional UPDATEs (`... WHERE quantity -
+reserved_quantity >= :q`) and check the row count, so two transactions can never both take the
+last unit, on SQLite (one writer at a time) and PostgreSQL (row locks taken by the UPDATE) alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from ..db import atomic
+from ..errors import InsufficientStock, NotFound, ValidationFailed
+from ..extensions import db
+from .models import Location, Quant, StockMove, Warehouse
+
+VIRTUAL_LOCATIONS = {
+    # code: (usage, English name)
+    "SUPPLIER": ("supplier", "Suppliers"),
+    "CUSTOMER": ("customer", "Customers"),
+    "INV-LOSS": ("inventory", "Inventory loss / adjustment"),
+    "TRANSIT": ("transit", "Inter-warehouse transit"),
+}
+
+
+def virtual_location(code: str) -> Location:
+    """One of the global virtual locations (supplier, customer, inventory loss, transit)."""
+    loc = db.session.scalar(select(Location).filter_by(warehouse_id=None, code=code))
+    if loc is None:
+        usage, name = VIRTUAL_LOCATIONS[code]
+        loc = Location(code=code, name=name, usage=usage, kind="virtual")
+        db.session.add(loc)
+        db.session.flush()
+    return loc
+
+
+def create_warehouse(code: str, name: str, *, name_zh: str = "", province: str = "", city: str = "",
+                     address: str = "") -> Warehouse:
+    """A warehouse with its root view location (the top of its location tree)."""
+    code = code.strip().upper()
+    if not code:
+        raise ValidationFailed("a warehouse needs a code", code="code_required")
+    with atomic():
+        if db.session.scalar(select(Warehouse).filter_by(code=code)):
+            raise ValidationFailed(f"warehouse code {code} is taken", code="code_taken", status=409)
+        wh = Warehouse(code=code, name=name, name_zh=name_zh, province=province, city=city, address=address)
+        db.session.add(wh)
+        db.session.flush()
+        db.session.add(Location(warehouse_id=wh.id, code=code, name=name, usage="view", kind="warehouse"))
+        for vcode in VIRTUAL_LOCATIONS:
+            virtual_location(vcode)
+    return wh
+
+
+def warehouse_root(warehouse_id: int) -> Location:
+    root = db.session.scalar(select(Location).filter_by(warehouse_id=warehouse_id, kind="warehouse"))
+    if root is None:
+        raise NotFound("warehouse has no location tree")
+    return root
+
+
+def _quant_for_update(sku_id: int, location_id: int) -> Quant:
+    quant = db.session.scalar(select(Quant).filter_by(sku_id=sku_id, location_id=location_id))
+    if quant is None:
+        quant = Quant(sku_id=sku_id, location_id=location_id, quantity=0, reserved_quantity=0)
+        db.session.add(quant)
+        db.session.flush()
+    return quant
+
+
+def _is_stock_location(location: Location) -> bool:
+    return location.usage == "internal"
+
+
+def move_stock(sku_id: int, from_location_id: int, to_location_id: int, quantity: int, *, reason: str,
+               reference: str = "", note: str = "", user_id: int | None = None,
+               from_reserved: bool = False) -> StockMove:
+    """Move units between two locations and write the ledger line.
+
+    Locks: the source quant row (conditional UPDATE). Guarantees: the source never goes negative and
+    never below its reserved quantity (unless `from_reserved`, which consumes a reservation too).
+    Virtual locations (supplier, customer, loss, transit) hold no quants: they are the ledger's
+    other side.
+    """
+    if quantity <= 0:
+        raise ValidationFailed("quantity must be positive", code="bad_quantity")
+    with atomic():
+        src = db.session.get(Location, from_location_id)
+        dst = db.session.get(Location, to_location_id)
+        if src is None or dst is None:
+            raise NotFound("no such location")
+        if src.id == dst.id:
+            raise ValidationFailed("source and destination are the same location", code="same_location")
+        if _is_stock_location(src):
+            _take(sku_id, src, quantity, from_reserved)
+        if _is_stock_location(dst):
+            quant = _quant_for_update(sku_id, dst.id)
+            db.session.execute(update(Quant).where(Quant.id == quant.id)
+                               .values(quantity=Quant.quantity + quantity))
+        move = StockMove(sku_id=sku_id, from_location_id=src.id, to_location_id=dst.id, quantity=quantity,
+                         reason=reason, reference=reference[:80], note=note[:255], user_id=user_id)
+        db.session.add(move)
+        db.session.flush()
+    return move
+
+
+def _take(sku_id: int, src: Location, quantity: int, from_reserved: bool) -> None:
+    if from_reserved:
+        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == src.id,
+                                    Quant.reserved_quantity >= quantity)
+                .values(quantity=Quant.quantity - quantity,
+                        reserved_quantity=Quant.reserved_quantity - quantity))
+    else:
+        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == src.id,
+                                    Quant.quantity - Quant.reserved_quantity >= quantity)
+                .values(quantity=Quant.quantity - quantity))
+    if db.session.execute(stmt).rowcount != 1:
+        raise InsufficientStock(f"not enough stock in {src.code}", sku_id=sku_id, location=src.code,
+                                requested=quantity)
+
+
+def receive(sku_id: int, location_id: int, quantity: int, *, reference: str = "",
+            user_id: int | None = None) -> StockMove:
+    """Stock arriving from a supplier into a location."""
+    return move_stock(sku_id, virtual_location("SUPPLIER").id, location_id, quantity, reason="receipt",
+                      reference=reference, user_id=user_id)
+
+
+def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str,
+           user_id: int | None = None) -> StockMove | None:
+    """Set the counted quantity of a quant, posting the difference against inventory loss."""
+    if new_quantity < 0:
+        raise ValidationFailed("quantity cannot be negative", code="bad_quantity")
+    with atomic():
+        quant = _quant_for_update(sku_id, location_id)
+        diff = new_quantity - quant.quantity
+        loss = virtual_location("INV-LOSS")
+        if diff == 0:
+            return None
+        if diff > 0:
+            return move_stock(sku_id, loss.id, location_id, diff, reason="adjustment", note=reason_note,
+                              user_id=user_id)
+        return move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
+                          user_id=user_id)
+
+
+def reserve(sku_id: int, location_id: int, quantity: int) -> None:
+    """Reserve units of a quant. Locks the quant row; all-or-nothing; raises InsufficientStock."""
+    if quantity <= 0:
+        raise ValidationFailed("quantity must be positive", code="bad_quantity")
+    with atomic():
+        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == location_id,
+                                    Quant.quantity - Quant.reserved_quantity >= quantity)
+                .values(reserved_quantity=Quant.reserved_quantity + quantity))
+        if db.session.execute(stmt).rowcount != 1:
+            raise InsufficientStock("not enough available stock to reserve", sku_id=sku_id,
+                                    location_id=location_id, requested=quantity)
+
+
+def release(sku_id: int, location_id: int, quantity: int) -> None:
+    """Give back a reservation. Never releases more than is reserved."""
+    with atomic():
+        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == location_id,
+                                    Quant.reserved_quantity >= quantity)
+                .values(reserved_quantity=Quant.reserved_quantity - quantity))
+        if db.session.execute(stmt).rowcount != 1:
+            raise ValidationFailed("cannot release more than is reserved", code="over_release")
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku_id: int
+    warehouse_id: int
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def stock_levels(*, warehouse_ids: set[int] | None = None, sku_ids: list[int] | None = None) -> list[StockLevel]:
+    """On hand and reserved per SKU and warehouse, summed over the warehouse's internal locations."""
+    stmt = (select(Quant.sku_id, Location.warehouse_id, func.sum(Quant.quantity),
+                   func.sum(Quant.reserved_quantity))
+            .join(Location, Location.id == Quant.location_id)
+            .where(Location.usage == "internal")
+            .group_by(Quant.sku_id, Location.warehouse_id))
+    if warehouse_ids is not None:
+        stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
+    if sku_ids is not None:
+        stmt = stmt.where(Quant.sku_id.in_(sku_ids))
+    return [StockLevel(s, w, int(q or 0), int(r or 0)) for s, w, q, r in db.session.execute(stmt)]
+
+
+def ledger_discrepancies() -> list[tuple[int, int, int, int]]:
+    """(sku, location, quant quantity, sum of moves) wherever the two disagree; empty when sound."""
+    incoming = (select(StockMove.sku_id.label("sku"), StockMove.to_location_id.label("loc"),
+                       StockMove.quantity.label("qty")))
+    outgoing = (select(StockMove.sku_id, StockMove.from_location_id, -StockMove.quantity))
+    flows = incoming.union_all(outgoing).subquery()
+    sums = dict(((s, loc), int(q)) for s, loc, q in db.session.execute(
+        select(flows.c.sku, flows.c.loc, func.sum(flows.c.qty)).group_by(flows.c.sku, flows.c.loc)))
+    internal = {loc_id for (loc_id,) in db.session.execute(select(Location.id).filter_by(usage="internal"))}
+    bad = []
+    quants = {(q.sku_id, q.location_id): q.quantity for q in db.session.scalars(select(Quant))}
+    for key in set(quants) | {k for k in sums if k[1] in internal}:
+        if quants.get(key, 0) != sums.get(key, 0):
+            bad.append((key[0], key[1], quants.get(key, 0), sums.get(key, 0)))
+    return bad

@@ -1,0 +1,35 @@
+// Shared page behaviour: CSRF header on every htmx request, and the live Socket.IO connection.
+(function () {
+  "use strict";
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    // Every unsafe htmx request carries the token in a header (Flask-WTF reads X-CSRFToken).
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var redirect = event.detail.xhr.getResponseHeader("HX-Redirect");
+    if (redirect) { window.location.href = redirect; }
+  });
+
+  // Pages that want live updates mark an element with data-live-warehouse="<id>"; the server sends
+  // rendered fragments with the id of the element they replace (out-of-band swap by htmx).
+  window.WMS = window.WMS || {};
+  document.addEventListener("DOMContentLoaded", function () {
+    var live = document.querySelector("[data-live-warehouse]");
+    if (!live || typeof io === "undefined") { return; }
+    var socket = io({ transports: ["websocket", "polling"] });
+    window.WMS.socket = socket;
+    socket.on("connect", function () {
+      socket.emit("join_warehouse", { warehouse_id: Number(live.dataset.liveWarehouse) });
+      document.body.classList.remove("offline");
+    });
+    socket.on("disconnect", function () { document.body.classList.add("offline"); });
+    socket.on("fragment", function (msg) {
+      var target = document.getElementById(msg.target);
+      if (target && window.htmx) { target.outerHTML = msg.html; window.htmx.process(document.getElementById(msg.target)); }
+    });
+  });
+})();

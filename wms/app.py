@@ -1,0 +1,122 @@
+"""The composition root: create_app binds the extensions, blueprints and socket events."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from erp_core import (
+    labels,
+    models,  # noqa: F401  (every table registered with the metadata)
+)
+from erp_core.api import init_api
+from erp_core.auth.guard import install_guard, public
+from erp_core.config import PROJECT_ROOT, load_config
+from erp_core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from erp_core.i18n import LOCALES, select_locale
+
+from .realtime import init_realtime
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"),
+                template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=False)
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PROJECT_ROOT / "translations"))
+    install_guard(app)
+    init_api(app)
+    init_realtime(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    _security_headers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from erp_core.auth.admin_routes import bp as admin_bp
+    from erp_core.auth.routes import bp as auth_bp
+    from erp_core.reports.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(dashboard_bp)
+
+    @app.route("/healthz")
+    @public
+    def health():
+        db.session.execute(db.text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        if request.path.startswith("/api/"):
+            from erp_core.auth.guard import json_error
+
+            return json_error(404, "not_found", "no such resource")
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        if request.path.startswith("/api/"):
+            from erp_core.auth.guard import json_error
+
+            return json_error(429, "rate_limited", str(error.description))
+        return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_template_helpers(app: Flask) -> None:
+    display_tz = ZoneInfo(app.config["WMS_DISPLAY_TIMEZONE"])
+
+    @app.context_processor
+    def _globals():
+        return {"csrf_token": generate_csrf, "current_locale": str(get_locale()), "LOCALES": LOCALES,
+                "current_user": current_user, "role_label": labels.role_label,
+                "status_label": labels.status_label, "platform_label": labels.platform_label}
+
+    @app.template_filter("localtime")
+    def _localtime(value, fmt="short"):
+        if value is None:
+            return ""
+        return format_datetime(value.astimezone(display_tz).replace(tzinfo=None), fmt)
+
+    @app.template_filter("money")
+    def _money(value, currency="CNY"):
+        symbol = {"CNY": "¥", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
+        return f"{symbol}{value:,.2f}"
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self' ws: wss:; frame-ancestors 'none'")
+        if g.get("api_token") is not None:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,184 @@
+"""Demo data that makes a first run meaningful: two warehouses with bins, ~200 SKUs with stock, a user
+for every role, and a few hundred orders from a Tmall shop and a Shopify store. Deterministic (seeded).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from erp_core.auth.services import create_user
+from erp_core.catalog.barcodes import ean13_check_digit
+from erp_core.catalog.services import create_sku
+from erp_core.channels.models import Channel
+from erp_core.db import atomic
+from erp_core.extensions import db
+from erp_core.inventory.models import Location, Warehouse
+from erp_core.inventory.services import create_warehouse, receive
+from erp_core.orders.models import Order
+from erp_core.orders.services import NewOrder, NewOrderLine, create_order, record_event
+
+from .locations.services import LayoutSpec, ZoneSpec, create_bin, create_layout
+
+DEMO_PASSWORD = "demo1234"  # noqa: S105  (demo accounts only; printed by `make run`)
+DEMO_USERS = [
+    # username, role, full name, badge, warehouses (codes; empty = all)
+    ("admin", "admin", "Admin 管理员", None, ()),
+    ("supervisor", "supervisor", "Wang Lei 王磊", "BADGE-SUP-0001", ()),
+    ("picker1", "picker", "Li Na 李娜", "BADGE-PCK-0001", ("SH1",)),
+    ("picker2", "picker", "Zhang Wei 张伟", "BADGE-PCK-0002", ("SH1",)),
+    ("packer", "packer", "Chen Jing 陈静", "BADGE-PAK-0001", ("SH1",)),
+    ("shipping", "shipping", "Liu Yang 刘洋", "BADGE-SHP-0001", ()),
+    ("purchaser", "purchaser", "Zhao Min 赵敏", None, ()),
+    ("finance", "finance", "Sun Li 孙丽", None, ()),
+    ("viewer", "viewer", "Guest 访客", None, ()),
+]
+
+_PRODUCTS = [  # English, Chinese, weight g, price CNY
+    ("Stainless steel thermos", "不锈钢保温杯", 320, 59), ("Bamboo cutting board", "竹制砧板", 900, 45),
+    ("Silicone phone case", "硅胶手机壳", 40, 19), ("USB-C charging cable", "USB-C 充电线", 35, 15),
+    ("Wireless earbuds", "无线蓝牙耳机", 60, 129), ("Ceramic coffee mug", "陶瓷咖啡杯", 380, 29),
+    ("Cotton T-shirt", "纯棉T恤", 180, 49), ("Yoga mat", "瑜伽垫", 1100, 79), ("LED desk lamp", "LED台灯", 650, 89),
+    ("Facial mask pack", "补水面膜", 120, 39), ("Green tea 250g", "绿茶 250克", 280, 68),
+    ("Kids' building blocks", "儿童积木", 700, 99), ("Running socks", "跑步袜", 60, 25),
+    ("Glass food container", "玻璃保鲜盒", 520, 35), ("Power bank 10000mAh", "充电宝 10000毫安", 230, 99),
+    ("Notebook A5", "A5笔记本", 210, 12), ("Hand cream", "护手霜", 70, 22), ("Umbrella", "折叠伞", 330, 45),
+    ("Pet chew toy", "宠物磨牙玩具", 90, 18), ("Sunscreen SPF50", "防晒霜 SPF50", 80, 75),
+]
+_VARIANTS = [("Black", "黑色"), ("White", "白色"), ("Blue", "蓝色"), ("Pink", "粉色"), ("Grey", "灰色"),
+             ("Green", "绿色"), ("Large", "大号"), ("Small", "小号"), ("Red", "红色"), ("Beige", "米色")]
+_PROVINCES = [("上海", "上海市", "浦东新区"), ("浙江省", "杭州市", "西湖区"), ("江苏省", "南京市", "鼓楼区"),
+              ("广东省", "深圳市", "南山区"), ("广东省", "广州市", "天河区"), ("北京", "北京市", "朝阳区"),
+              ("四川省", "成都市", "武侯区"), ("湖北省", "武汉市", "洪山区"), ("福建省", "厦门市", "思明区")]
+_NAMES = ["王芳", "李强", "张敏", "刘洋", "陈杰", "杨丽", "黄磊", "赵静", "周涛", "吴霞", "徐明", "孙颖"]
+_US = [("Emma Johnson", "CA", "Los Angeles", "1234 Sunset Blvd"), ("Liam Smith", "NY", "New York", "55 W 45th St"),
+       ("Olivia Brown", "WA", "Seattle", "800 Pine St"), ("Noah Davis", "TX", "Austin", "301 Congress Ave")]
+
+
+def ean13(body12: str) -> str:
+    return body12 + str(ean13_check_digit(body12))
+
+
+def demo_loaded() -> bool:
+    return db.session.scalar(select(Warehouse.id).filter_by(code="SH1")) is not None
+
+
+def load_demo(seed: int = 7, orders: int = 300) -> dict[str, int]:
+    """Create the demo data in one transaction. Refuses to run twice."""
+    if demo_loaded():
+        return {}
+    rng = random.Random(seed)
+    with atomic():
+        sh1 = create_warehouse("SH1", "Shanghai Main DC", name_zh="上海主仓", province="上海", city="上海市",
+                               address="上海市嘉定区马陆镇物流园 8 号")
+        sz1 = create_warehouse("SZ1", "Shenzhen Small Warehouse", name_zh="深圳小仓", province="广东省",
+                               city="深圳市", address="深圳市宝安区福永街道仓储中心 2 栋")
+        bins = create_layout(sh1.id, LayoutSpec(zones=(
+            ZoneSpec("A", aisles=4, bays_per_aisle=20, levels=3, reserve_levels_from=3, name="Fast movers 快销区"),
+            ZoneSpec("B", aisles=6, bays_per_aisle=30, levels=4, reserve_levels_from=3, name="Main pick 主拣货区"),
+        )))
+        bins += create_layout(sz1.id, LayoutSpec(zones=(
+            ZoneSpec("A", aisles=3, bays_per_aisle=12, levels=3, reserve_levels_from=3),)))
+        for wh in (sh1, sz1):
+            for code, kind in (("STAGE-IN", "staging"), ("PACK-01", "packing"), ("PACK-02", "packing"),
+                               ("RET-01", "returns"), ("DMG-01", "damaged")):
+                create_bin(wh.id, code, kind)
+        skus = _demo_skus(rng)
+        _demo_stock(rng, skus, sh1, sz1)
+        users = _demo_users({"SH1": sh1.id, "SZ1": sz1.id})
+        n_orders = _demo_orders(rng, skus, orders)
+    return {"warehouses": 2, "bins": bins, "skus": len(skus), "users": users, "orders": n_orders}
+
+
+def _demo_skus(rng: random.Random) -> list[tuple[str, int]]:
+    skus = []
+    for i, (en, zh, weight, price) in enumerate(_PRODUCTS):
+        for j, (ven, vzh) in enumerate(_VARIANTS):
+            code = f"SKU-{i + 1:02d}{j:02d}"
+            barcodes = [ean13(f"69{i + 10:02d}{j:02d}{rng.randrange(10**6):06d}")]
+            if j == 0:
+                barcodes.append(f"INT{i + 1:03d}{j:02d}")  # an internal code beside the EAN
+            price_d = Decimal(price) + Decimal(rng.choice([0, 0, 5, 10]))
+            dims = (rng.randint(50, 300), rng.randint(50, 200), rng.randint(20, 120))
+            sku = create_sku(code, f"{en} - {ven}", name_zh=f"{zh} - {vzh}", barcodes=barcodes,
+                             weight_g=weight, dims_mm=dims, price=price_d,
+                             cost=(price_d * Decimal("0.45")).quantize(Decimal("0.01")))
+            skus.append((sku.code, sku.id))
+    return skus
+
+
+def _demo_stock(rng: random.Random, skus: list[tuple[str, int]], sh1: Warehouse, sz1: Warehouse) -> None:
+    def bins_of(wh: Warehouse, bin_type: str) -> list[int]:
+        return list(db.session.scalars(select(Location.id).filter_by(warehouse_id=wh.id, kind="bin", bin_type=bin_type)
+                                       .where(Location.aisle_no.is_not(None)).order_by(Location.id)))
+
+    sh_pick, sh_reserve, sz_pick = bins_of(sh1, "pick"), bins_of(sh1, "reserve"), bins_of(sz1, "pick")
+    rng.shuffle(sh_pick)
+    rng.shuffle(sh_reserve)
+    for n, (_code, sku_id) in enumerate(skus):
+        if n % 17 == 5:
+            continue  # a few SKUs out of stock, so audit and allocation have something to say
+        receive(sku_id, sh_pick[n], rng.randint(10, 120), reference="DEMO-OPENING")
+        if n % 3 == 0:
+            receive(sku_id, sh_reserve[n], rng.choice([48, 96, 144]), reference="DEMO-OPENING")
+        if n % 4 == 0 and n // 4 < len(sz_pick):
+            receive(sku_id, sz_pick[n // 4], rng.randint(5, 40), reference="DEMO-OPENING")
+
+
+def _demo_users(warehouse_ids: dict[str, int]) -> int:
+    for username, role, full_name, badge, whs in DEMO_USERS:
+        create_user(username, DEMO_PASSWORD, role, full_name=full_name, badge=badge,
+                    warehouse_ids=[warehouse_ids[c] for c in whs])
+    return len(DEMO_USERS)
+
+
+def _demo_orders(rng: random.Random, skus: list[tuple[str, int]], count: int) -> int:
+    tmall = Channel(code="TMALL-FLAGSHIP", name="天猫旗舰店 Tmall flagship", platform="tmall")
+    shopify = Channel(code="SHOPIFY-GLOBAL", name="Shopify global store", platform="shopify")
+    db.session.add_all([tmall, shopify])
+    db.session.flush()
+    # A skewed popularity, like real baskets: a few SKUs sell most.
+    weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(skus))]
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n in range(count):
+        ordered = now - timedelta(minutes=rng.randint(5, 72 * 60))
+        picks = rng.choices(skus, weights=weights, k=rng.choice([1, 1, 1, 2, 2, 3, 4, 5]))
+        lines: dict[str, int] = {}
+        for code, _sid in picks:
+            lines[code] = lines.get(code, 0) + rng.choice([1, 1, 1, 2, 3])
+        if n % 4 == 3:
+            name, state, city, street = rng.choice(_US)
+            new = NewOrder(channel_code=shopify.code, external_id=f"#{1001 + n}", currency="USD",
+                           lines=[NewOrderLine(c, q, Decimal(rng.choice([12, 19, 25, 39]))) for c, q in lines.items()],
+                           ship_name=name, ship_phone=f"+1 206 555 {rng.randint(1000, 9999)}", ship_country="US",
+                           ship_province=state, ship_city=city, ship_address=street, ship_postcode="98101",
+                           buyer_id=f"shopify-{rng.randint(10**6, 10**7)}", shipping_fee=Decimal("8.00"),
+                           ordered_at=ordered, paid_at=ordered + timedelta(minutes=1))
+        else:
+            province, city, district = rng.choice(_PROVINCES)
+            note = rng.choice(["", "", "", "", "", "请尽快发货，谢谢", "送人的，不要放发票"])
+            street = f"{rng.choice(['中山路', '人民路', '建设路', '解放路'])}{rng.randint(1, 999)}号"
+            new = NewOrder(channel_code=tmall.code, external_id=f"{3876543210123456789 + n * 7919}",
+                           lines=[NewOrderLine(c, q, Decimal(rng.choice([19, 29, 45, 59, 99])))
+                                  for c, q in lines.items()],
+                           ship_name=rng.choice(_NAMES),
+                           ship_phone=f"1{rng.choice('3589')}{rng.randint(10**8, 10**9 - 1)}",
+                           ship_province=province, ship_city=city, ship_district=district,
+                           ship_address=f"{district}{street}",
+                           buyer_id=f"tb_{rng.randint(10**7, 10**8)}", buyer_note=note, ordered_at=ordered,
+                           paid_at=None if n % 29 == 0 else ordered + timedelta(minutes=2))
+        order = create_order(new)
+        _demo_status(order, n)
+    return count
+
+
+def _demo_status(order: Order, n: int) -> None:
+    if order.buyer_note:
+        order.status, order.hold_reason = "held", "buyer note 买家留言"
+        record_event(order, "held", order.hold_reason)
+    elif order.paid_at is None:
+        order.status = "cancelled"
+        record_event(order, "cancelled", "not paid in time 超时未付款")
