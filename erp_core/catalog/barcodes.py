@@ -16,7 +16,7 @@ GTIN8, UPCA, GTIN13, GTIN14, INTERNAL = "gtin8", "upca", "gtin13", "gtin14", "in
 KIND_BY_LENGTH = {8: GTIN8, 12: UPCA, 13: GTIN13, 14: GTIN14}
 KIND_LABELS = {GTIN8: "EAN-8", UPCA: "UPC-A", GTIN13: "EAN-13", GTIN14: "GTIN-14", INTERNAL: "internal code"}
 MAX_LENGTH = 64
-_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+\d+")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
