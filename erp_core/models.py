@@ -2,13 +2,24 @@
 
 from .api.models import IdempotencyRecord
 from .auth.models import ApiToken, User, user_warehouses
-from .catalog.models import Sku, SkuBarcode
-from .channels.models import Channel
+from .catalog.models import KitComponent, Sku, SkuBarcode
+from .channels.models import Channel, ImportJob
 from .customers.models import Customer
-from .inventory.models import Location, Quant, StockMove, Warehouse
+from .inventory.models import (
+    Location,
+    Quant,
+    ReorderRule,
+    StockMove,
+    StockReservation,
+    StockTransfer,
+    StockTransferLine,
+    Warehouse,
+)
 from .orders.models import Order, OrderEvent, OrderLine
+from .settings import Setting
 
 __all__ = [
-    "ApiToken", "Channel", "Customer", "IdempotencyRecord", "Location", "Order", "OrderEvent", "OrderLine",
-    "Quant", "Sku", "SkuBarcode", "StockMove", "User", "Warehouse", "user_warehouses",
+    "ApiToken", "Channel", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Order",
+    "OrderEvent", "OrderLine", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode", "StockMove",
+    "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -53,3 +53,21 @@ class SkuBarcode(db.Model):
     symbology: Mapped[str] = mapped_column(String(12), default="internal")
 
     sku = relationship("Sku", back_populates="barcodes")
+
+
+class KitComponent(db.Model):
+    """A kit (组合装) SKU is sold as one item and picked as its components."""
+
+    __tablename__ = "kit_components"
+    __table_args__ = (
+        UniqueConstraint("kit_sku_id", "component_sku_id", name="uq_kit_components_kit_component"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("kit_sku_id <> component_sku_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kit_sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+    component_sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    quantity: Mapped[int] = mapped_column()
+
+    component = relationship("Sku", foreign_keys=[component_sku_id])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
@@ -25,3 +25,41 @@ class Channel(db.Model):
     platform: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Pull adapter (orders fetched from a feed since a cursor); empty feed_url = no pulling.
+    adapter: Mapped[str] = mapped_column(String(20), default="")
+    feed_url: Mapped[str] = mapped_column(String(500), default="")
+    feed_token: Mapped[str] = mapped_column(String(500), default="")
+    pull_cursor: Mapped[str] = mapped_column(String(200), default="")
+    pull_interval_minutes: Mapped[int] = mapped_column(default=15)
+    last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pull_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+IMPORT_STATUSES = ("queued", "running", "done", "failed")
+
+
+class ImportJob(db.Model):
+    """One file import, run in the background; its progress and error report survive a page reload."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in IMPORT_STATUSES)})", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    file_names: Mapped[str] = mapped_column(String(1000), default="")
+    format: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    total_orders: Mapped[int] = mapped_column(default=0)
+    processed_orders: Mapped[int] = mapped_column(default=0)
+    created_orders: Mapped[int] = mapped_column(default=0)
+    duplicate_orders: Mapped[int] = mapped_column(default=0)
+    error_rows: Mapped[int] = mapped_column(default=0)
+    errors_csv: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    channel = relationship("Channel")

@@ -129,3 +129,85 @@ class StockMove(db.Model):
 @event.listens_for(StockMove, "before_delete")
 def _moves_are_immutable(mapper, connection, target) -> None:  # noqa: ARG001
     raise ValueError("stock moves are immutable: post a correcting move instead")
+
+
+class StockReservation(db.Model):
+    """Units of a quant held for one order line (allocation); consumed by the pick, or released."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    quantity: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location = relationship("Location")
+
+
+class ReorderRule(db.Model):
+    """Low-stock alert (库存预警): below min_quantity available, reorder up to max_quantity."""
+
+    __tablename__ = "reorder_rules"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "warehouse_id", name="uq_reorder_rules_sku_warehouse"),
+        CheckConstraint("min_quantity >= 0 AND max_quantity >= min_quantity", name="min_max_sane"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"))
+    min_quantity: Mapped[int] = mapped_column()
+    max_quantity: Mapped[int] = mapped_column()
+
+    sku = relationship("Sku")
+    warehouse = relationship("Warehouse")
+
+
+TRANSFER_STATUSES = ("draft", "shipped", "received", "cancelled")
+
+
+class StockTransfer(db.Model):
+    """A transfer between warehouses (调拨): shipped into transit, received at the destination."""
+
+    __tablename__ = "stock_transfers"
+    __table_args__ = (
+        CheckConstraint(_in("status", TRANSFER_STATUSES), name="status_known"),
+        CheckConstraint("from_warehouse_id <> to_warehouse_id", name="warehouses_differ"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    from_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    to_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    from_warehouse = relationship("Warehouse", foreign_keys=[from_warehouse_id])
+    to_warehouse = relationship("Warehouse", foreign_keys=[to_warehouse_id])
+    lines = relationship("StockTransferLine", back_populates="transfer", cascade="all, delete-orphan",
+                         order_by="StockTransferLine.id")
+
+
+class StockTransferLine(db.Model):
+    __tablename__ = "stock_transfer_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("received_quantity >= 0 AND received_quantity <= quantity", name="received_sane"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("stock_transfers.id", ondelete="CASCADE"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    from_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column()
+    received_quantity: Mapped[int] = mapped_column(default=0)
+
+    transfer = relationship("StockTransfer", back_populates="lines")
+    sku = relationship("Sku")

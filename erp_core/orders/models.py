@@ -49,6 +49,10 @@ class Order(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Split (拆单) and merge (合单) keep the link to where the lines came from / went to.
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    buyer_id: Mapped[str] = mapped_column(String(80), default="")
 
     channel = relationship("Channel")
     customer = relationship("Customer")
@@ -72,9 +76,18 @@ class OrderLine(db.Model):
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
     quantity: Mapped[int] = mapped_column()
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    # A kit line is sold and invoiced; its component lines (parent_line_id set) are what is picked.
+    parent_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    # Units the pick could not find (缺货): the line ships short or is re-allocated.
+    short_quantity: Mapped[int] = mapped_column(default=0)
 
     order = relationship("Order", back_populates="lines")
     sku = relationship("Sku")
+    reservations = relationship("StockReservation", cascade="all, delete-orphan")
+
+    @property
+    def is_kit_parent(self) -> bool:
+        return self.sku.is_kit
 
 
 class OrderEvent(db.Model):

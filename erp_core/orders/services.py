@@ -96,7 +96,7 @@ def create_order(new: NewOrder, *, user_id: int | None = None) -> Order:
                       ship_district=new.ship_district, ship_address=new.ship_address,
                       ship_postcode=new.ship_postcode, buyer_note=new.buyer_note, seller_note=new.seller_note,
                       currency=new.currency, shipping_fee=new.shipping_fee,
-                      ordered_at=new.ordered_at or utcnow(), paid_at=new.paid_at)
+                      ordered_at=new.ordered_at or utcnow(), paid_at=new.paid_at, buyer_id=new.buyer_id or "")
         total = Decimal("0")
         for line in new.lines:
             order.lines.append(OrderLine(sku_id=skus[line.sku_code].id, quantity=line.quantity,
