@@ -51,11 +51,19 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from erp_core.auth.admin_routes import bp as admin_bp
     from erp_core.auth.routes import bp as auth_bp
+    from erp_core.catalog.routes import bp as catalog_bp
+    from erp_core.channels.routes import bp as intake_bp
+    from erp_core.inventory.routes import bp as stock_bp
+    from erp_core.orders.routes import bp as orders_bp
     from erp_core.reports.dashboard import bp as dashboard_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(orders_bp, url_prefix="/orders")
+    app.register_blueprint(intake_bp, url_prefix="/intake")
+    app.register_blueprint(catalog_bp, url_prefix="/catalog")
+    app.register_blueprint(stock_bp, url_prefix="/stock")
 
     @app.route("/healthz")
     @public

@@ -114,3 +114,38 @@ def get_order(order_id: int) -> Order:
     if order is None:
         raise NotFound("no such order", code="unknown_order")
     return order
+
+
+# Orders the warehouse has not started: the office may still change, cancel, split or merge them.
+EDITABLE_STATUSES = frozenset({"pending", "held", "approved", "backordered", "released"})
+FINAL_STATUSES = frozenset({"shipped", "cancelled", "rejected"})
+
+
+def release_reservations(order: Order) -> int:
+    """Give back every unit reserved for the order's lines; returns the units released."""
+    from ..inventory.services import release
+
+    released = 0
+    with atomic():
+        for line in order.lines:
+            for reservation in list(line.reservations):
+                release(reservation.sku_id, reservation.location_id, reservation.quantity)
+                released += reservation.quantity
+                line.reservations.remove(reservation)
+    return released
+
+
+def cancel_order(order_id: int, reason: str, *, user_id: int | None = None) -> Order:
+    """Cancel an order the floor has not started picking; its reservations are released."""
+    with atomic():
+        order = get_order(order_id)
+        if order.status == "cancelled":
+            return order
+        if order.status not in EDITABLE_STATUSES:
+            raise Conflict(f"order {order.external_id} is {order.status} and can no longer be cancelled",
+                           code="not_cancellable")
+        release_reservations(order)
+        order.status = "cancelled"
+        order.hold_reason = ""
+        record_event(order, "cancelled", reason, user_id)
+    return order
