@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.auth.admin_routes import bp as admin_bp
     from erp_core.auth.routes import bp as auth_bp
     from erp_core.catalog.routes import bp as catalog_bp
+    from erp_core.channels.feed_routes import bp as feeds_bp
     from erp_core.channels.routes import bp as intake_bp
     from erp_core.inventory.routes import bp as stock_bp
     from erp_core.orders.routes import bp as orders_bp
@@ -62,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(intake_bp, url_prefix="/intake")
+    app.register_blueprint(feeds_bp, url_prefix="/intake/feeds")
     app.register_blueprint(catalog_bp, url_prefix="/catalog")
     app.register_blueprint(stock_bp, url_prefix="/stock")
 
