@@ -21,6 +21,38 @@ PLATFORM_LABELS = {
 }
 
 
+# Audit reason codes (erp_core/orders/audit.py) as short labels; details stay in the order history.
+REASON_LABELS = {
+    "cancelled_unpaid": _l("Cancelled before payment"), "blacklisted": _l("Blacklisted buyer"),
+    "cancelled_after_payment": _l("Cancelled after payment"), "unpaid": _l("Not paid"),
+    "no_lines": _l("No lines"), "address_incomplete": _l("Address incomplete"),
+    "out_of_stock": _l("Out of stock"), "auto_approve_off": _l("Auto-approval off"),
+    "buyer_note": _l("Buyer note"), "seller_note": _l("Seller note"),
+    "amount_above_threshold": _l("Amount above threshold"), "suspected_duplicate": _l("Suspected duplicate"),
+    "po_box": _l("PO box address"), "address_too_short": _l("Address too short"),
+    "bad_mobile": _l("Invalid mobile number"),
+}
+EVENT_LABELS = {
+    "created": _l("Created"), "imported": _l("Imported"), "approved": _l("Approved"), "held": _l("Held"),
+    "rejected": _l("Rejected"), "cancelled": _l("Cancelled"), "allocated": _l("Allocated"),
+    "backordered": _l("Back-ordered"), "split": _l("Split"), "merged": _l("Merged"),
+    "address_changed": _l("Address changed"),
+}
+
+
+def hold_reasons(text: str) -> list[str]:
+    """The hold reason as labels: audit codes translated, a person's own words kept as written."""
+    if not text:
+        return []
+    if all(part in REASON_LABELS for part in text.split(";")):
+        return [str(REASON_LABELS[part]) for part in text.split(";")]
+    return [text]
+
+
+def event_label(code: str) -> str:
+    return str(EVENT_LABELS.get(code, code))
+
+
 def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))
 

@@ -97,13 +97,18 @@ def _register_template_helpers(app: Flask) -> None:
     def _globals():
         return {"csrf_token": generate_csrf, "current_locale": str(get_locale()), "LOCALES": LOCALES,
                 "current_user": current_user, "role_label": labels.role_label,
-                "status_label": labels.status_label, "platform_label": labels.platform_label}
+                "status_label": labels.status_label, "platform_label": labels.platform_label,
+                "hold_reasons": labels.hold_reasons, "event_label": labels.event_label}
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="short"):
         if value is None:
             return ""
         return format_datetime(value.astimezone(display_tz).replace(tzinfo=None), fmt)
+
+    @app.template_filter("reject_key")
+    def _reject_key(mapping: dict, key: str) -> dict:
+        return {k: v for k, v in mapping.items() if k != key}
 
     @app.template_filter("money")
     def _money(value, currency="CNY"):

@@ -1,7 +1,234 @@
-"""Order list, order page, audit and allocation actions."""
+"""Order list, order page, audit and allocation actions (office screens)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..auth.guard import requires
+from ..catalog.models import Sku
+from ..channels.models import Channel
+from ..errors import DomainError, ValidationFailed
+from ..extensions import db
+from ..inventory.models import Warehouse
+from .allocate import allocation_policy
+from .models import ORDER_STATUSES, Order, OrderLine
+from .services import cancel_order, get_order
+from .workflow import ACTIONS, approve_order, audit_pending, audit_settings, bulk, merge_orders, save_audit_settings
+from .workflow import split_order as split_order_service
 
 bp = Blueprint("orders", __name__)
+PER_PAGE = 50
+
+
+def _visible(stmt):
+    allowed = current_user.warehouse_ids()
+    return stmt if allowed is None else stmt.where(Order.warehouse_id.in_(allowed))
+
+
+def _date(value: str | None, end: bool = False) -> datetime | None:
+    try:
+        day = datetime.strptime(value or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=UTC)
+
+
+def _filtered(args) -> tuple:
+    stmt = select(Order)
+    if args.get("status") in ORDER_STATUSES:
+        stmt = stmt.where(Order.status == args["status"])
+    if args.get("channel", "").isdigit():
+        stmt = stmt.where(Order.channel_id == int(args["channel"]))
+    if args.get("warehouse", "").isdigit():
+        stmt = stmt.where(Order.warehouse_id == int(args["warehouse"]))
+    if start := _date(args.get("date_from")):
+        stmt = stmt.where(Order.ordered_at >= start)
+    if end := _date(args.get("date_to"), end=True):
+        stmt = stmt.where(Order.ordered_at < end)
+    if sku := args.get("sku", "").strip():
+        stmt = stmt.where(Order.id.in_(select(OrderLine.order_id).join(Sku).where(Sku.code == sku)))
+    if q := args.get("q", "").strip():
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Order.external_id.ilike(like), Order.ship_name.ilike(like),
+                              Order.ship_phone.ilike(like), Order.buyer_id.ilike(like)))
+    return _visible(stmt)
+
+
+@bp.route("/")
+@requires("orders.view")
+def index():
+    stmt = _filtered(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    orders = db.session.scalars(stmt.order_by(Order.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    counts = dict(db.session.execute(_visible(select(Order.status, func.count()).group_by(Order.status))).all())
+    return render_template(
+        "orders/index.html", orders=orders, total=total, page=page, pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        counts=counts, statuses=ORDER_STATUSES, args=request.args,
+        channels=db.session.scalars(select(Channel).order_by(Channel.name)).all(),
+        warehouses=db.session.scalars(select(Warehouse).order_by(Warehouse.code)).all())
+
+
+@bp.route("/<int:order_id>")
+@requires("orders.view")
+def show(order_id: int):
+    order = get_order(order_id)
+    allowed = current_user.warehouse_ids()
+    if allowed is not None and order.warehouse_id not in allowed:
+        abort(404)
+    related = db.session.scalars(select(Order).where(or_(
+        Order.split_from_id == order.id, Order.id == order.split_from_id, Order.merged_into_id == order.id,
+        Order.id == order.merged_into_id))).all()
+    return render_template("orders/show.html", order=order, related=related)
+
+
+def _reason() -> str:
+    return request.form.get("reason", "").strip()
+
+
+@bp.route("/<int:order_id>/action", methods=["POST"])
+@requires("orders.audit")
+def act(order_id: int):
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400)
+    kwargs = {"user_id": current_user.id}
+    if action in {"hold", "reject"}:
+        kwargs["reason"] = _reason()
+    elif action == "cancel":
+        return _cancel(order_id)
+    ACTIONS[action](order_id, **kwargs)
+    flash(_("Done: %(action)s.", action=_action_label(action)), "success")
+    return redirect(url_for("orders.show", order_id=order_id))
+
+
+def _cancel(order_id: int):
+    reason = _reason()
+    if not reason:
+        raise ValidationFailed(_("A cancellation needs a reason."), code="reason_required")
+    cancel_order(order_id, reason, user_id=current_user.id)
+    flash(_("Done: %(action)s.", action=_action_label("cancel")), "success")
+    return redirect(url_for("orders.show", order_id=order_id))
+
+
+def _action_label(action: str) -> str:
+    return {"audit": _("audit"), "approve": _("approve"), "hold": _("hold"), "reject": _("reject"),
+            "cancel": _("cancel"), "merge": _("merge")}.get(action, action)
+
+
+@bp.route("/bulk", methods=["POST"])
+@requires("orders.audit")
+def bulk_action():
+    ids = [int(i) for i in request.form.getlist("order_id") if i.isdigit()]
+    action = request.form.get("action", "")
+    back = request.form.get("next") or url_for("orders.index")
+    if not ids:
+        flash(_("Select at least one order."), "error")
+        return redirect(back)
+    if action == "merge":
+        try:
+            target = merge_orders(ids, user_id=current_user.id)
+        except DomainError as error:
+            flash(error.message, "error")
+            return redirect(back)
+        flash(_("Merged into order #%(id)d.", id=target.id), "success")
+        return redirect(url_for("orders.show", order_id=target.id))
+    if action not in ACTIONS:
+        abort(400)
+    kwargs = {"user_id": current_user.id}
+    if action in {"hold", "reject", "cancel"}:
+        if not _reason():
+            flash(_("This action needs a reason."), "error")
+            return redirect(back)
+        kwargs["reason"] = _reason()
+    result = bulk(ACTIONS[action], ids, **kwargs)
+    flash(_("%(action)s: %(done)d done, %(refused)d refused.", action=_action_label(action),
+            done=len(result.done), refused=len(result.refused)), "success" if not result.refused else "error")
+    for order_id, message in list(result.refused.items())[:10]:
+        flash(f"#{order_id}: {message}", "error")
+    return redirect(back)
+
+
+@bp.route("/audit-pending", methods=["POST"])
+@requires("orders.audit")
+def run_audit():
+    result = audit_pending(user_id=current_user.id)
+    flash(_("Audit: %(done)d orders audited, %(refused)d refused.", done=len(result.done),
+            refused=len(result.refused)), "success")
+    return redirect(url_for("orders.index"))
+
+
+@bp.route("/<int:order_id>/split", methods=["POST"])
+@requires("orders.audit")
+def split(order_id: int):
+    quantities = {}
+    for key, value in request.form.items():
+        if key.startswith("qty-") and value.strip():
+            if not value.strip().isdigit():
+                raise ValidationFailed(_("Quantities must be whole numbers."), code="bad_quantity")
+            quantities[int(key[4:])] = int(value)
+    child = split_order_service(order_id, quantities, user_id=current_user.id)
+    flash(_("Split off as order #%(id)d.", id=child.id), "success")
+    return redirect(url_for("orders.show", order_id=order_id))
+
+
+@bp.route("/<int:order_id>/allocate", methods=["POST"])
+@requires("orders.audit")
+def allocate(order_id: int):
+    approve_order(order_id, user_id=current_user.id)
+    flash(_("Done: %(action)s.", action=_action_label("approve")), "success")
+    return redirect(url_for("orders.show", order_id=order_id))
+
+
+def _words(form, name: str) -> frozenset[str]:
+    return frozenset(w.strip() for w in form.get(name, "").replace(",", "\n").splitlines() if w.strip())
+
+
+def _rules_from_form(rules, form):
+    """The audit settings as the form says; raises ValueError/InvalidOperation on a bad number."""
+    def on(name: str) -> bool:
+        return form.get(name) == "on"
+
+    return replace(
+        rules,
+        auto_approve=replace(rules.auto_approve, enabled=on("auto_approve")),
+        buyer_note=replace(rules.buyer_note, enabled=on("buyer_note")),
+        seller_note=replace(rules.seller_note, enabled=on("seller_note")),
+        amount=replace(rules.amount, enabled=on("amount"), threshold=Decimal(form.get("amount_threshold", "0"))),
+        blacklist=replace(rules.blacklist, enabled=on("blacklist"), buyer_ids=_words(form, "blacklist_buyers"),
+                          phones=_words(form, "blacklist_phones"),
+                          action="reject" if form.get("blacklist_action") == "reject" else "hold"),
+        duplicate=replace(rules.duplicate, enabled=on("duplicate"),
+                          window_hours=int(form.get("duplicate_window_hours", "24"))),
+        address=replace(rules.address, enabled=on("address"),
+                        min_detail_length=int(form.get("address_min_detail_length", "5")),
+                        check_po_box=on("address_po_box"), check_mobile=on("address_mobile")))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("orders.audit")
+def settings():
+    """Audit rules (each on/off with its parameters) and the allocation policy."""
+    from ..settings import put_setting
+
+    rules = audit_settings()
+    policy = allocation_policy()
+    if request.method == "POST":
+        try:
+            rules = _rules_from_form(rules, request.form)
+        except (InvalidOperation, ValueError):
+            flash(_("Numbers only, please."), "error")
+            return redirect(url_for("orders.settings"))
+        save_audit_settings(rules, user_id=current_user.id)
+        policy["mode"] = "backorder" if request.form.get("allocation_mode") == "backorder" else "split"
+        put_setting("allocation.policy", policy, user_id=current_user.id)
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("orders.settings"))
+    return render_template("orders/settings.html", rules=rules, policy=policy)
