@@ -1,4 +1,4 @@
-"""Import every table so Alembic and create_app see the whole schema."""
+"""Import every ERP table so Alembic and create_app see the schema (wms/models.py adds the floor's)."""
 
 from .api.models import IdempotencyRecord
 from .auth.models import ApiToken, User, user_warehouses

@@ -10,16 +10,14 @@ from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from erp_core import (
-    labels,
-    models,  # noqa: F401  (every table registered with the metadata)
-)
+from erp_core import labels
 from erp_core.api import init_api
 from erp_core.auth.guard import install_guard, public
 from erp_core.config import PROJECT_ROOT, load_config
 from erp_core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from erp_core.i18n import LOCALES, select_locale
 
+from . import models  # noqa: F401  (every table registered with the metadata)
 from .realtime import init_realtime
 
 

@@ -1,0 +1,14 @@
+"""Import every table, the ERP core's and the warehouse floor's, so Alembic sees the whole schema."""
+
+from erp_core.models import *  # noqa: F403  (the ERP core's tables)
+
+from .locations.models import (  # noqa: F401
+    Asn,
+    AsnLine,
+    CountLine,
+    CountTask,
+    PickFace,
+    PutawayTask,
+    ReplenishmentTask,
+    WarehouseLayout,
+)
