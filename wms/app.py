@@ -65,6 +65,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp, url_prefix="/catalog")
     app.register_blueprint(stock_bp, url_prefix="/stock")
 
+    from .handheld import bp as handheld_bp
+    from .handheld import service_worker
+
+    app.register_blueprint(handheld_bp, url_prefix="/m")
+    app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
+
     @app.route("/healthz")
     @public
     def health():

@@ -1,4 +1,7 @@
-"""Idempotency-Key for POSTs that create something.
+"""Idempotency-Key for POSTs that create something, and for every handheld scan.
+
+The handheld's scanner.js sends each scan with a fresh Idempotency-Key (its scan id), so a scan
+retried by the network or replayed from the offline queue is applied once.
 
 The same key with the same request returns the first response and changes nothing; the same key
 with a different request is refused (422 `idempotency_key_reused`). The stored response is written
@@ -45,7 +48,7 @@ def _replay(record: IdempotencyRecord, request_hash: str):
         raise ValidationFailed("this Idempotency-Key was used with a different request",
                                code="idempotency_key_reused")
     response = current_app.response_class(record.response_body, status=record.status_code,
-                                          mimetype="application/json")
+                                          content_type=record.content_type)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -71,7 +74,8 @@ def idempotent(view):
                     db.session.add(IdempotencyRecord(
                         principal=principal, key=key, method=request.method, path=request.path[:255],
                         request_hash=request_hash, status_code=response.status_code,
-                        response_body=response.get_data(as_text=True)))
+                        response_body=response.get_data(as_text=True),
+                        content_type=response.content_type or "application/json"))
         except IntegrityError:
             # A concurrent retry with the same key committed first: answer with its response.
             found = db.session.scalar(select(IdempotencyRecord).filter_by(principal=principal, key=key))

@@ -1,4 +1,4 @@
-"""Stored responses of POST requests that carried an Idempotency-Key."""
+"""Stored responses of POST requests that carried an Idempotency-Key (API calls and handheld scans)."""
 
 from __future__ import annotations
 
@@ -23,4 +23,5 @@ class IdempotencyRecord(db.Model):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column()
     response_body: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(80), default="application/json")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,10 @@
     if (redirect) { window.location.href = redirect; }
   });
 
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
+  }
+
   // Pages that want live updates mark an element with data-live-warehouse="<id>"; the server sends
   // rendered fragments with the id of the element they replace (out-of-band swap by htmx).
   window.WMS = window.WMS || {};

@@ -1,0 +1,77 @@
+"""Real Chromium on a 360-px handheld: scanning with a keyboard-wedge scanner, sounds, offline queue."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stocked(app):
+    from erp_core.catalog.services import create_sku
+    from erp_core.inventory.services import create_warehouse, receive
+    from wms.locations.services import create_bin
+
+    with app.app_context():
+        wh = create_warehouse("SH1", "Shanghai")
+        loc = create_bin(wh.id, "A01-01-1", "pick")
+        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
+        receive(sku.id, loc.id, 7)
+        return loc.barcode
+
+
+def _queued(page) -> int:
+    return page.evaluate("JSON.parse(localStorage.getItem('wms.scanQueue') || '[]').length")
+
+
+def _wait_until(condition, timeout_s: float = 10.0) -> None:
+    # page.wait_for_function evaluates a string, which the app's CSP (no 'unsafe-eval') forbids.
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _badge_login(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.locator("#b-badge").fill("BADGE-PICKER-01")
+    page.locator("#b-badge").press("Enter")
+    page.wait_for_url(f"{live_server}/")
+
+
+def test_a_scan_shows_the_bin_and_keeps_the_focus_for_the_next(live_server, handheld, users, stocked):
+    page = handheld
+    _badge_login(page, live_server)
+    page.goto(f"{live_server}/m/lookup")
+    scan = page.locator("[data-scan-input]")
+    assert scan.evaluate("el => el === document.activeElement")
+    scan.type(stocked)  # a keyboard-wedge scanner types the code, then Enter
+    scan.press("Enter")
+    page.wait_for_selector("#scan-result .scan-ok")
+    assert "CUP-1" in page.locator("#scan-result").inner_text()
+    assert page.evaluate("document.body.dataset.lastScan") == "ok"
+    assert scan.input_value() == "" and scan.evaluate("el => el === document.activeElement")
+    scan.type("NOPE-1")
+    scan.press("Enter")
+    page.wait_for_selector("#scan-result .scan-error")
+    assert page.evaluate("document.body.dataset.lastScan") == "error"
+    assert "NOPE-1" in page.locator("#scan-result").inner_text()
+
+
+def test_scans_made_offline_are_queued_and_sent_when_back_online(live_server, handheld, users, stocked):
+    page = handheld
+    _badge_login(page, live_server)
+    page.goto(f"{live_server}/m/lookup")
+    page.context.set_offline(True)
+    scan = page.locator("[data-scan-input]")
+    scan.type(stocked)
+    scan.press("Enter")
+    _wait_until(lambda: _queued(page) == 1)
+    assert page.locator("[data-scan-queue]").is_visible()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_until(lambda: _queued(page) == 0)
+    assert page.locator("[data-scan-queue]").is_hidden()
