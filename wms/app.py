@@ -67,8 +67,14 @@ def _register_blueprints(app: Flask) -> None:
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
+    from .locations.inbound_routes import bp as inbound_bp
+    from .locations.routes import bp as locations_bp
+    from .locations.task_routes import bp as floor_tasks_bp
 
     app.register_blueprint(handheld_bp, url_prefix="/m")
+    app.register_blueprint(locations_bp, url_prefix="/locations")
+    app.register_blueprint(inbound_bp, url_prefix="/inbound")
+    app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")
