@@ -12,3 +12,4 @@ from .locations.models import (  # noqa: F401
     ReplenishmentTask,
     WarehouseLayout,
 )
+from .picking.models import PickList, PickTask, Wave, WaveOrder  # noqa: F401, E402

@@ -53,6 +53,10 @@ class Order(db.Model):
     split_from_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     buyer_id: Mapped[str] = mapped_column(String(80), default="")
+    # What wave planning groups by: the carrier, how urgent, and the time it must leave by.
+    carrier: Mapped[str] = mapped_column(String(20), default="")
+    priority: Mapped[int] = mapped_column(default=0)
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     channel = relationship("Channel")
     customer = relationship("Customer")
