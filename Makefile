@@ -37,7 +37,7 @@ run: demo
 	@echo "  Demo logins (password demo1234): admin, supervisor, picker1, picker2, packer, shipping, purchaser, finance, viewer"
 	@echo "  Handheld badge login: scan or type BADGE-PCK-0001 (picker1)"
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
+	WMS_SCHEDULER=1 HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 test: setup
 	bash scripts/test.sh

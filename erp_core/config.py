@@ -78,5 +78,7 @@ def load_config() -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": None,
+        # Background pulls of channel feeds in this process (several processes are safe: a lease).
+        "WMS_SCHEDULER": _bool("WMS_SCHEDULER", False),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024,
     }

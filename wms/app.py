@@ -43,6 +43,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_cli(app)
     _security_headers(app)
+    if app.config["WMS_SCHEDULER"] and not app.config.get("TESTING"):
+        from .scheduler import start_scheduler
+
+        start_scheduler(app)
     return app
 
 
@@ -108,7 +112,9 @@ def _register_template_helpers(app: Flask) -> None:
         return {"csrf_token": generate_csrf, "current_locale": str(get_locale()), "LOCALES": LOCALES,
                 "current_user": current_user, "role_label": labels.role_label,
                 "status_label": labels.status_label, "platform_label": labels.platform_label,
-                "hold_reasons": labels.hold_reasons, "event_label": labels.event_label}
+                "hold_reasons": labels.hold_reasons, "event_label": labels.event_label,
+                "wave_kind_label": labels.wave_kind_label, "wave_status_label": labels.wave_status_label,
+                "list_status_label": labels.list_status_label}
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="short"):

@@ -40,3 +40,42 @@ def register(app: Flask) -> None:
         else:
             click.echo("demo data already present")
         click.echo(f"demo logins (password {DEMO_PASSWORD}): {', '.join(u[0] for u in DEMO_USERS)}")
+
+    @app.cli.command("pull-orders")
+    @click.option("--channel", "channel_code", help="pull this channel now (its interval is not waited for)")
+    @click.option("--all-due", is_flag=True, help="pull every active channel whose feed interval has passed")
+    @click.option("--max-pages", default=50, show_default=True, help="pages per channel in one run")
+    def pull_orders(channel_code: str | None, all_due: bool, max_pages: int) -> None:
+        """Pull orders from channel feeds (for cron); exits 1 when a pull failed."""
+        from sqlalchemy import select
+
+        from erp_core.channels.models import Channel
+        from erp_core.channels.pull import pull_channel, pull_due_channels
+        from erp_core.extensions import db
+
+        if bool(channel_code) == all_due:
+            raise click.UsageError("give either --channel CODE or --all-due")
+        if channel_code:
+            channel_id = db.session.scalar(select(Channel.id).filter_by(code=channel_code))
+            if channel_id is None:
+                raise click.ClickException(f"no channel {channel_code}")
+            try:
+                results = [pull_channel(channel_id, max_pages=max_pages)]
+            except DomainError as error:
+                raise click.ClickException(error.message) from error
+        else:
+            results = pull_due_channels(max_pages=max_pages)
+            if not results:
+                click.echo("no channel is due")
+        for result in results:
+            click.echo(f"{result.channel_code}: {result.pages} page(s), {len(result.created)} created, "
+                       f"{len(result.updated)} updated, {len(result.duplicates)} already imported, "
+                       f"{len(result.errors)} error(s), cursor {result.cursor!r}"
+                       + (", more pages waiting" if result.has_more else ""))
+            for error in result.errors:
+                click.echo(f"  {error.file} line {error.line} {error.column}: {error.code} {error.reason} "
+                           f"{error.value}".rstrip())
+            if result.failure:
+                click.echo(f"  failed: {result.failure}", err=True)
+        if any(result.failure for result in results):
+            raise SystemExit(1)

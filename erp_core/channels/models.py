@@ -33,6 +33,9 @@ class Channel(db.Model):
     pull_interval_minutes: Mapped[int] = mapped_column(default=15)
     last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_pull_error: Mapped[str] = mapped_column(String(500), default="")
+    # The lease of the pull under way (two processes never pull one channel at once).
+    pull_lease_token: Mapped[str] = mapped_column(String(32), default="")
+    pull_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed")

@@ -1,0 +1,67 @@
+"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due.
+
+Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
+lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
+For cron instead, run ``flask --app wsgi pull-orders --all-due``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from erp_core.channels.pull import pull_due_channels
+from erp_core.extensions import db
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "wms_pull_scheduler"
+
+
+@dataclass
+class PullScheduler:
+    """The running scheduler: ``stop()`` ends the thread after the pull it may be doing."""
+
+    thread: threading.Thread
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.stopping.set()
+        self.thread.join(timeout)
+
+
+def run_due_pulls(app: Flask) -> int:
+    """Pull every due channel once, in an app context; returns how many channels were pulled.
+    Never raises: a failure is logged and the next round tries again."""
+    try:
+        with app.app_context():
+            try:
+                return len(pull_due_channels())
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled order pull failed")
+        return 0
+
+
+def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
+    """Start the pull thread (once per app: a second call returns the running scheduler)."""
+    running = app.extensions.get(EXTENSION_KEY)
+    if running is not None and running.thread.is_alive():
+        return running
+    stopping = threading.Event()
+
+    def loop() -> None:
+        log.info("order pull scheduler started (every %s s)", interval_seconds)
+        while not stopping.is_set():
+            run_due_pulls(app)
+            stopping.wait(interval_seconds)
+
+    thread = threading.Thread(target=loop, name="order-pull-scheduler", daemon=True)
+    scheduler = PullScheduler(thread=thread, stopping=stopping)
+    app.extensions[EXTENSION_KEY] = scheduler
+    thread.start()
+    return scheduler
