@@ -40,6 +40,28 @@ EVENT_LABELS = {
 }
 
 
+WAVE_KIND_LABELS = {
+    "single": _l("Single-item orders"), "single_sku": _l("Bulk single SKU (爆款)"), "cluster": _l("Cluster picking"),
+    "batch_sort": _l("Batch and put wall"), "zone": _l("Zone picking"),
+}
+WAVE_STATUS_LABELS = {"planned": _l("Planned"), "released": _l("Released"), "picking": _l("Picking"),
+                      "picked": _l("Picked"), "cancelled": _l("Cancelled")}
+LIST_STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "paused": _l("Paused"),
+                      "done": _l("Done"), "cancelled": _l("Cancelled")}
+
+
+def wave_kind_label(code: str) -> str:
+    return str(WAVE_KIND_LABELS.get(code, code))
+
+
+def wave_status_label(code: str) -> str:
+    return str(WAVE_STATUS_LABELS.get(code, code))
+
+
+def list_status_label(code: str) -> str:
+    return str(LIST_STATUS_LABELS.get(code, code))
+
+
 def hold_reasons(text: str) -> list[str]:
     """The hold reason as labels: audit codes translated, a person's own words kept as written."""
     if not text:

@@ -74,11 +74,13 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.inbound_routes import bp as inbound_bp
     from .locations.routes import bp as locations_bp
     from .locations.task_routes import bp as floor_tasks_bp
+    from .picking.routes import bp as picking_bp
 
     app.register_blueprint(handheld_bp, url_prefix="/m")
     app.register_blueprint(locations_bp, url_prefix="/locations")
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
+    app.register_blueprint(picking_bp, url_prefix="/picking")
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")

@@ -20,7 +20,9 @@ from erp_core.inventory.models import Location, Warehouse
 from erp_core.inventory.services import create_warehouse, receive
 from erp_core.orders.models import Order
 from erp_core.orders.services import NewOrder, NewOrderLine, create_order, record_event
+from erp_core.orders.workflow import audit_order, bulk
 
+from .locations.replenishment import assign_pick_face
 from .locations.services import LayoutSpec, ZoneSpec, create_bin, create_layout
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105  (demo accounts only; printed by `make run`)
@@ -90,6 +92,7 @@ def load_demo(seed: int = 7, orders: int = 300) -> dict[str, int]:
         _demo_stock(rng, skus, sh1, sz1)
         users = _demo_users({"SH1": sh1.id, "SZ1": sz1.id})
         n_orders = _demo_orders(rng, skus, orders)
+    _demo_audit()
     return {"warehouses": 2, "bins": bins, "skus": len(skus), "users": users, "orders": n_orders}
 
 
@@ -121,7 +124,9 @@ def _demo_stock(rng: random.Random, skus: list[tuple[str, int]], sh1: Warehouse,
     for n, (_code, sku_id) in enumerate(skus):
         if n % 17 == 5:
             continue  # a few SKUs out of stock, so audit and allocation have something to say
-        receive(sku_id, sh_pick[n], rng.randint(10, 120), reference="DEMO-OPENING")
+        # Pick faces hold up to their capacity (60) and are topped up from reserve below 10.
+        receive(sku_id, sh_pick[n], rng.randint(12, 60), reference="DEMO-OPENING")
+        assign_pick_face(sh_pick[n], sku_id, 10, 60)
         if n % 3 == 0:
             receive(sku_id, sh_reserve[n], rng.choice([48, 96, 144]), reference="DEMO-OPENING")
         if n % 4 == 0 and n // 4 < len(sz_pick):
@@ -173,6 +178,12 @@ def _demo_orders(rng: random.Random, skus: list[tuple[str, int]], count: int) ->
         order = create_order(new)
         _demo_status(order, n)
     return count
+
+
+def _demo_audit() -> None:
+    """The office has audited two thirds of the pending orders: most are released to the floor."""
+    pending = db.session.scalars(select(Order.id).where(Order.status == "pending").order_by(Order.id)).all()
+    bulk(audit_order, [order_id for n, order_id in enumerate(pending) if n % 3])
 
 
 def _demo_status(order: Order, n: int) -> None:

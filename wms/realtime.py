@@ -7,9 +7,11 @@ Redis; without it, one process and no Redis. Emits happen after commit (`erp_cor
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import wraps
 
-from flask import Flask, request
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, emit, join_room
 
@@ -21,6 +23,16 @@ def init_realtime(app: Flask) -> None:
     socketio.init_app(app, message_queue=app.config["REDIS_URL"], cors_allowed_origins=origins,
                       async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
                       manage_session=False)
+    from erp_core.inventory.alerts import LOW_STOCK_LISTENERS
+
+    if announce_low_stock not in LOW_STOCK_LISTENERS:
+        LOW_STOCK_LISTENERS.append(announce_low_stock)
+
+
+def announce_low_stock(alert: dict) -> None:
+    """erp_core tells (after commit) that a SKU fell below its reorder point: the warehouse's live
+    pages (dashboard, wave board) hear `low_stock` with the figures."""
+    socketio.emit("low_stock", alert, to=warehouse_room(int(alert["warehouse_id"])))
 
 
 def socket_requires(permission: str):
@@ -42,8 +54,9 @@ def socket_requires(permission: str):
     return decorate
 
 
-def warehouse_room(warehouse_id: int) -> str:
-    return f"warehouse:{warehouse_id}"
+def warehouse_room(warehouse_id: int, locale: str | None = None) -> str:
+    """The room of a warehouse's live pages; with a locale, those reading that language."""
+    return f"warehouse:{warehouse_id}" if locale is None else f"warehouse:{warehouse_id}:{locale}"
 
 
 @socketio.on("connect")
@@ -66,9 +79,27 @@ def on_join_warehouse(data):
     if not current_user.may_access_warehouse(warehouse_id):
         return {"ok": False, "error": "forbidden"}
     join_room(warehouse_room(warehouse_id))
+    join_room(warehouse_room(warehouse_id, str(get_locale())))
     return {"ok": True}
 
 
 def broadcast(event: str, payload: dict, room: str) -> None:
     """Send to a room; call it from erp_core.db.on_commit so a rolled-back change is never announced."""
     socketio.emit(event, payload, to=room)
+
+
+def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int, render) -> None:
+    """Render a fragment once per language and send each to the pages reading that language.
+
+    Works inside a request (a scan's after-commit) and outside one (a background job), where the
+    templates' url_for needs a request context of its own.
+    """
+    from erp_core.i18n import LOCALES
+
+    context = nullcontext() if has_request_context() else current_app.test_request_context("/")
+    with context:
+        for locale in LOCALES:
+            with force_locale(locale):
+                html = render()
+            socketio.emit(event, {**payload, "target": target, "html": html},
+                          to=warehouse_room(warehouse_id, locale))

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.audit": frozenset({"admin", "supervisor"}),
     "stock.view": frozenset(_ALL),
     "stock.adjust": frozenset({"admin", "supervisor"}),
+    "stock.transfer": frozenset({"admin", "supervisor"}),
     "picking.work": frozenset({"admin", "supervisor", "picker"}),
     "picking.manage": frozenset({"admin", "supervisor"}),
     "packing.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
@@ -31,6 +32,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchasing.edit": frozenset({"admin", "purchaser"}),
     "finance.view": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
+    "locations.manage": frozenset({"admin", "supervisor"}),
+    "inbound.work": frozenset({"admin", "supervisor", "picker", "packer", "shipping", "purchaser"}),
+    "replenish.work": frozenset({"admin", "supervisor", "picker"}),
+    "counts.work": frozenset({"admin", "supervisor", "picker"}),
+    "counts.approve": frozenset({"admin", "supervisor"}),
 }
 
 

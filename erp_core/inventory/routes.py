@@ -2,6 +2,382 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.guard import requires
+from ..catalog.models import Sku
+from ..catalog.services import find_sku_by_scan
+from ..errors import DomainError, InsufficientStock
+from ..extensions import db
+from . import alerts, transfers, views
+from .forms import (
+    AdjustForm,
+    ReceiveForm,
+    ReorderRuleForm,
+    TransferForm,
+    adjustment_reason_label,
+    bin_type_label,
+    location_label,
+    move_reason_label,
+    transfer_status_label,
+)
+from .models import TRANSFER_STATUSES, Location, ReorderRule, StockTransfer, Warehouse
+from .services import adjust_counted
 
 bp = Blueprint("stock", __name__)
+
+PER_PAGE = 50
+
+
+@bp.context_processor
+def _stock_helpers():
+    return {"adjustment_reason_label": adjustment_reason_label, "move_reason_label": move_reason_label,
+            "transfer_status_label": transfer_status_label, "location_label": location_label,
+            "bin_type_label": bin_type_label, "page_url": _page_url}
+
+
+def _page_url(arg: str, number: int) -> str:
+    """This page's URL with the same filters, at another page number."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), arg: number}
+    return url_for(request.endpoint, **args)
+
+
+def _allowed() -> set[int] | None:
+    return current_user.warehouse_ids()
+
+
+def _require_warehouse(warehouse_id: int) -> None:
+    if not current_user.may_access_warehouse(warehouse_id):
+        abort(403)
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _warehouse_choices(warehouses: list[Warehouse]) -> list[tuple[int, str]]:
+    locale = str(get_locale())
+    return [(w.id, f"{w.code} · {w.display_name(locale)}") for w in warehouses]
+
+
+def _error_text(error: DomainError) -> str:
+    """The translated sentence for the domain errors these screens expect; others say their own."""
+    known = {
+        "insufficient_stock": _("Not enough available stock: nothing was changed."),
+        "over_receipt": _("Cannot receive more than is still in transit: nothing was changed."),
+        "transfer_status": _("This transfer has changed meanwhile: reload the page."),
+        "bin_not_in_warehouse": _("That bin is not a stock location of the warehouse."),
+        "nothing_received": _("Enter the quantity received on at least one line."),
+    }
+    return known.get(error.code, error.message)
+
+
+# --- Stock levels ---------------------------------------------------------------------------------
+
+@bp.route("")
+@requires("stock.view")
+def index():
+    allowed = _allowed()
+    warehouses = views.warehouses_for(allowed)
+    chosen = request.args.get("warehouse", type=int)
+    if chosen:
+        _require_warehouse(chosen)
+    query = request.args.get("q", "").strip()
+    only_available = request.args.get("available") == "1"
+    page = views.stock_overview(warehouse_ids={chosen} if chosen else allowed, query=query,
+                                only_available=only_available, page=_page(), per_page=PER_PAGE)
+    return render_template("stock/index.html", page=page, warehouses=warehouses, chosen=chosen, query=query,
+                           only_available=only_available)
+
+
+@bp.route("/sku/<code>")
+@requires("stock.view")
+def sku(code: str):
+    item = db.session.scalar(select(Sku).filter_by(code=code)) or find_sku_by_scan(code)
+    if item is None:
+        abort(404)
+    allowed = _allowed()
+    return render_template("stock/sku.html", sku=item, figures=views.sku_figures(item.id, allowed),
+                           quants=views.sku_quants(item.id, allowed),
+                           ledger=views.sku_ledger(item.id, allowed, page=_page(), per_page=PER_PAGE))
+
+
+# --- Adjustments ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Target:
+    bin: Location
+    sku: Sku
+    quantity: int
+    reserved: int
+
+
+def _resolve(form: AdjustForm) -> _Target | None:
+    """The bin and SKU the form names, with their quantity now; errors go on the form's fields."""
+    warehouse_id = form.warehouse_id.data
+    if not warehouse_id or not current_user.may_access_warehouse(warehouse_id):
+        form.warehouse_id.errors = [_("Choose a warehouse.")]
+        return None
+    location = views.find_bin(warehouse_id, form.bin_code.data or "")
+    item = find_sku_by_scan(form.sku.data or "") if (form.sku.data or "").strip() else None
+    if location is None:
+        form.bin_code.errors = [_("No bin with this code or barcode in the warehouse.")]
+    if item is None:
+        form.sku.errors = [_("No SKU with this code or barcode.")]
+    if location is None or item is None:
+        return None
+    quantity, reserved = views.quant_in(item.id, location.id)
+    return _Target(location, item, quantity, reserved)
+
+
+def _adjust_form() -> AdjustForm:
+    form = AdjustForm() if request.method == "POST" else AdjustForm(formdata=request.args or None)
+    form.warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
+    if form.warehouse_id.data is None and form.warehouse_id.choices:
+        form.warehouse_id.data = form.warehouse_id.choices[0][0]
+    return form
+
+
+@bp.route("/adjust", methods=["GET", "POST"])
+@requires("stock.adjust")
+def adjust():
+    form = _adjust_form()
+    target = None
+    status = 200
+    if request.method == "GET":
+        if form.bin_code.data and form.sku.data:
+            target = _resolve(form)
+    elif form.validate():
+        target = _resolve(form)
+        if target is not None and request.form.get("action") == "post":
+            if form.counted.data is None:
+                form.counted.errors = [_("Enter the counted quantity.")]
+            if not form.reason.data:
+                form.reason.errors = [_("Choose a reason.")]
+            if form.counted.data is not None and form.reason.data:
+                try:
+                    move = adjust_counted(target.sku.id, target.bin.id, form.counted.data,
+                                          reason_code=form.reason.data, note=form.note.data or "",
+                                          user_id=current_user.id)
+                except InsufficientStock:
+                    form.counted.errors = [_("Cannot set the count to %(n)d: %(r)d units in this bin are reserved "
+                                             "for orders. Nothing was changed.", n=form.counted.data,
+                                             r=target.reserved)]
+                else:
+                    if move is None:
+                        flash(_("No change: %(sku)s in %(bin)s already has %(n)d.", sku=target.sku.code,
+                                bin=target.bin.code, n=form.counted.data), "success")
+                    else:
+                        flash(_("%(sku)s in %(bin)s set to %(n)d (was %(was)d).", sku=target.sku.code,
+                                bin=target.bin.code, n=form.counted.data, was=target.quantity), "success")
+                    return redirect(url_for(".adjust", warehouse_id=form.warehouse_id.data,
+                                            bin_code=form.bin_code.data))
+        if any(f.errors for f in form):
+            status = 422
+    else:
+        status = 422
+    return render_template("stock/adjust.html", form=form, target=target), status
+
+
+@bp.route("/adjust/current")
+@requires("stock.adjust")
+def adjust_current():
+    """The quantity now in the scanned bin (an htmx fragment of the adjustment page)."""
+    form = _adjust_form()
+    target = _resolve(form) if form.bin_code.data and form.sku.data else None
+    return render_template("stock/_adjust_current.html", form=form, target=target, standalone=True)
+
+
+# --- Transfers ------------------------------------------------------------------------------------
+
+@bp.route("/transfers")
+@requires("stock.view")
+def transfer_list():
+    status = request.args.get("status", "")
+    if status not in TRANSFER_STATUSES:
+        status = ""
+    page = views.transfers_page(_allowed(), status=status, page=_page(), per_page=PER_PAGE)
+    return render_template("stock/transfers.html", page=page, status=status, statuses=TRANSFER_STATUSES,
+                           totals=views.transfer_totals(t.id for t in page.items))
+
+
+@bp.route("/transfers/new", methods=["GET", "POST"])
+@requires("stock.transfer")
+def new_transfer():
+    form = TransferForm()
+    form.from_warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
+    form.to_warehouse_id.choices = _warehouse_choices(views.warehouses_for(None))
+    line_errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        lines = []
+        for i, entry in enumerate(form.lines.entries):
+            code, qty, bin_code = (entry.form.sku.data or "").strip(), entry.form.quantity.data, \
+                (entry.form.bin_code.data or "").strip()
+            if not code and not qty and not bin_code:
+                continue
+            item = find_sku_by_scan(code) if code else None
+            location = views.find_bin(form.from_warehouse_id.data, bin_code) if bin_code else None
+            if item is None:
+                line_errors[i] = _("No SKU with this code or barcode.")
+            elif not qty:
+                line_errors[i] = _("Enter a quantity.")
+            elif bin_code and location is None:
+                line_errors[i] = _("No bin with this code or barcode in the warehouse.")
+            else:
+                lines.append((item.id, qty, location.id if location else None))
+        if not lines and not line_errors:
+            flash(_("Add at least one line."), "error")
+        elif not line_errors:
+            transfer = transfers.create_transfer(form.from_warehouse_id.data, form.to_warehouse_id.data, lines,
+                                                 note=form.note.data or "", user_id=current_user.id)
+            flash(_("Transfer %(ref)s created.", ref=transfer.reference), "success")
+            return redirect(url_for(".transfer_detail", transfer_id=transfer.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("stock/transfer_new.html", form=form, line_errors=line_errors), status
+
+
+def _visible_transfer(transfer_id: int):
+    transfer = db.session.get(StockTransfer, transfer_id) or abort(404)
+    allowed = _allowed()
+    if allowed is not None and not {transfer.from_warehouse_id, transfer.to_warehouse_id} & allowed:
+        abort(404)
+    return transfer
+
+
+@bp.route("/transfers/<int:transfer_id>")
+@requires("stock.view")
+def transfer_detail(transfer_id: int):
+    transfer = _visible_transfer(transfer_id)
+    lines = list(transfer.lines)
+    return render_template("stock/transfer.html", transfer=transfer, lines=lines, receive_form=ReceiveForm(),
+                           skus=views.skus_by_id(x.sku_id for x in lines),
+                           bins=views.locations_by_id(x.from_location_id for x in lines),
+                           totals=transfers.lines_summary(lines))
+
+
+def _back(transfer_id: int):
+    return redirect(url_for(".transfer_detail", transfer_id=transfer_id))
+
+
+@bp.route("/transfers/<int:transfer_id>/ship", methods=["POST"])
+@requires("stock.transfer")
+def ship_transfer(transfer_id: int):
+    transfer = _visible_transfer(transfer_id)
+    _require_warehouse(transfer.from_warehouse_id)
+    try:
+        transfers.ship_transfer(transfer.id, user_id=current_user.id)
+    except DomainError as error:
+        flash(_error_text(error), "error")
+    else:
+        flash(_("Transfer %(ref)s shipped: the goods are in transit.", ref=transfer.reference), "success")
+    return _back(transfer_id)
+
+
+@bp.route("/transfers/<int:transfer_id>/receive", methods=["POST"])
+@requires("stock.transfer")
+def receive_transfer(transfer_id: int):
+    transfer = _visible_transfer(transfer_id)
+    _require_warehouse(transfer.to_warehouse_id)
+    form = ReceiveForm()
+    location = views.find_bin(transfer.to_warehouse_id, form.bin_code.data or "")
+    receipts: dict[int, int] = {}
+    for line in transfer.lines:
+        raw = request.form.get(f"qty-{line.id}", "").strip()
+        if raw:
+            if not raw.isdigit():
+                flash(_("Quantities are whole numbers."), "error")
+                return _back(transfer_id)
+            receipts[line.id] = int(raw)
+    if location is None:
+        flash(_("No bin with this code or barcode in the warehouse."), "error")
+        return _back(transfer_id)
+    try:
+        done = transfers.receive_transfer(transfer.id, receipts, location.id, user_id=current_user.id)
+    except DomainError as error:
+        flash(_error_text(error), "error")
+    else:
+        flash(_("Transfer %(ref)s fully received.", ref=done.reference) if done.status == "received" else
+              _("Receipt of %(ref)s recorded.", ref=done.reference), "success")
+    return _back(transfer_id)
+
+
+@bp.route("/transfers/<int:transfer_id>/cancel", methods=["POST"])
+@requires("stock.transfer")
+def cancel_transfer(transfer_id: int):
+    transfer = _visible_transfer(transfer_id)
+    _require_warehouse(transfer.from_warehouse_id)
+    try:
+        transfers.cancel_transfer(transfer.id, user_id=current_user.id)
+    except DomainError as error:
+        flash(_error_text(error), "error")
+    else:
+        flash(_("Transfer %(ref)s cancelled.", ref=transfer.reference), "success")
+    return _back(transfer_id)
+
+
+# --- Low stock ------------------------------------------------------------------------------------
+
+def _render_low(form: ReorderRuleForm, status: int = 200):
+    allowed = _allowed()
+    chosen = request.args.get("warehouse", type=int)
+    if chosen:
+        _require_warehouse(chosen)
+    scope = {chosen} if chosen else allowed
+    items = alerts.low_stock(scope)
+    page = _page()
+    low_page = views.Page(items[(page - 1) * PER_PAGE: page * PER_PAGE], page, PER_PAGE, len(items))
+    rules = alerts.reorder_rules(scope, query=request.args.get("q", ""),
+                                 page=max(1, request.args.get("rules_page", 1, type=int) or 1), per_page=PER_PAGE)
+    return render_template("stock/low.html", low=low_page, rules=rules, form=form, chosen=chosen,
+                           warehouses=views.warehouses_for(allowed),
+                           can_edit=current_user.can("stock.adjust")), status
+
+
+def _rule_form() -> ReorderRuleForm:
+    form = ReorderRuleForm()
+    form.warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
+    return form
+
+
+@bp.route("/low")
+@requires("stock.view")
+def low():
+    form = _rule_form()
+    editing = request.args.get("edit", type=int)
+    rule = db.session.get(ReorderRule, editing) if editing else None
+    if rule is not None and current_user.may_access_warehouse(rule.warehouse_id):
+        form.warehouse_id.data, form.sku.data = rule.warehouse_id, rule.sku.code
+        form.min_quantity.data, form.max_quantity.data = rule.min_quantity, rule.max_quantity
+    return _render_low(form)
+
+
+@bp.route("/low/rules", methods=["POST"])
+@requires("stock.adjust")
+def save_rule():
+    form = _rule_form()
+    if form.validate_on_submit():
+        item = find_sku_by_scan(form.sku.data)
+        if item is None:
+            form.sku.errors = [_("No SKU with this code or barcode.")]
+        else:
+            alerts.set_reorder_rule(item.id, form.warehouse_id.data, form.min_quantity.data, form.max_quantity.data)
+            flash(_("Reorder rule for %(sku)s saved.", sku=item.code), "success")
+            return redirect(url_for(".low"))
+    return _render_low(form, 422)
+
+
+@bp.route("/low/rules/<int:rule_id>/delete", methods=["POST"])
+@requires("stock.adjust")
+def delete_rule(rule_id: int):
+    rule = db.session.get(ReorderRule, rule_id) or abort(404)
+    _require_warehouse(rule.warehouse_id)
+    code = rule.sku.code
+    alerts.delete_reorder_rule(rule.id)
+    flash(_("Reorder rule for %(sku)s deleted.", sku=code), "success")
+    return redirect(url_for(".low"))

@@ -211,3 +211,42 @@ def ledger_discrepancies() -> list[tuple[int, int, int, int]]:
         if quants.get(key, 0) != sums.get(key, 0):
             bad.append((key[0], key[1], quants.get(key, 0), sums.get(key, 0)))
     return bad
+
+
+# --- Adjustments with reason codes -------------------------------------------------------------
+
+ADJUSTMENT_REASONS = ("damaged", "lost", "found", "count_correction", "expired", "sample", "other")
+
+
+def adjustment_note(reason_code: str, text: str = "") -> str:
+    """The ledger note of an adjustment: "<code>: <free text>" (StockMove.reason stays 'adjustment')."""
+    if reason_code not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(f"unknown adjustment reason {reason_code!r}", code="unknown_reason")
+    return f"{reason_code}: {' '.join(text.split())}".strip()
+
+
+def adjust_counted(sku_id: int, location_id: int, counted_quantity: int, *, reason_code: str, note: str = "",
+                   user_id: int | None = None) -> StockMove | None:
+    """Set the counted quantity of a SKU in a bin, with a reason code; None when nothing changed.
+
+    Locks: the quant row (through `adjust`'s conditional UPDATE). Guarantees: the count never goes
+    below the units reserved for orders there (InsufficientStock, nothing changed), the bin is a
+    stock location, and the live boards hear after commit when the SKU drops below its reorder point.
+    """
+    from .alerts import check_low_stock_after  # alerts reads stock through this module
+
+    text = adjustment_note(reason_code, note)
+    if counted_quantity < 0:
+        raise ValidationFailed("quantity cannot be negative", code="bad_quantity")
+    with atomic():
+        loc = db.session.get(Location, location_id)
+        if loc is None or loc.usage != "internal" or loc.warehouse_id is None:
+            raise ValidationFailed("stock is counted in a bin of a warehouse", code="not_a_bin")
+        reserved = db.session.scalar(select(Quant.reserved_quantity)
+                                     .filter_by(sku_id=sku_id, location_id=location_id)) or 0
+        if counted_quantity < reserved:
+            raise InsufficientStock(f"cannot count {counted_quantity} in {loc.code}: {reserved} are reserved",
+                                    sku_id=sku_id, location=loc.code, requested=counted_quantity,
+                                    reserved=reserved)
+        check_low_stock_after(sku_id, loc.warehouse_id)
+        return adjust(sku_id, location_id, counted_quantity, reason_note=text, user_id=user_id)

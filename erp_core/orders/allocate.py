@@ -18,6 +18,7 @@ from ..catalog.models import KitComponent
 from ..db import atomic
 from ..errors import Conflict, InsufficientStock
 from ..extensions import db
+from ..inventory.alerts import check_low_stock_after
 from ..inventory.models import Location, Quant, StockReservation, Warehouse
 from ..inventory.services import reserve
 from ..settings import get_setting
@@ -107,6 +108,7 @@ def reserve_line_in_warehouse(line: OrderLine, warehouse_id: int, quantity: int)
                Location.active.is_(True), Location.bin_type.not_in(["damaged", "returns", "tote", "packing"]),
                Quant.quantity - Quant.reserved_quantity > 0)
         .order_by(pick_first, Quant.id)).all()
+    check_low_stock_after(line.sku_id, warehouse_id)  # reserving lowers what is available
     remaining = quantity
     for location_id, available in quants:
         if remaining == 0:

@@ -10,6 +10,7 @@ from ..auth.guard import requires
 from ..catalog.models import Sku
 from ..channels.models import Channel
 from ..extensions import db
+from ..inventory.alerts import low_stock
 from ..inventory.models import Warehouse
 from ..inventory.services import stock_levels
 from ..orders.models import ORDER_STATUSES, Order
@@ -42,4 +43,5 @@ def index():
         "dashboard.html", warehouses=warehouses, per_wh=per_wh,
         by_status=[(s, by_status.get(s, 0)) for s in ORDER_STATUSES],
         channels=db.session.execute(channel_stmt).all(),
-        sku_count=db.session.scalar(select(func.count(Sku.id)).where(Sku.active.is_(True))))
+        sku_count=db.session.scalar(select(func.count(Sku.id)).where(Sku.active.is_(True))),
+        low_items=low_stock({w.id for w in warehouses}, limit=10) if current_user.can("stock.view") else None)

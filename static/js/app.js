@@ -31,9 +31,21 @@
       document.body.classList.remove("offline");
     });
     socket.on("disconnect", function () { document.body.classList.add("offline"); });
-    socket.on("fragment", function (msg) {
+    function swap(msg) {
+      if (!msg || !msg.target || !msg.html) { return; }
       var target = document.getElementById(msg.target);
-      if (target && window.htmx) { target.outerHTML = msg.html; window.htmx.process(document.getElementById(msg.target)); }
-    });
+      if (target) {
+        target.outerHTML = msg.html;
+      } else {
+        var rows = document.querySelector("[data-live-rows]");
+        if (!rows) { return; }
+        var empty = rows.querySelector("[data-empty]");
+        if (empty) { empty.remove(); }
+        rows.insertAdjacentHTML("beforeend", msg.html);
+      }
+      if (window.htmx) { window.htmx.process(document.getElementById(msg.target)); }
+    }
+    socket.on("fragment", swap);
+    socket.on("wave_progress", swap);
   });
 })();

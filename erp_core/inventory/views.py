@@ -1,0 +1,315 @@
+"""Read-side stock queries for the stock screens: levels per SKU and warehouse, quants per bin, the
+ledger of one SKU, and what is in transit between warehouses. Nothing here changes stock.
+
+In transit: units of shipped transfers not yet received, counted at the DESTINATION warehouse (the
+source's stock already went down when the transfer shipped).
+Incoming (expected receipts): for now the same as in transit; ASNs and purchase orders will add to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from ..auth.models import User
+from ..catalog.models import Sku, SkuBarcode
+from ..extensions import db
+from .models import Location, Quant, StockMove, StockTransfer, StockTransferLine, Warehouse
+from .services import ADJUSTMENT_REASONS
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt: Select, page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(rows, page, per_page, total)
+
+
+def warehouses_for(allowed: set[int] | None) -> list[Warehouse]:
+    """Active warehouses the user may see (allowed None = all), by code."""
+    stmt = select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.code)
+    if allowed is not None:
+        stmt = stmt.where(Warehouse.id.in_(allowed))
+    return list(db.session.scalars(stmt))
+
+
+def transit_rows(warehouse_ids: Iterable[int] | None, sku_ids: Iterable[int] | None) -> Select:
+    remaining = StockTransferLine.quantity - StockTransferLine.received_quantity
+    stmt = (select(StockTransferLine.sku_id.label("sku_id"), StockTransfer.to_warehouse_id.label("wh"),
+                   remaining.label("qty"))
+            .join(StockTransfer, StockTransfer.id == StockTransferLine.transfer_id)
+            .where(StockTransfer.status == "shipped", remaining > 0))
+    if warehouse_ids is not None:
+        stmt = stmt.where(StockTransfer.to_warehouse_id.in_(list(warehouse_ids)))
+    if sku_ids is not None:
+        stmt = stmt.where(StockTransferLine.sku_id.in_(list(sku_ids)))
+    return stmt
+
+
+def in_transit(*, warehouse_ids: Iterable[int] | None = None,
+               sku_ids: Iterable[int] | None = None) -> dict[tuple[int, int], int]:
+    """{(sku_id, destination warehouse_id): units shipped towards it and not yet received}."""
+    rows = transit_rows(warehouse_ids, sku_ids).subquery()
+    stmt = select(rows.c.sku_id, rows.c.wh, func.sum(rows.c.qty)).group_by(rows.c.sku_id, rows.c.wh)
+    return {(s, w): int(q) for s, w, q in db.session.execute(stmt)}
+
+
+def incoming(*, warehouse_ids: Iterable[int] | None = None,
+             sku_ids: Iterable[int] | None = None) -> dict[tuple[int, int], int]:
+    """Expected receipts per (sku_id, warehouse_id): transfers in transit; ASNs and purchase orders
+    will add to it."""
+    return in_transit(warehouse_ids=warehouse_ids, sku_ids=sku_ids)
+
+
+@dataclass(frozen=True)
+class StockFigures:
+    on_hand: int = 0
+    reserved: int = 0
+    in_transit: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def incoming(self) -> int:
+        return self.in_transit  # see the module docstring
+
+
+def figures_of(sku_id: int, warehouse_id: int) -> StockFigures:
+    """On hand, reserved and in transit of one SKU in one warehouse (its internal locations)."""
+    on_hand, reserved = db.session.execute(
+        select(func.coalesce(func.sum(Quant.quantity), 0), func.coalesce(func.sum(Quant.reserved_quantity), 0))
+        .join(Location, Location.id == Quant.location_id)
+        .where(Quant.sku_id == sku_id, Location.warehouse_id == warehouse_id, Location.usage == "internal")).one()
+    transit = in_transit(warehouse_ids=[warehouse_id], sku_ids=[sku_id]).get((sku_id, warehouse_id), 0)
+    return StockFigures(int(on_hand), int(reserved), transit)
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    sku_name_zh: str
+    warehouse_id: int
+    warehouse_code: str
+    figures: StockFigures
+
+    def sku_display(self, locale: str) -> str:
+        return self.sku_name_zh if locale.startswith("zh") and self.sku_name_zh else self.sku_name
+
+
+def sku_search_clause(query: str) -> ColumnElement[bool]:
+    """Code, English or Chinese name containing the text, or a barcode equal to it."""
+    text = query.strip().lower()
+    return or_(func.lower(Sku.code).contains(text, autoescape=True),
+               func.lower(Sku.name).contains(text, autoescape=True),
+               Sku.name_zh.contains(query.strip(), autoescape=True),
+               Sku.id.in_(select(SkuBarcode.sku_id).where(SkuBarcode.code == query.strip())))
+
+
+def stock_overview(*, warehouse_ids: set[int] | None, query: str = "", only_available: bool = False,
+                   page: int = 1, per_page: int = 50) -> Page:
+    """Rows of StockRow per SKU and warehouse, by SKU code then warehouse code, one page of them.
+
+    A row shows when something is on hand there or on its way there. `warehouse_ids` None = all.
+    """
+    quants = (select(Quant.sku_id.label("sku_id"), Location.warehouse_id.label("wh"),
+                     Quant.quantity.label("on_hand"), Quant.reserved_quantity.label("reserved"),
+                     literal(0).label("transit"))
+              .join(Location, Location.id == Quant.location_id).where(Location.usage == "internal"))
+    if warehouse_ids is not None:
+        quants = quants.where(Location.warehouse_id.in_(warehouse_ids))
+    transit = transit_rows(warehouse_ids, None).subquery()
+    moving = select(transit.c.sku_id, transit.c.wh, literal(0), literal(0), transit.c.qty)
+    flows = union_all(quants, moving).subquery()
+    on_hand, reserved, in_way = func.sum(flows.c.on_hand), func.sum(flows.c.reserved), func.sum(flows.c.transit)
+    levels = (select(flows.c.sku_id, flows.c.wh, on_hand.label("on_hand"), reserved.label("reserved"),
+                     in_way.label("transit"))
+              .group_by(flows.c.sku_id, flows.c.wh)
+              .having(or_(on_hand > 0, in_way > 0) if not only_available else on_hand - reserved > 0)
+              .subquery())
+    stmt = (select(Sku.id, Sku.code, Sku.name, Sku.name_zh, Warehouse.id, Warehouse.code, levels.c.on_hand,
+                   levels.c.reserved, levels.c.transit)
+            .join(Sku, Sku.id == levels.c.sku_id).join(Warehouse, Warehouse.id == levels.c.wh)
+            .order_by(Sku.code, Warehouse.code))
+    if query.strip():
+        stmt = stmt.where(sku_search_clause(query))
+    found = paginate(stmt, page, per_page)
+    rows = [StockRow(sid, code, name, name_zh, wid, wcode, StockFigures(int(q or 0), int(r or 0), int(t or 0)))
+            for sid, code, name, name_zh, wid, wcode, q, r, t in found.items]
+    return Page(rows, found.page, found.per_page, found.total)
+
+
+@dataclass(frozen=True)
+class BinStock:
+    warehouse_code: str
+    location_code: str
+    bin_type: str | None
+    quantity: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
+
+
+def sku_quants(sku_id: int, warehouse_ids: set[int] | None) -> list[BinStock]:
+    """Where a SKU lies: every stock location holding (or reserving) some of it."""
+    stmt = (select(Warehouse.code, Location.code, Location.bin_type, Quant.quantity, Quant.reserved_quantity)
+            .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
+            .where(Quant.sku_id == sku_id, Location.usage == "internal",
+                   or_(Quant.quantity > 0, Quant.reserved_quantity > 0))
+            .order_by(Warehouse.code, Location.code))
+    if warehouse_ids is not None:
+        stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
+    return [BinStock(*row) for row in db.session.execute(stmt)]
+
+
+def sku_figures(sku_id: int, warehouse_ids: set[int] | None) -> list[tuple[Warehouse, StockFigures]]:
+    """The SKU's figures in every warehouse the user may see that holds or expects some of it."""
+    quants = dict(((w, (q, r)) for w, q, r in db.session.execute(
+        select(Location.warehouse_id, func.sum(Quant.quantity), func.sum(Quant.reserved_quantity))
+        .join(Location, Location.id == Quant.location_id)
+        .where(Quant.sku_id == sku_id, Location.usage == "internal")
+        .group_by(Location.warehouse_id))))
+    transit = in_transit(sku_ids=[sku_id])
+    out = []
+    for wh in warehouses_for(warehouse_ids):
+        q, r = quants.get(wh.id, (0, 0))
+        figures = StockFigures(int(q or 0), int(r or 0), transit.get((sku_id, wh.id), 0))
+        if figures.on_hand or figures.in_transit:
+            out.append((wh, figures))
+    return out
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    id: int
+    created_at: datetime
+    quantity: int
+    reason: str
+    reference: str
+    note: str
+    username: str | None
+    from_code: str
+    from_warehouse: str | None
+    from_usage: str
+    to_code: str
+    to_warehouse: str | None
+    to_usage: str
+
+    @property
+    def adjustment_reason(self) -> str | None:
+        return parse_adjustment_note(self.note)[0] if self.reason == "adjustment" else None
+
+    @property
+    def note_text(self) -> str:
+        return parse_adjustment_note(self.note)[1] if self.reason == "adjustment" else self.note
+
+
+def sku_ledger(sku_id: int, warehouse_ids: set[int] | None, *, page: int = 1, per_page: int = 50) -> Page:
+    """The SKU's stock moves, newest first; a user limited to some warehouses sees the moves that
+    touch one of them."""
+    src, dst = aliased(Location), aliased(Location)
+    wsrc, wdst = aliased(Warehouse), aliased(Warehouse)
+    stmt = (select(StockMove.id, StockMove.created_at, StockMove.quantity, StockMove.reason, StockMove.reference,
+                   StockMove.note, User.username, src.code, wsrc.code, src.usage, dst.code, wdst.code, dst.usage)
+            .join(src, src.id == StockMove.from_location_id).join(dst, dst.id == StockMove.to_location_id)
+            .outerjoin(wsrc, wsrc.id == src.warehouse_id).outerjoin(wdst, wdst.id == dst.warehouse_id)
+            .outerjoin(User, User.id == StockMove.user_id)
+            .where(StockMove.sku_id == sku_id)
+            .order_by(StockMove.created_at.desc(), StockMove.id.desc()))
+    if warehouse_ids is not None:
+        stmt = stmt.where(or_(src.warehouse_id.in_(warehouse_ids), dst.warehouse_id.in_(warehouse_ids)))
+    found = paginate(stmt, page, per_page)
+    return Page([LedgerLine(*row) for row in found.items], found.page, found.per_page, found.total)
+
+
+def parse_adjustment_note(note: str) -> tuple[str | None, str]:
+    """("damaged", "dropped") from "damaged: dropped"; (None, note) for a note without a reason code."""
+    code, sep, text = note.partition(":")
+    if sep and code.strip() in ADJUSTMENT_REASONS:
+        return code.strip(), text.strip()
+    return None, note
+
+
+def find_bin(warehouse_id: int, scanned: str) -> Location | None:
+    """The stock location of a warehouse whose code or barcode was scanned or typed."""
+    text = scanned.strip()
+    if not text:
+        return None
+    base = select(Location).where(Location.warehouse_id == warehouse_id, Location.usage == "internal")
+    return (db.session.scalar(base.where(Location.barcode == text))
+            or db.session.scalar(base.where(Location.code == text))
+            or db.session.scalar(base.where(func.upper(Location.code) == text.upper())))
+
+
+def quant_in(sku_id: int, location_id: int) -> tuple[int, int]:
+    """(quantity, reserved) of a SKU in one location; (0, 0) when none was ever there."""
+    row = db.session.execute(select(Quant.quantity, Quant.reserved_quantity)
+                             .filter_by(sku_id=sku_id, location_id=location_id)).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def transfers_page(warehouse_ids: set[int] | None, *, status: str = "", page: int = 1,
+                   per_page: int = 50) -> Page:
+    """Transfers from or to the user's warehouses, newest first."""
+    stmt = select(StockTransfer).order_by(StockTransfer.created_at.desc(), StockTransfer.id.desc())
+    if warehouse_ids is not None:
+        stmt = stmt.where(or_(StockTransfer.from_warehouse_id.in_(warehouse_ids),
+                              StockTransfer.to_warehouse_id.in_(warehouse_ids)))
+    if status:
+        stmt = stmt.where(StockTransfer.status == status)
+    found = paginate(stmt, page, per_page)
+    return Page([row[0] for row in found.items], found.page, found.per_page, found.total)
+
+
+def transfer_totals(transfer_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """{transfer id: (units, units received)}."""
+    ids = list(transfer_ids)
+    if not ids:
+        return {}
+    stmt = (select(StockTransferLine.transfer_id, func.sum(StockTransferLine.quantity),
+                   func.sum(StockTransferLine.received_quantity))
+            .where(StockTransferLine.transfer_id.in_(ids)).group_by(StockTransferLine.transfer_id))
+    return {t: (int(q), int(r)) for t, q, r in db.session.execute(stmt)}
+
+
+def skus_by_id(ids: Iterable[int]) -> dict[int, Sku]:
+    ids = list(set(ids))
+    return {s.id: s for s in db.session.scalars(select(Sku).where(Sku.id.in_(ids)))} if ids else {}
+
+
+def locations_by_id(ids: Iterable[int | None]) -> dict[int, Location]:
+    wanted = [i for i in set(ids) if i is not None]
+    if not wanted:
+        return {}
+    return {loc.id: loc for loc in db.session.scalars(select(Location).where(Location.id.in_(wanted)))}
+

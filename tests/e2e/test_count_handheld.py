@@ -1,0 +1,93 @@
+"""Real Chromium on a 360-px handheld: a picker counts one bin blind with a keyboard-wedge scanner."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+pytestmark = pytest.mark.e2e
+
+BOOKS = 4817  # what the books hold; the counter must never see it
+
+
+@pytest.fixture
+def one_bin_count(app):
+    from erp_core.catalog.services import create_sku
+    from erp_core.inventory.services import create_warehouse, receive
+    from wms.locations.counts import create_count
+    from wms.locations.services import create_bin
+
+    with app.app_context():
+        wh = create_warehouse("SH1", "Shanghai")
+        loc = create_bin(wh.id, "A01-01-1", "pick")
+        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
+        receive(sku.id, loc.id, BOOKS)
+        task = create_count(wh.id, [loc.id])
+        return {"task": task.id, "bin": loc.barcode, "location": loc.id, "sku": sku.id}
+
+
+def _wait_until(condition, timeout_s: float = 10.0) -> None:
+    # page.wait_for_function evaluates a string, which the app's CSP (no 'unsafe-eval') forbids.
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _badge_login(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.locator("#b-badge").fill("BADGE-PICKER-01")
+    page.locator("#b-badge").press("Enter")
+    page.wait_for_url(f"{live_server}/")
+
+
+def _scan(page, code: str) -> None:
+    scan = page.locator("[data-scan-input]")
+    scan.type(code)  # a keyboard-wedge scanner types the code, then Enter
+    scan.press("Enter")
+
+
+def _panel(page) -> str:
+    return page.locator("#count-panel").inner_text()
+
+
+def test_a_picker_counts_one_bin_blind_on_the_handheld(app, live_server, handheld, users, one_bin_count):
+    page = handheld
+    _badge_login(page, live_server)
+    # given the picker opens the count from the handheld menu
+    page.goto(f"{live_server}/m/")
+    page.locator("a[href='/tasks/count']").click()
+    page.locator(f"a[href='/tasks/count/{one_bin_count['task']}']").click()
+    page.wait_for_selector("[data-scan-input]")
+    assert page.locator("[data-scan-input]").evaluate("el => el === document.activeElement")
+    # when they scan the bin, the item twice, type 24 and scan the bin again
+    _scan(page, one_bin_count["bin"])
+    page.wait_for_selector("[data-counting-bin]")
+    assert page.evaluate("document.body.dataset.lastScan") == "ok"
+    _scan(page, "6901234567892")
+    _wait_until(lambda: page.locator("[data-counted]").count() == 1
+                and page.locator("[data-counted]").inner_text() == "1")
+    _scan(page, "6901234567892")
+    _wait_until(lambda: page.locator("[data-counted]").inner_text() == "2")
+    _scan(page, "NOT-A-CODE")
+    _wait_until(lambda: page.evaluate("document.body.dataset.lastScan") == "error")
+    assert "NOT-A-CODE" in _panel(page) and page.locator("[data-counted]").inner_text() == "2"
+    _scan(page, "24")
+    _wait_until(lambda: page.locator("[data-counted]").inner_text() == "24")
+    assert str(BOOKS) not in page.content()
+    # the scan field keeps the focus, and the screen fits 360 px
+    assert page.locator("[data-scan-input]").evaluate("el => el === document.activeElement")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    _scan(page, one_bin_count["bin"])
+    page.wait_for_selector("[data-count-complete]")
+    # then the count is complete, the books were never shown, and the count is stored
+    assert str(BOOKS) not in page.content()
+    from erp_core.extensions import db
+    from wms.locations.models import CountLine, CountTask
+
+    with app.app_context():
+        line = db.session.scalar(select(CountLine).filter_by(task_id=one_bin_count["task"]))
+        assert (line.counted_quantity, line.expected_quantity) == (24, BOOKS) and line.counted_at is not None
+        assert db.session.get(CountTask, one_bin_count["task"]).status == "counted"

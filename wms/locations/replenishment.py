@@ -1,0 +1,296 @@
+"""Replenishment (补货): pick faces with a min/max, tasks that move stock from reserve bins to them,
+and the scans that do a task on the handheld.
+
+A task is planned from what the reserve bins have available (on hand minus reserved, minus what
+open tasks already promised out of them), so two tasks never count on the same units. Doing a task
+moves the stock through the ledger (`move_stock`, reason 'replenishment', reference RPL-<id>) in
+the same transaction as marking it done.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from erp_core.catalog.services import find_sku_by_scan
+from erp_core.db import atomic
+from erp_core.errors import Conflict, NotFound, ValidationFailed
+from erp_core.extensions import db
+from erp_core.inventory.models import Location, Quant
+from erp_core.inventory.services import move_stock
+from erp_core.models_base import utcnow
+
+from ..scanning import WrongBinScanned, WrongItemScanned, bin_matches
+from .models import PickFace, ReplenishmentTask
+
+OPEN = ("open", "in_progress")
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """One transaction; inside a caller's transaction a SAVEPOINT, so a failure undoes only this
+    block (a handheld route answers the refusal and commits nothing of it)."""
+    with atomic(), db.session.begin_nested():
+        yield
+
+
+# --- Pick faces ------------------------------------------------------------------------------------
+
+def _check_min_max(min_quantity: int, max_quantity: int) -> None:
+    if min_quantity < 0 or max_quantity <= min_quantity:
+        raise ValidationFailed("the maximum must be above the minimum, and the minimum at least 0",
+                               code="bad_min_max")
+
+
+def assign_pick_face(location_id: int, sku_id: int, min_quantity: int, max_quantity: int) -> PickFace:
+    """Assign a SKU to a pick-face bin with its min/max. Raises when the bin is not a pick face."""
+    _check_min_max(min_quantity, max_quantity)
+    with atomic():
+        loc = db.session.get(Location, location_id)
+        if loc is None or loc.kind != "bin" or loc.bin_type != "pick" or loc.usage != "internal":
+            raise ValidationFailed("only a pick-face bin can be a pick face", code="not_a_pick_bin")
+        if db.session.scalar(select(PickFace.id).filter_by(location_id=location_id, sku_id=sku_id)):
+            raise Conflict("this SKU is already assigned to this bin", code="pick_face_exists")
+        face = PickFace(location_id=location_id, sku_id=sku_id, min_quantity=min_quantity,
+                        max_quantity=max_quantity)
+        db.session.add(face)
+        db.session.flush()
+    return face
+
+
+def update_pick_face(face_id: int, min_quantity: int, max_quantity: int) -> PickFace:
+    _check_min_max(min_quantity, max_quantity)
+    with atomic():
+        face = db.session.get(PickFace, face_id)
+        if face is None:
+            raise NotFound("no such pick face")
+        face.min_quantity, face.max_quantity = min_quantity, max_quantity
+    return face
+
+
+def remove_pick_face(face_id: int) -> int:
+    """Remove the assignment and cancel its replenishment tasks nobody has started; returns how many."""
+    with atomic():
+        face = db.session.get(PickFace, face_id)
+        if face is None:
+            raise NotFound("no such pick face")
+        cancelled = db.session.execute(
+            update(ReplenishmentTask)
+            .where(ReplenishmentTask.to_location_id == face.location_id, ReplenishmentTask.sku_id == face.sku_id,
+                   ReplenishmentTask.status == "open")
+            .values(status="cancelled")).rowcount
+        db.session.delete(face)
+    return cancelled
+
+
+# --- Planning --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shortage:
+    """A pick face that needs units no reserve bin of the warehouse has available."""
+
+    pick_face_id: int
+    sku_id: int
+    location_id: int
+    missing: int
+
+
+@dataclass
+class ReplenishmentPlan:
+    created: list[ReplenishmentTask] = field(default_factory=list)
+    short: list[Shortage] = field(default_factory=list)
+    already_open: int = 0  # pick faces below min that already have an open task
+
+
+def _on_hand(sku_id: int, location_id: int) -> tuple[int, int]:
+    row = db.session.execute(select(Quant.quantity, Quant.reserved_quantity)
+                             .filter_by(sku_id=sku_id, location_id=location_id)).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _open_quantity(**where) -> int:
+    stmt = select(func.coalesce(func.sum(ReplenishmentTask.quantity), 0)).where(ReplenishmentTask.status.in_(OPEN))
+    for column, value in where.items():
+        stmt = stmt.where(getattr(ReplenishmentTask, column) == value)
+    return int(db.session.scalar(stmt))
+
+
+def _reserve_sources(warehouse_id: int, sku_id: int) -> list[tuple[int, int]]:
+    """(location id, units free to move) of reserve bins holding the SKU, largest first."""
+    rows = db.session.execute(
+        select(Location.id, Location.code, Quant.quantity - Quant.reserved_quantity)
+        .join(Quant, Quant.location_id == Location.id)
+        .where(Location.warehouse_id == warehouse_id, Location.bin_type == "reserve", Location.usage == "internal",
+               Location.active.is_(True), Quant.sku_id == sku_id, Quant.quantity > Quant.reserved_quantity)).all()
+    free = [(loc_id, code, int(avail) - _open_quantity(from_location_id=loc_id, sku_id=sku_id))
+            for loc_id, code, avail in rows]
+    free.sort(key=lambda r: (-r[2], r[1]))
+    return [(loc_id, qty) for loc_id, _code, qty in free if qty > 0]
+
+
+def _faces(warehouse_id: int, sku_ids: list[int] | None = None) -> list[PickFace]:
+    """The warehouse's pick faces, locked in id order so two planners cannot both plan the same one."""
+    stmt = (select(PickFace).join(Location, Location.id == PickFace.location_id)
+            .where(Location.warehouse_id == warehouse_id, Location.active.is_(True))
+            .order_by(PickFace.id).with_for_update(of=PickFace))
+    if sku_ids is not None:
+        stmt = stmt.where(PickFace.sku_id.in_(sku_ids))
+    return list(db.session.scalars(stmt))
+
+
+def _create_tasks(plan: ReplenishmentPlan, face: PickFace, warehouse_id: int, needed: int, trigger: str,
+                  reference: str) -> None:
+    # Tasks are not assigned when planned: whoever scans the from-bin first takes the task.
+    left = needed
+    for location_id, free in _reserve_sources(warehouse_id, face.sku_id):
+        take = min(free, left)
+        task = ReplenishmentTask(warehouse_id=warehouse_id, sku_id=face.sku_id, from_location_id=location_id,
+                                 to_location_id=face.location_id, quantity=take, trigger=trigger,
+                                 reference=reference[:40], status="open")
+        db.session.add(task)
+        db.session.flush()
+        plan.created.append(task)
+        left -= take
+        if left == 0:
+            break
+    if left:
+        plan.short.append(Shortage(face.id, face.sku_id, face.location_id, left))
+
+
+def plan_replenishment(warehouse_id: int) -> ReplenishmentPlan:
+    """Open 'min' tasks for every pick face whose on-hand is below its minimum, for max - on hand.
+
+    Locks: the warehouse's pick-face rows (in id order). Guarantees: no second open task for a pick
+    face that already has one; tasks only take units a reserve bin has free (not reserved, not
+    promised to another open task), largest bin first, several bins when one is not enough; what no
+    reserve bin has is reported in `short`.
+    """
+    plan = ReplenishmentPlan()
+    with atomic():
+        for face in _faces(warehouse_id):
+            on_hand, _reserved = _on_hand(face.sku_id, face.location_id)
+            if on_hand >= face.min_quantity:
+                continue
+            if _open_quantity(to_location_id=face.location_id, sku_id=face.sku_id):
+                plan.already_open += 1
+                continue
+            _create_tasks(plan, face, warehouse_id, face.max_quantity - on_hand, "min", "")
+    return plan
+
+
+def replenish_for_demand(warehouse_id: int, demand: dict[int, int], reference: str = "") -> ReplenishmentPlan:
+    """Open 'wave' tasks where a released wave needs more of a SKU than its pick face has available.
+
+    The shortfall is the demand minus what is available at the face (on hand minus reserved) and
+    minus what open tasks are already bringing there. When there is one, the task fills the face up
+    to its maximum, or brings the whole shortfall when that is more. SKUs without a pick face are
+    picked from where they lie and need nothing. Locks as `plan_replenishment`.
+    """
+    plan = ReplenishmentPlan()
+    with atomic():
+        seen: set[int] = set()
+        for face in _faces(warehouse_id, sorted(demand)):
+            if face.sku_id in seen:  # one face per SKU: the first assigned
+                continue
+            seen.add(face.sku_id)
+            on_hand, reserved = _on_hand(face.sku_id, face.location_id)
+            inbound = _open_quantity(to_location_id=face.location_id, sku_id=face.sku_id)
+            shortfall = demand[face.sku_id] - (on_hand - reserved) - inbound
+            if shortfall <= 0:
+                continue
+            needed = max(shortfall, face.max_quantity - on_hand - inbound)
+            _create_tasks(plan, face, warehouse_id, needed, "wave", reference)
+    return plan
+
+
+# --- Doing a task on the handheld ------------------------------------------------------------------
+
+def open_tasks(warehouse_ids: set[int] | None, *, near: tuple[float, float] = (0.0, 0.0)) -> list[ReplenishmentTask]:
+    """Open tasks of the warehouses, those a wave waits for first, then the nearest from-bin first."""
+    stmt = select(ReplenishmentTask).where(ReplenishmentTask.status.in_(OPEN))
+    if warehouse_ids is not None:
+        stmt = stmt.where(ReplenishmentTask.warehouse_id.in_(warehouse_ids))
+    tasks = list(db.session.scalars(stmt))
+
+    def distance(task: ReplenishmentTask) -> float:
+        loc = task.from_location
+        if loc.x is None or loc.y is None:
+            return math.inf
+        return abs(loc.x - near[0]) + abs(loc.y - near[1])
+
+    return sorted(tasks, key=lambda t: (t.trigger != "wave", distance(t), t.id))
+
+
+matches = bin_matches  # the name the count screens use
+
+
+def _task(task_id: int) -> ReplenishmentTask:
+    task = db.session.get(ReplenishmentTask, task_id)
+    if task is None:
+        raise NotFound("no such replenishment task")
+    if task.status not in OPEN:
+        raise Conflict("this replenishment task is not open any more", code="task_closed")
+    return task
+
+
+def check_from_bin(task_id: int, code: str, *, user_id: int) -> ReplenishmentTask:
+    """The first scan: the reserve bin. The task becomes the scanner's (in progress)."""
+    with atomic():
+        task = _task(task_id)
+        if not matches(task.from_location, code):
+            raise WrongBinScanned(f"wrong bin {code}: take from {task.from_location.code}", code="wrong_bin",
+                                  expected=task.from_location.code)
+        task.status, task.user_id = "in_progress", user_id
+    return task
+
+
+def check_item(task_id: int, code: str) -> ReplenishmentTask:
+    task = _task(task_id)
+    sku = find_sku_by_scan(code) if code.strip() else None
+    if sku is None or sku.id != task.sku_id:
+        raise WrongItemScanned(f"wrong item {code}: take {task.sku.code}", code="wrong_item",
+                               expected=task.sku.code)
+    return task
+
+
+def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_scan: str, quantity: int,
+                          user_id: int) -> ReplenishmentTask:
+    """The last scan: the pick face. Moves `quantity` (at most the task's) from the reserve bin.
+
+    The three scans (reserve bin, item, pick face) are all checked again here, so no step is skipped.
+
+    Locks: the task row (conditional UPDATE from open/in progress to done) and the source quant
+    (move_stock's conditional UPDATE). Guarantees: all or nothing — the move and the task's done
+    state commit together; a task is done once even when two confirmations race; reserved units are
+    never taken (InsufficientStock, nothing changed).
+    """
+    with all_or_nothing():
+        task = _task(task_id)
+        if not matches(task.from_location, from_scan):
+            raise WrongBinScanned(f"wrong bin {from_scan}: take from {task.from_location.code}", code="wrong_bin",
+                                  expected=task.from_location.code)
+        check_item(task.id, item_scan)
+        if not matches(task.to_location, to_scan):
+            raise WrongBinScanned(f"wrong bin {to_scan}: put it into {task.to_location.code}", code="wrong_bin",
+                                  expected=task.to_location.code)
+        if not 1 <= quantity <= task.quantity:
+            raise ValidationFailed(f"move 1 to {task.quantity}", code="bad_quantity")
+        done = db.session.execute(
+            update(ReplenishmentTask).where(ReplenishmentTask.id == task.id, ReplenishmentTask.status.in_(OPEN))
+            .values(status="done", quantity=quantity, user_id=user_id, done_at=utcnow())).rowcount
+        if done != 1:
+            raise Conflict("this replenishment task is done already", code="task_closed")
+        move_stock(task.sku_id, task.from_location_id, task.to_location_id, quantity, reason="replenishment",
+                   reference=f"RPL-{task.id}", user_id=user_id)
+    db.session.refresh(task)
+    return task
+
+
+def free_in_bin(sku_id: int, location_id: int) -> tuple[int, int]:
+    """(units free to move, units reserved) of a SKU in a bin."""
+    on_hand, reserved = _on_hand(sku_id, location_id)
+    return on_hand - reserved, reserved

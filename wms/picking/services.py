@@ -1,0 +1,403 @@
+"""Wave use-cases: plan and release waves, hand out pick lists, confirm picks, report short picks.
+
+Each function is one transaction. Picks move stock from the bin to the cart's location in the ledger
+(consuming the bin's reservation and re-reserving on the cart for the same order line), so on-hand
+always equals the sum of moves and reservations never exceed what is on hand. Live boards hear of
+every change after commit (`wms.picking.events`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict
+
+from sqlalchemy import func, select, update
+
+from erp_core.catalog.services import find_sku_by_scan
+from erp_core.db import atomic, on_commit
+from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from erp_core.extensions import db
+from erp_core.inventory.models import Location, Quant, StockReservation
+from erp_core.inventory.services import move_stock, release, reserve
+from erp_core.models_base import utcnow
+from erp_core.orders.models import Order, OrderLine
+from erp_core.orders.services import record_event
+from wms.locations.counts import request_bin_count
+from wms.locations.geometry import PickPoint
+from wms.locations.layout import layout_geometry, pick_point
+from wms.locations.replenishment import replenish_for_demand
+from wms.scanning import bin_matches
+
+from . import events
+from .errors import BinEmpty, TaskNotYours, TooManyPicked, WrongBinScanned, WrongItemScanned
+from .models import PickList, PickTask, Wave, WaveOrder
+from .planning import OrderForWave, WavePlan, WaveRules, propose_waves
+
+SHORT_COUNT_KIND = "short_pick"
+
+
+def _zone_code(location: Location) -> str:
+    node = location
+    while node is not None and node.kind != "zone":
+        node = node.parent
+    return node.code if node is not None else ""
+
+
+def _pick_lines(order: Order) -> list[OrderLine]:
+    return [line for line in order.lines if not line.sku.is_kit]
+
+
+def candidate_orders(warehouse_id: int) -> list[OrderForWave]:
+    """Released orders of the warehouse that are in no wave yet, with their pinned bins."""
+    in_waves = select(WaveOrder.order_id)
+    orders = db.session.scalars(select(Order).where(
+        Order.warehouse_id == warehouse_id, Order.status == "released", Order.id.not_in(in_waves)).order_by(Order.id))
+    result = []
+    for order in orders:
+        lines = _pick_lines(order)
+        picks: list[PickPoint] = []
+        pinned = True
+        for line in lines:
+            reserved = sum(r.quantity for r in line.reservations)
+            pinned &= reserved == line.quantity
+            for r in line.reservations:
+                point = pick_point(r.location)
+                if point is None:
+                    pinned = False
+                    continue
+                picks.append(PickPoint(point.aisle, point.y, f"{_zone_code(r.location)}:{r.location.code}"))
+        result.append(OrderForWave(
+            order_id=order.id, picks=tuple(picks) if pinned else (), carrier=order.carrier, priority=order.priority,
+            lines=tuple((line.sku_id, line.quantity) for line in lines), ship_by=order.ship_by,
+            channel=order.channel.code, zones=frozenset(p.key.split(":", 1)[0] for p in picks),
+            weight_g=sum(line.sku.weight_g * line.quantity for line in lines)))
+    return result
+
+
+def preview_waves(warehouse_id: int, rules: WaveRules) -> WavePlan:
+    """What releasing would create now: waves, carts, routes, estimated distance and time."""
+    return propose_waves(candidate_orders(warehouse_id), rules, layout_geometry(warehouse_id))
+
+
+def _reference(prefix: str) -> str:
+    day = utcnow().strftime("%Y%m%d")
+    count = db.session.scalar(select(func.count(Wave.id)).where(Wave.reference.like(f"{prefix}-{day}-%")))
+    return f"{prefix}-{day}-{count + 1:04d}"
+
+
+def _cart_location(warehouse_id: int, pick_list: PickList) -> Location:
+    from erp_core.inventory.services import warehouse_root
+
+    code = f"CART-{pick_list.id}"
+    loc = db.session.scalar(select(Location).filter_by(warehouse_id=warehouse_id, code=code))
+    if loc is None:
+        wh_code = db.session.scalar(select(Location.code).filter_by(warehouse_id=warehouse_id, kind="warehouse"))
+        loc = Location(warehouse_id=warehouse_id, parent_id=warehouse_root(warehouse_id).id, code=code,
+                       barcode=f"{wh_code}-{code}", name=code, usage="internal", kind="bin", bin_type="tote")
+        db.session.add(loc)
+        db.session.flush()
+    return loc
+
+
+def release_waves(warehouse_id: int, rules: WaveRules, *, user_id: int | None = None) -> tuple[list[Wave], WavePlan]:
+    """Plan and release waves in one transaction: pick lists in route order, orders to `picking`.
+
+    Orders whose reservations are not all pinned to routable bins are reported in the plan's
+    `excluded`, never silently dropped. A released wave's demand is checked against its pick faces
+    (replenishment tasks where a face holds less than the wave needs).
+    """
+    with atomic():
+        plan = preview_waves(warehouse_id, rules)
+        waves = []
+        for proposal in plan.waves:
+            wave = Wave(reference=_reference("W"), warehouse_id=warehouse_id, kind=proposal.kind, status="released",
+                        rules=json.dumps(asdict(rules), default=str), estimated_distance_m=proposal.distance_m,
+                        estimated_minutes=proposal.minutes, created_by_id=user_id, released_at=utcnow())
+            db.session.add(wave)
+            db.session.flush()
+            _create_lists(wave, proposal, user_id)
+            waves.append(wave)
+        _replenish_for(warehouse_id, waves)
+        ids = [w.id for w in waves]
+        on_commit(lambda: events.waves_released(warehouse_id, ids))
+    return waves, plan
+
+
+def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
+    """Pick lists per cart; tasks in the order the route visits their bins; orders get their slot."""
+    placed: dict[int, WaveOrder] = {}
+    for n, cart in enumerate(proposal.carts, start=1):
+        pick_list = PickList(wave_id=wave.id, sequence=n, zone=cart.zone, route_length_m=round(cart.route.length, 2),
+                             route_method=cart.route.method)
+        db.session.add(pick_list)
+        db.session.flush()
+        cart_loc = _cart_location(wave.warehouse_id, pick_list)
+        stop = {visit.key: i for i, visit in enumerate(cart.route.visits) if visit.key}
+        tasks = []
+        for slot, order_id in enumerate(cart.order_ids, start=1):
+            order = db.session.get(Order, order_id)
+            if order_id not in placed:  # zone picking puts one order on several lists
+                placed[order_id] = WaveOrder(wave_id=wave.id, order_id=order_id, pick_list_id=pick_list.id,
+                                             sequence=len(placed) + 1,
+                                             slot=len(placed) + 1 if wave.kind == "batch_sort" else slot)
+                db.session.add(placed[order_id])
+                order.status = "picking"
+                record_event(order, "wave", f"in wave {wave.reference}", user_id)
+            for line in _pick_lines(order):
+                for r in line.reservations:
+                    key = f"{_zone_code(r.location)}:{r.location.code}"
+                    if cart.zone and not key.startswith(f"{cart.zone}:"):
+                        continue
+                    tasks.append((stop.get(key, len(stop)), r.location.code, order_id, line, r))
+        for seq, (_stop, _code, order_id, line, r) in enumerate(sorted(tasks, key=lambda t: t[:3]), start=1):
+            db.session.add(PickTask(
+                pick_list_id=pick_list.id, sequence=seq, order_id=order_id, order_line_id=line.id, sku_id=line.sku_id,
+                location_id=r.location_id, tote_location_id=cart_loc.id, quantity=r.quantity,
+                slot=placed[order_id].slot if wave.kind in ("cluster", "batch_sort") else None))
+
+
+def _replenish_for(warehouse_id: int, waves: list[Wave]) -> None:
+    """Ask for replenishment where a released wave needs more than its pick faces hold."""
+    demand: dict[int, int] = defaultdict(int)
+    for wave in waves:
+        for pick_list in wave.pick_lists:
+            for task in pick_list.tasks:
+                demand[task.sku_id] += task.quantity
+    if demand:
+        replenish_for_demand(warehouse_id, dict(demand), reference=",".join(w.reference for w in waves))
+
+
+def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | None:
+    """The picker's list in progress, else the next open one (claimed so no one else takes it)."""
+    with atomic():
+        mine = db.session.scalar(select(PickList).where(PickList.picker_id == user_id,
+                                                        PickList.status == "in_progress"))
+        if mine is not None:
+            return mine
+        stmt = (select(PickList.id).join(Wave).where(PickList.status.in_(("open", "paused")),
+                                                       Wave.status.in_(("released", "picking")))
+                .order_by(Wave.id, PickList.sequence))
+        if warehouse_ids is not None:
+            stmt = stmt.where(Wave.warehouse_id.in_(warehouse_ids))
+        for list_id in db.session.scalars(stmt.limit(20)).all():
+            claimed = db.session.execute(
+                update(PickList).where(PickList.id == list_id, PickList.status.in_(("open", "paused")))
+                .values(status="in_progress", picker_id=user_id,
+                        started_at=func.coalesce(PickList.started_at, utcnow())))
+            if claimed.rowcount == 1:
+                pick_list = db.session.get(PickList, list_id)
+                db.session.refresh(pick_list)
+                pick_list.wave.status = "picking"
+                on_commit(lambda lid=list_id: events.list_changed(lid))
+                return pick_list
+    return None
+
+
+def pause_list(list_id: int, user_id: int) -> PickList:
+    """The picker stops; the cart waits for them or for someone else to continue it."""
+    with atomic():
+        pick_list = _own_list(list_id, user_id)
+        pick_list.status, pick_list.picker_id = "paused", None
+        on_commit(lambda: events.list_changed(list_id))
+    return pick_list
+
+
+def assign_list(list_id: int, picker_id: int | None) -> PickList:
+    """A supervisor gives a list to a picker (or takes it back)."""
+    with atomic():
+        pick_list = db.session.get(PickList, list_id)
+        if pick_list is None:
+            raise NotFound("no such pick list")
+        if pick_list.status in ("done", "cancelled"):
+            raise Conflict("this pick list is finished", code="list_finished")
+        pick_list.picker_id = picker_id
+        pick_list.status = "in_progress" if picker_id else "open"
+        on_commit(lambda: events.list_changed(list_id))
+    return pick_list
+
+
+def _own_list(list_id: int, user_id: int) -> PickList:
+    pick_list = db.session.get(PickList, list_id)
+    if pick_list is None:
+        raise NotFound("no such pick list")
+    if pick_list.picker_id != user_id:
+        raise TaskNotYours("this cart is someone else's; ask your supervisor")
+    return pick_list
+
+
+def next_task(pick_list: PickList) -> PickTask | None:
+    return next((t for t in pick_list.tasks if t.status == "open"), None)
+
+
+def check_bin(task_id: int, scanned: str) -> PickTask:
+    """The bin scan of a task: refused with the expected bin when it is another one."""
+    task = _task(task_id)
+    if not bin_matches(task.location, scanned):
+        raise WrongBinScanned(f"wrong bin {scanned}: go to {task.location.code}", code="wrong_bin",
+                              expected=task.location.code)
+    return task
+
+
+def _task(task_id: int) -> PickTask:
+    task = db.session.get(PickTask, task_id)
+    if task is None:
+        raise NotFound("no such pick task")
+    return task
+
+
+def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int = 1, user_id: int) -> PickTask:
+    """Confirm `quantity` units of a task picked into the cart: bin and item must match.
+
+    Locks: the task row (conditional UPDATE on its progress) and the bin's quant (the ledger's
+    conditional update). Guarantees: wrong bin, wrong item or too many change nothing; two pickers
+    confirming the last unit at once — one wins, the other is told the bin is empty.
+    """
+    if quantity <= 0:
+        raise ValidationFailed("quantity must be positive", code="bad_quantity")
+    with atomic():
+        task = _task(task_id)
+        pick_list = task.pick_list
+        if pick_list.picker_id != user_id:
+            raise TaskNotYours("this cart is someone else's; ask your supervisor")
+        if not bin_matches(task.location, bin_scan):
+            raise WrongBinScanned(f"wrong bin {bin_scan}: go to {task.location.code}", code="wrong_bin",
+                                  expected=task.location.code)
+        sku = find_sku_by_scan(item_scan)
+        if sku is None or sku.id != task.sku_id:
+            raise WrongItemScanned(f"wrong item {item_scan}: pick {task.sku.code} {task.sku.name}",
+                                   code="wrong_item", expected=task.sku.code)
+        remaining = task.quantity - task.picked_quantity - task.short_quantity
+        if quantity > remaining:
+            raise TooManyPicked(f"too many: only {remaining} left to pick here", code="too_many",
+                                expected=str(remaining))
+        taken = db.session.execute(
+            update(PickTask).where(PickTask.id == task.id, PickTask.status == "open",
+                                   PickTask.picked_quantity + PickTask.short_quantity + quantity <= PickTask.quantity)
+            .values(picked_quantity=PickTask.picked_quantity + quantity))
+        if taken.rowcount != 1:
+            raise BinEmpty("already picked by someone else: the bin is empty for this task", code="bin_empty")
+        try:
+            move_stock(task.sku_id, task.location_id, task.tote_location_id, quantity, reason="pick",
+                       reference=f"PICK-{task.id}", user_id=user_id, from_reserved=True)
+        except InsufficientStock as error:
+            raise BinEmpty(f"the bin {task.location.code} has no more reserved units", code="bin_empty") from error
+        _move_reservation(task, quantity)
+        db.session.refresh(task)
+        task.done_by_id, task.done_at = user_id, utcnow()
+        if task.picked_quantity + task.short_quantity == task.quantity:
+            task.status = "done" if task.short_quantity == 0 else "short"
+        _after_progress(task)
+        on_commit(lambda: events.pick_confirmed(task_id))
+    return task
+
+
+def _move_reservation(task: PickTask, quantity: int) -> None:
+    """The order line's reservation follows the units: less on the bin, more on the cart."""
+    reservation = db.session.scalar(select(StockReservation).where(
+        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.location_id))
+    if reservation is None or reservation.quantity < quantity:
+        raise Conflict("the reservation for this pick is missing", code="reservation_missing")
+    reservation.quantity -= quantity
+    if reservation.quantity == 0:
+        db.session.delete(reservation)
+    reserve(task.sku_id, task.tote_location_id, quantity)
+    on_cart = db.session.scalar(select(StockReservation).where(
+        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.tote_location_id))
+    if on_cart is None:
+        db.session.add(StockReservation(order_line_id=task.order_line_id, sku_id=task.sku_id,
+                                        location_id=task.tote_location_id, quantity=quantity))
+    else:
+        on_cart.quantity += quantity
+
+
+def _after_progress(task: PickTask) -> None:
+    """Close the list, the wave and the orders whose picking is now complete."""
+    pick_list = task.pick_list
+    db.session.flush()
+    if all(t.status != "open" for t in pick_list.tasks):
+        pick_list.status, pick_list.completed_at = "done", utcnow()
+    order_tasks = db.session.scalars(select(PickTask).where(PickTask.order_id == task.order_id)).all()
+    if all(t.status != "open" for t in order_tasks):
+        order = db.session.get(Order, task.order_id)
+        if order.status == "picking":
+            order.status = "picked"
+            shorts = sum(t.short_quantity for t in order_tasks)
+            record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
+    wave = pick_list.wave
+    if all(pl.status in ("done", "cancelled") for pl in wave.pick_lists):
+        wave.status, wave.completed_at = "picked", utcnow()
+
+
+def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
+    """The bin holds fewer than the task asks (缺货): pick what is there, find the rest elsewhere.
+
+    The missing units' reservation is released from the bin; another bin of the warehouse with
+    available stock gets a new task on the same list; failing that the order line is marked short and
+    the order flagged for the office. Either way the bin gets a cycle count.
+    """
+    with atomic():
+        task = _task(task_id)
+        if task.pick_list.picker_id != user_id:
+            raise TaskNotYours("this cart is someone else's; ask your supervisor")
+        remaining = task.quantity - task.picked_quantity - task.short_quantity
+        if found < 0 or found > remaining:
+            raise ValidationFailed(f"found must be between 0 and {remaining}", code="bad_quantity")
+        bin_code = task.location.code
+        missing = remaining - found
+        if missing:
+            _shortage(task, missing, user_id)
+        _request_count(task.location_id, task.pick_list.wave.warehouse_id, user_id, f"short pick at {bin_code}")
+        db.session.flush()
+        if found:
+            sku_code = task.sku.code
+            confirm_pick(task.id, bin_scan=task.location.barcode or bin_code, item_scan=sku_code, quantity=found,
+                         user_id=user_id)
+        else:
+            if task.picked_quantity + task.short_quantity == task.quantity:
+                task.status = "short" if task.short_quantity else "done"
+            _after_progress(task)
+        on_commit(lambda: events.pick_confirmed(task_id))
+    return task
+
+
+def _shortage(task: PickTask, missing: int, user_id: int) -> None:
+    """Release the missing units from the bin and re-source them: other bins first, else short."""
+    reservation = db.session.scalar(select(StockReservation).where(
+        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.location_id))
+    release(task.sku_id, task.location_id, missing)
+    reservation.quantity -= missing
+    if reservation.quantity == 0:
+        db.session.delete(reservation)
+    task.short_quantity += missing
+    alternatives = db.session.execute(
+        select(Quant.location_id, Quant.quantity - Quant.reserved_quantity).join(Location)
+        .where(Quant.sku_id == task.sku_id, Location.warehouse_id == task.pick_list.wave.warehouse_id,
+               Location.usage == "internal", Location.kind == "bin", Location.id != task.location_id,
+               Location.bin_type.in_(("pick", "reserve")), Quant.quantity - Quant.reserved_quantity > 0)
+        .order_by(Location.bin_type, Quant.id)).all()
+    left = missing
+    last = max(t.sequence for t in task.pick_list.tasks)
+    for location_id, available in alternatives:
+        take = min(left, int(available))
+        reserve(task.sku_id, location_id, take)
+        db.session.add(StockReservation(order_line_id=task.order_line_id, sku_id=task.sku_id,
+                                        location_id=location_id, quantity=take))
+        last += 1
+        db.session.add(PickTask(pick_list_id=task.pick_list_id, sequence=last, order_id=task.order_id,
+                                order_line_id=task.order_line_id, sku_id=task.sku_id, location_id=location_id,
+                                tote_location_id=task.tote_location_id, slot=task.slot, quantity=take))
+        left -= take
+        if left == 0:
+            break
+    db.session.flush()
+    order = db.session.get(Order, task.order_id)
+    if left:
+        db.session.get(OrderLine, task.order_line_id).short_quantity += left
+        record_event(order, "short_pick", f"{left} x {task.sku.code} not found; re-allocate or ship partial", user_id)
+    else:
+        record_event(order, "short_pick", f"{missing} x {task.sku.code} re-sourced from other bins", user_id)
+
+
+def _request_count(location_id: int, warehouse_id: int, user_id: int, note: str) -> None:
+    request_bin_count(warehouse_id, location_id, kind=SHORT_COUNT_KIND, note=note, user_id=user_id)
