@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stock.transfer": frozenset({"admin", "supervisor"}),
     "picking.work": frozenset({"admin", "supervisor", "picker"}),
     "picking.manage": frozenset({"admin", "supervisor"}),
+    "sorting.work": frozenset({"admin", "supervisor", "picker", "packer"}),
     "packing.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
     "shipping.work": frozenset({"admin", "supervisor", "shipping"}),
     "purchasing.edit": frozenset({"admin", "purchaser"}),

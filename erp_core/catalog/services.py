@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from .barcodes import classify_barcode
-from .models import Sku, SkuBarcode
+from .models import KitComponent, Sku, SkuBarcode
 
 
 def create_sku(code: str, name: str, *, name_zh: str = "", barcodes: Iterable[str] = (), unit: str = "pcs",
@@ -59,3 +59,108 @@ def find_sku_by_scan(scanned: str) -> Sku | None:
     scanned = scanned.strip()
     sku = db.session.scalar(select(Sku).join(SkuBarcode).where(SkuBarcode.code == scanned))
     return sku or db.session.scalar(select(Sku).filter_by(code=scanned))
+
+
+def sku_search(query: str) -> Select:
+    """SKUs whose code, name, Chinese name or a barcode contains ``query`` (any case), by code."""
+    stmt = select(Sku).order_by(Sku.code)
+    query = query.strip()
+    if query:
+        barcode_match = select(SkuBarcode.sku_id).where(SkuBarcode.code.icontains(query, autoescape=True))
+        stmt = stmt.where(or_(Sku.code.icontains(query, autoescape=True),
+                              Sku.name.icontains(query, autoescape=True),
+                              Sku.name_zh.icontains(query, autoescape=True),
+                              Sku.id.in_(barcode_match)))
+    return stmt
+
+
+def set_barcodes(sku: Sku, codes: Sequence[str]) -> bool:
+    """Make ``codes`` the SKU's barcodes exactly (check digits verified); True when anything changed.
+
+    Raises InvalidBarcode for a bad code and Conflict when a code belongs to another SKU."""
+    wanted = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
+    for code in wanted:
+        classify_barcode(code)
+    with atomic():
+        current = {barcode.code: barcode for barcode in sku.barcodes}
+        stale = [barcode for code, barcode in current.items() if code not in wanted]
+        for barcode in stale:
+            sku.barcodes.remove(barcode)
+        added = [add_barcode(sku, code) for code in wanted if code not in current]
+        db.session.flush()
+    return bool(stale or added)
+
+
+def kit_components_of(sku: Sku) -> list[KitComponent]:
+    """The components of a kit, by component code."""
+    return list(db.session.scalars(select(KitComponent).join(KitComponent.component)
+                                   .where(KitComponent.kit_sku_id == sku.id).order_by(Sku.code)))
+
+
+def set_kit_components(kit_code: str, components: Sequence[tuple[str, int]]) -> Sku:
+    """Make a SKU a kit (组合装) of the given components and quantities, replacing what it had; an empty
+    list makes it an ordinary SKU again. A kit cannot contain itself or another kit, and a SKU that is
+    a component of a kit cannot become a kit. All or nothing."""
+    with atomic():
+        kit = sku_by_code(kit_code)
+        wanted: dict[str, int] = {}
+        for code, quantity in components:
+            code = code.strip()
+            if code in wanted:
+                raise ValidationFailed(f"component {code} is listed twice", code="duplicate_component",
+                                       component=code)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                raise ValidationFailed(f"bad quantity {quantity} for component {code}", code="bad_quantity",
+                                       component=code)
+            if code == kit.code:
+                raise ValidationFailed(f"kit {kit.code} cannot contain itself", code="kit_contains_itself",
+                                       component=code)
+            wanted[code] = quantity
+        parts = {s.code: s for s in db.session.scalars(select(Sku).where(Sku.code.in_(wanted)))} if wanted else {}
+        for code in wanted:
+            if code not in parts:
+                raise NotFound(f"no SKU {code}", code="unknown_sku", component=code)
+            if parts[code].is_kit:
+                raise ValidationFailed(f"{code} is a kit; a kit cannot contain another kit", code="kit_in_kit",
+                                       component=code)
+        if wanted and db.session.scalar(select(KitComponent.id).filter_by(component_sku_id=kit.id).limit(1)):
+            raise ValidationFailed(f"{kit.code} is a component of a kit and cannot become a kit",
+                                   code="component_cannot_be_kit")
+        current = {c.component_sku_id: c for c in db.session.scalars(
+            select(KitComponent).filter_by(kit_sku_id=kit.id))}
+        for code, quantity in wanted.items():
+            existing = current.pop(parts[code].id, None)
+            if existing is None:
+                db.session.add(KitComponent(kit_sku_id=kit.id, component_sku_id=parts[code].id, quantity=quantity))
+            else:
+                existing.quantity = quantity
+        for stale in current.values():
+            db.session.delete(stale)
+        kit.is_kit = bool(wanted)
+        db.session.flush()
+    return kit
+
+
+#: Fields of a SKU that ``update_sku`` may change.
+SKU_FIELDS = ("name", "name_zh", "unit", "weight_g", "length_mm", "width_mm", "height_mm", "cost", "price",
+              "image_url", "active")
+
+
+def update_sku(sku: Sku, **values: object) -> bool:
+    """Change the given fields of a SKU; True when any value differed. Checks as ``create_sku`` does."""
+    unknown = set(values) - set(SKU_FIELDS)
+    if unknown:
+        raise ValueError(f"not SKU fields: {sorted(unknown)}")
+    if "name" in values and not str(values["name"]).strip():
+        raise ValidationFailed("a SKU needs a code and a name", code="sku_incomplete")
+    for key in ("cost", "price", "weight_g", "length_mm", "width_mm", "height_mm"):
+        if key in values and values[key] < 0:  # type: ignore[operator]
+            raise ValidationFailed("cost, price, weight and sizes cannot be negative", code="negative_value")
+    changed = False
+    with atomic():
+        for key, value in values.items():
+            if getattr(sku, key) != value:
+                setattr(sku, key, value)
+                changed = True
+        db.session.flush()
+    return changed

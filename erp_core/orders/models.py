@@ -50,8 +50,8 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Split (拆单) and merge (合单) keep the link to where the lines came from / went to.
-    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     buyer_id: Mapped[str] = mapped_column(String(80), default="")
     # What wave planning groups by: the carrier, how urgent, and the time it must leave by.
     carrier: Mapped[str] = mapped_column(String(20), default="")

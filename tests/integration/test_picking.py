@@ -238,3 +238,37 @@ def test_a_wave_needing_more_than_a_pick_face_holds_asks_for_replenishment(app, 
     with app.app_context():
         tasks = db.session.scalars(select(ReplenishmentTask).where(ReplenishmentTask.to_location_id == face_bin)).all()
         assert tasks and {t.trigger for t in tasks} == {"wave"} and sum(t.quantity for t in tasks) >= 5
+
+
+def test_a_batch_cart_is_sorted_into_the_put_wall_slots(app, floor):
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, StockReservation
+    from erp_core.inventory.services import ledger_discrepancies
+    from wms.picking.models import PickList, WaveOrder
+    from wms.picking.put_wall import confirm_sort, left_on_cart, where_does_it_go
+    from wms.scanning import ScanRefused
+
+    _release(app, floor, cart_items=20, cart_slots=6, multi_item_mode="batch_sort")
+    _pick_everything(app, floor)
+    with app.app_context():
+        batch_lists = [pl for pl in db.session.scalars(select(PickList)) if pl.wave.kind == "batch_sort"]
+        assert batch_lists and all(t.slot is None for pl in batch_lists for t in pl.tasks)  # no sorting while picking
+        pick_list = batch_lists[0]
+        slots = {wo.order_id: wo.slot
+                 for wo in db.session.scalars(select(WaveOrder).filter_by(wave_id=pick_list.wave_id))}
+        assert sorted(slots.values()) == list(range(1, len(slots) + 1))
+        # a wrong slot changes nothing
+        where = where_does_it_go(pick_list.id, "BC-B")
+        with pytest.raises(ScanRefused):
+            confirm_sort(pick_list.id, where.order_line_id, where.sku_id, "SH1-PW-99", user_id=floor["picker"])
+        # sort every unit on the cart
+        while left_on_cart(pick_list.id):
+            reservation = db.session.scalar(select(StockReservation).join(Location).where(
+                Location.code == f"CART-{pick_list.id}"))
+            sku_code = {v: k for k, v in floor["skus"].items()}[reservation.sku_id]
+            where = where_does_it_go(pick_list.id, f"BC-{sku_code}")
+            assert where.slot == slots[where.order_id]
+            confirm_sort(pick_list.id, where.order_line_id, where.sku_id, where.slot_code, user_id=floor["picker"])
+        assert ledger_discrepancies() == []
+        in_slots = db.session.scalars(select(StockReservation).join(Location).where(Location.bin_type == "put_wall"))
+        assert sum(r.quantity for r in in_slots) > 0 and left_on_cart(pick_list.id) == 0

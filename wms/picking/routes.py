@@ -19,7 +19,7 @@ from erp_core.extensions import db
 from erp_core.inventory.models import Warehouse
 from wms.handheld import HandheldTask, register_task, scan_result
 
-from . import services
+from . import put_wall, services
 from .errors import ScanRefused, WrongItemScanned
 from .events import wave_progress
 from .models import PickList, PickTask, Wave
@@ -27,6 +27,7 @@ from .planning import WaveRules
 
 bp = Blueprint("picking", __name__)
 register_task(HandheldTask("picking.pick", _l("Pick"), "picking.work", "🛒"))
+register_task(HandheldTask("picking.sort", _l("Put wall"), "sorting.work", "🧱"))
 
 REASON_LABELS = {"not_reserved": _l("stock not reserved on bins"), "larger_than_cart": _l("larger than a cart"),
                  "wave_full": _l("wave is full")}
@@ -225,3 +226,53 @@ def pick_pause():
     services.pause_list(list_id, current_user.id)
     flash(_("Cart paused. You or a colleague can continue it."), "success")
     return redirect(url_for("handheld.home"))
+
+
+# --- put wall ------------------------------------------------------------------------------------
+
+
+def _sort_answer(message: str, *, ok: bool = True, step: str = "cart", pick_list: PickList | None = None, **hidden):
+    left = put_wall.left_on_cart(pick_list.id) if pick_list else None
+    return scan_result("picking/_sort_panel.html", ok=ok, message=message, step=step, pick_list=pick_list,
+                       left=left, hidden=hidden)
+
+
+@bp.route("/sort")
+@requires("sorting.work")
+def sort():
+    return render_template("picking/sort.html", ok=True, message="", step="cart", pick_list=None, left=None,
+                           hidden={})
+
+
+@bp.route("/sort/scan", methods=["POST"])
+@requires("sorting.work")
+@idempotent
+def sort_scan():
+    """Put wall: scan the cart, then each item (the slot is shown), then the slot to confirm."""
+    form = request.form
+    code = form.get("code", "").strip()
+    step = form.get("step", "cart")
+    pick_list = db.session.get(PickList, form.get("list_id", type=int) or 0)
+    try:
+        if step == "cart" or pick_list is None:
+            pick_list = put_wall.cart_by_scan(code)
+            if not current_user.may_access_warehouse(pick_list.wave.warehouse_id):
+                abort(404)
+            return _sort_answer(_("Cart of wave %(ref)s. Scan an item.", ref=pick_list.wave.reference),
+                                step="item", pick_list=pick_list, list_id=pick_list.id)
+        if step == "item":
+            where = put_wall.where_does_it_go(pick_list.id, code)
+            return _sort_answer(_("Slot %(slot)d", slot=where.slot), step="slot", pick_list=pick_list,
+                                list_id=pick_list.id, line_id=where.order_line_id, sku_id=where.sku_id,
+                                slot=where.slot)
+        slot = put_wall.confirm_sort(pick_list.id, form.get("line_id", type=int), form.get("sku_id", type=int),
+                                     code, user_id=current_user.id)
+    except ScanRefused as error:
+        back = "item" if step == "slot" else step
+        hidden = {"list_id": pick_list.id} if pick_list else {}
+        if step == "slot":
+            hidden.update(line_id=form.get("line_id"), sku_id=form.get("sku_id"), slot=form.get("slot"))
+            back = "slot"
+        return _sort_answer(error.message, ok=False, step=back, pick_list=pick_list, **hidden)
+    return _sort_answer(_("In slot %(slot)d. Next item.", slot=slot), step="item", pick_list=pick_list,
+                        list_id=pick_list.id)

@@ -127,6 +127,8 @@ def release_waves(warehouse_id: int, rules: WaveRules, *, user_id: int | None = 
 def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
     """Pick lists per cart; tasks in the order the route visits their bins; orders get their slot."""
     placed: dict[int, WaveOrder] = {}
+    wall_slots = iter(free_put_wall_slots(wave.warehouse_id, len(proposal.order_ids))) \
+        if wave.kind == "batch_sort" else None
     for n, cart in enumerate(proposal.carts, start=1):
         pick_list = PickList(wave_id=wave.id, sequence=n, zone=cart.zone, route_length_m=round(cart.route.length, 2),
                              route_method=cart.route.method)
@@ -140,7 +142,7 @@ def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
             if order_id not in placed:  # zone picking puts one order on several lists
                 placed[order_id] = WaveOrder(wave_id=wave.id, order_id=order_id, pick_list_id=pick_list.id,
                                              sequence=len(placed) + 1,
-                                             slot=len(placed) + 1 if wave.kind == "batch_sort" else slot)
+                                             slot=next(wall_slots) if wall_slots else slot)
                 db.session.add(placed[order_id])
                 order.status = "picking"
                 record_event(order, "wave", f"in wave {wave.reference}", user_id)
@@ -154,7 +156,21 @@ def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
             db.session.add(PickTask(
                 pick_list_id=pick_list.id, sequence=seq, order_id=order_id, order_line_id=line.id, sku_id=line.sku_id,
                 location_id=r.location_id, tote_location_id=cart_loc.id, quantity=r.quantity,
-                slot=placed[order_id].slot if wave.kind in ("cluster", "batch_sort") else None))
+                slot=placed[order_id].slot if wave.kind == "cluster" else None))
+
+
+def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:
+    """Put-wall slot numbers not held by an order of another batch wave still being picked or sorted."""
+    held = set(db.session.scalars(
+        select(WaveOrder.slot).join(Wave).join(Order, Order.id == WaveOrder.order_id)
+        .where(Wave.warehouse_id == warehouse_id, Wave.kind == "batch_sort",
+               Order.status.in_(("picking", "picked")), WaveOrder.slot.is_not(None))))
+    free, number = [], 0
+    while len(free) < count:
+        number += 1
+        if number not in held:
+            free.append(number)
+    return free
 
 
 def _replenish_for(warehouse_id: int, waves: list[Wave]) -> None:

@@ -1,0 +1,124 @@
+"""The put wall (播种墙): a batch cart's units sorted into the order slots of its wave.
+
+The sorter scans the cart, then each item: the screen shows the slot of an order of that wave still
+waiting for the SKU; scanning the slot's label confirms. Each confirmation moves one unit cart ->
+slot in the ledger (consuming the cart's reservation for that order line and re-reserving on the
+slot), so the stock and the reservations follow the goods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from erp_core.catalog.services import find_sku_by_scan
+from erp_core.db import atomic, on_commit
+from erp_core.errors import NotFound
+from erp_core.extensions import db
+from erp_core.inventory.models import Location, StockReservation
+from erp_core.inventory.services import move_stock, reserve, warehouse_root
+from erp_core.orders.models import OrderLine
+from wms.scanning import ScanRefused, WrongItemScanned, bin_matches
+
+from . import events
+from .models import PickList, Wave, WaveOrder
+
+
+@dataclass(frozen=True)
+class SortInstruction:
+    """Where the scanned unit goes: the order line waiting for it and that order's slot."""
+
+    order_id: int
+    order_line_id: int
+    sku_id: int
+    slot: int
+    slot_code: str
+
+
+def slot_location(warehouse_id: int, slot: int) -> Location:
+    """The put-wall slot's location (created the first time it is used), labelled <WH>-PW-<nn>."""
+    code = f"PW-{slot:02d}"
+    loc = db.session.scalar(select(Location).filter_by(warehouse_id=warehouse_id, code=code))
+    if loc is None:
+        root = warehouse_root(warehouse_id)
+        loc = Location(warehouse_id=warehouse_id, parent_id=root.id, code=code, barcode=f"{root.code}-{code}",
+                       name=code, usage="internal", kind="bin", bin_type="put_wall")
+        db.session.add(loc)
+        db.session.flush()
+    return loc
+
+
+def cart_by_scan(code: str) -> PickList:
+    """The batch cart whose label was scanned (CART-<id>)."""
+    cart = db.session.scalar(select(Location).where(Location.barcode == code.strip(), Location.bin_type == "tote"))
+    pick_list = db.session.get(PickList, int(cart.code.split("-")[1])) if cart is not None else None
+    if pick_list is None:
+        raise ScanRefused(f"{code} is not a cart label", code="not_a_cart")
+    if pick_list.wave.kind != "batch_sort":
+        raise ScanRefused("this cart was picked per order; it needs no sorting", code="not_a_batch_cart")
+    return pick_list
+
+
+def _cart_location(pick_list: PickList) -> Location:
+    return db.session.scalar(select(Location).filter_by(warehouse_id=pick_list.wave.warehouse_id,
+                                                        code=f"CART-{pick_list.id}"))
+
+
+def where_does_it_go(pick_list_id: int, item_scan: str) -> SortInstruction:
+    """The slot for one scanned unit: the wave's oldest order still waiting for this SKU on the cart."""
+    pick_list = db.session.get(PickList, pick_list_id)
+    if pick_list is None:
+        raise NotFound("no such cart")
+    sku = find_sku_by_scan(item_scan)
+    if sku is None:
+        raise WrongItemScanned(f"nothing is known by this code: {item_scan}", code="unknown_item")
+    cart = _cart_location(pick_list)
+    waiting = db.session.execute(
+        select(WaveOrder, StockReservation).join(StockReservation, StockReservation.location_id == cart.id)
+        .where(WaveOrder.wave_id == pick_list.wave_id, StockReservation.sku_id == sku.id,
+               StockReservation.quantity > 0)
+        .order_by(WaveOrder.sequence)).all()
+    for wave_order, reservation in waiting:
+        if reservation.order_line_id in {line.id for line in wave_order.order.lines}:
+            loc_code = slot_location(pick_list.wave.warehouse_id, wave_order.slot).barcode
+            return SortInstruction(wave_order.order_id, reservation.order_line_id, sku.id, wave_order.slot, loc_code)
+    raise WrongItemScanned(f"no order on this cart waits for {sku.code}: put it aside for the supervisor",
+                           code="not_on_cart", expected="")
+
+
+def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: str, *, user_id: int) -> int:
+    """Put one unit into its order's slot; refused (nothing changes) when another slot is scanned."""
+    with atomic():
+        pick_list = db.session.get(PickList, pick_list_id)
+        wave: Wave = pick_list.wave
+        line = db.session.get(OrderLine, order_line_id)
+        wave_order = db.session.scalar(select(WaveOrder).filter_by(wave_id=wave.id, order_id=line.order_id))
+        slot = slot_location(wave.warehouse_id, wave_order.slot)
+        if not bin_matches(slot, slot_scan):
+            raise ScanRefused(f"wrong slot {slot_scan}: put it into slot {wave_order.slot}", code="wrong_slot",
+                              expected=str(wave_order.slot))
+        cart = _cart_location(pick_list)
+        on_cart = db.session.scalar(select(StockReservation).filter_by(order_line_id=line.id, location_id=cart.id))
+        if on_cart is None or on_cart.quantity < 1:
+            raise ScanRefused("this unit is already sorted", code="already_sorted")
+        move_stock(sku_id, cart.id, slot.id, 1, reason="move", reference=f"SORT-{wave.reference}", user_id=user_id,
+                   from_reserved=True)
+        on_cart.quantity -= 1
+        if on_cart.quantity == 0:
+            db.session.delete(on_cart)
+        reserve(sku_id, slot.id, 1)
+        in_slot = db.session.scalar(select(StockReservation).filter_by(order_line_id=line.id, location_id=slot.id))
+        if in_slot is None:
+            db.session.add(StockReservation(order_line_id=line.id, sku_id=sku_id, location_id=slot.id, quantity=1))
+        else:
+            in_slot.quantity += 1
+        on_commit(lambda: events.list_changed(pick_list_id))
+        return wave_order.slot
+
+
+def left_on_cart(pick_list_id: int) -> int:
+    """Units on the cart still waiting to be sorted."""
+    pick_list = db.session.get(PickList, pick_list_id)
+    cart = _cart_location(pick_list)
+    return sum(r.quantity for r in db.session.scalars(select(StockReservation).filter_by(location_id=cart.id)))
