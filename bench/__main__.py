@@ -19,6 +19,7 @@ from bench.common import BenchResult, parse_quick, print_table, write_results
 MODULES = [
     "bench.routing",
     "bench.batching",
+    "bench.wave",
     "bench.imports",
 ]
 

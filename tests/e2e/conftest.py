@@ -55,3 +55,28 @@ def desktop(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def wait_until(condition, timeout_s: float = 10.0) -> None:
+    """Poll a Python condition: page.wait_for_function evaluates a string, which the CSP forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def badge_login(page, live_server: str, badge: str = "BADGE-PICKER-01") -> None:
+    """Log in as a handheld does: the badge field has the focus, the scanner types and presses Enter."""
+    page.goto(f"{live_server}/login")
+    page.locator("#b-badge").fill(badge)
+    page.locator("#b-badge").press("Enter")
+    page.wait_for_url(f"{live_server}/")
+
+
+def scan(page, code: str) -> None:
+    """A keyboard-wedge scanner types the code into the focused scan field, then Enter."""
+    field = page.locator("[data-scan-input]")
+    field.type(code)
+    field.press("Enter")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
+
+from tests.e2e.conftest import badge_login, scan, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -28,25 +28,10 @@ def one_bin_count(app):
         return {"task": task.id, "bin": loc.barcode, "location": loc.id, "sku": sku.id}
 
 
-def _wait_until(condition, timeout_s: float = 10.0) -> None:
-    # page.wait_for_function evaluates a string, which the app's CSP (no 'unsafe-eval') forbids.
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
-def _badge_login(page, live_server):
-    page.goto(f"{live_server}/login")
-    page.locator("#b-badge").fill("BADGE-PICKER-01")
-    page.locator("#b-badge").press("Enter")
-    page.wait_for_url(f"{live_server}/")
 
 
-def _scan(page, code: str) -> None:
-    scan = page.locator("[data-scan-input]")
-    scan.type(code)  # a keyboard-wedge scanner types the code, then Enter
-    scan.press("Enter")
 
 
 def _panel(page) -> str:
@@ -55,7 +40,7 @@ def _panel(page) -> str:
 
 def test_a_picker_counts_one_bin_blind_on_the_handheld(app, live_server, handheld, users, one_bin_count):
     page = handheld
-    _badge_login(page, live_server)
+    badge_login(page, live_server)
     # given the picker opens the count from the handheld menu
     page.goto(f"{live_server}/m/")
     page.locator("a[href='/tasks/count']").click()
@@ -63,24 +48,24 @@ def test_a_picker_counts_one_bin_blind_on_the_handheld(app, live_server, handhel
     page.wait_for_selector("[data-scan-input]")
     assert page.locator("[data-scan-input]").evaluate("el => el === document.activeElement")
     # when they scan the bin, the item twice, type 24 and scan the bin again
-    _scan(page, one_bin_count["bin"])
+    scan(page, one_bin_count["bin"])
     page.wait_for_selector("[data-counting-bin]")
     assert page.evaluate("document.body.dataset.lastScan") == "ok"
-    _scan(page, "6901234567892")
-    _wait_until(lambda: page.locator("[data-counted]").count() == 1
+    scan(page, "6901234567892")
+    wait_until(lambda: page.locator("[data-counted]").count() == 1
                 and page.locator("[data-counted]").inner_text() == "1")
-    _scan(page, "6901234567892")
-    _wait_until(lambda: page.locator("[data-counted]").inner_text() == "2")
-    _scan(page, "NOT-A-CODE")
-    _wait_until(lambda: page.evaluate("document.body.dataset.lastScan") == "error")
+    scan(page, "6901234567892")
+    wait_until(lambda: page.locator("[data-counted]").inner_text() == "2")
+    scan(page, "NOT-A-CODE")
+    wait_until(lambda: page.evaluate("document.body.dataset.lastScan") == "error")
     assert "NOT-A-CODE" in _panel(page) and page.locator("[data-counted]").inner_text() == "2"
-    _scan(page, "24")
-    _wait_until(lambda: page.locator("[data-counted]").inner_text() == "24")
+    scan(page, "24")
+    wait_until(lambda: page.locator("[data-counted]").inner_text() == "24")
     assert str(BOOKS) not in page.content()
     # the scan field keeps the focus, and the screen fits 360 px
     assert page.locator("[data-scan-input]").evaluate("el => el === document.activeElement")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    _scan(page, one_bin_count["bin"])
+    scan(page, one_bin_count["bin"])
     page.wait_for_selector("[data-count-complete]")
     # then the count is complete, the books were never shown, and the count is stored
     assert str(BOOKS) not in page.content()

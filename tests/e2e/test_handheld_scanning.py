@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import badge_login, wait_until  # noqa: E402
+
 pytestmark = pytest.mark.e2e
 
 
@@ -25,26 +27,13 @@ def _queued(page) -> int:
     return page.evaluate("JSON.parse(localStorage.getItem('wms.scanQueue') || '[]').length")
 
 
-def _wait_until(condition, timeout_s: float = 10.0) -> None:
-    # page.wait_for_function evaluates a string, which the app's CSP (no 'unsafe-eval') forbids.
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
-def _badge_login(page, live_server):
-    page.goto(f"{live_server}/login")
-    page.locator("#b-badge").fill("BADGE-PICKER-01")
-    page.locator("#b-badge").press("Enter")
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_a_scan_shows_the_bin_and_keeps_the_focus_for_the_next(live_server, handheld, users, stocked):
     page = handheld
-    _badge_login(page, live_server)
+    badge_login(page, live_server)
     page.goto(f"{live_server}/m/lookup")
     scan = page.locator("[data-scan-input]")
     assert scan.evaluate("el => el === document.activeElement")
@@ -63,15 +52,15 @@ def test_a_scan_shows_the_bin_and_keeps_the_focus_for_the_next(live_server, hand
 
 def test_scans_made_offline_are_queued_and_sent_when_back_online(live_server, handheld, users, stocked):
     page = handheld
-    _badge_login(page, live_server)
+    badge_login(page, live_server)
     page.goto(f"{live_server}/m/lookup")
     page.context.set_offline(True)
     scan = page.locator("[data-scan-input]")
     scan.type(stocked)
     scan.press("Enter")
-    _wait_until(lambda: _queued(page) == 1)
+    wait_until(lambda: _queued(page) == 1)
     assert page.locator("[data-scan-queue]").is_visible()
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    _wait_until(lambda: _queued(page) == 0)
+    wait_until(lambda: _queued(page) == 0)
     assert page.locator("[data-scan-queue]").is_hidden()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.conftest import scan  # noqa: E402
+
 pytestmark = pytest.mark.e2e
 
 
@@ -38,10 +40,6 @@ def wave(app, users):
                 "items": {a.id: "6901234567892", b.id: "BC-LID"}}
 
 
-def _scan(page, code):
-    field = page.locator("[data-scan-input]")
-    field.fill(code)
-    field.press("Enter")
 
 
 def test_a_picker_picks_a_cart_by_scanning(live_server, handheld, wave, app):
@@ -61,14 +59,14 @@ def test_a_picker_picks_a_cart_by_scanning(live_server, handheld, wave, app):
             slot = f"{task.tote.barcode}-S{task.slot}"
             expected_bin = task.location.code
         # a wrong bin is refused with the expected one named
-        _scan(page, "SH1-NOPE")
+        scan(page, "SH1-NOPE")
         page.wait_for_selector(".scan-error")
         assert expected_bin in page.locator(".scan-error").inner_text()
-        _scan(page, bin_code)
+        scan(page, bin_code)
         page.wait_for_selector("[data-step=item]")
-        _scan(page, item)
+        scan(page, item)
         page.wait_for_selector("[data-step=slot]")
-        _scan(page, slot)
+        scan(page, slot)
         page.wait_for_selector("[data-step=bin], .cart-done")
     assert page.locator(".cart-done").count() == 1
     with app.app_context():

@@ -109,12 +109,13 @@ def layout_geometry(warehouse_id: int) -> Layout:
     return geometry.layout
 
 
-def pick_point(location: Location) -> PickPoint | None:
+def pick_point(location: Location, geometry: Geometry | None = None) -> PickPoint | None:
     """Where the picker stands for a bin: (aisle index, y) keyed by the bin code; None for a bin
-    outside the aisles (staging, packing, ...) or in a warehouse without a layout."""
+    outside the aisles (staging, packing, ...) or in a warehouse without a layout. Pass the
+    warehouse's geometry when mapping many bins, to look it up once."""
     if location.kind != "bin" or location.aisle_no is None or location.y is None:
         return None
-    geometry = warehouse_geometry(location.warehouse_id)
+    geometry = geometry or warehouse_geometry(location.warehouse_id)
     if geometry is None or location.aisle_no not in geometry.index_of:
         return None
     y = min(max(float(location.y), 0.0), geometry.layout.aisle_length)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import aliased, selectinload
 
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, on_commit
@@ -25,7 +26,7 @@ from erp_core.orders.models import Order, OrderLine
 from erp_core.orders.services import record_event
 from wms.locations.counts import request_bin_count
 from wms.locations.geometry import PickPoint
-from wms.locations.layout import layout_geometry, pick_point
+from wms.locations.layout import layout_geometry, pick_point, warehouse_geometry
 from wms.locations.replenishment import replenish_for_demand
 from wms.scanning import bin_matches
 
@@ -48,36 +49,73 @@ def _pick_lines(order: Order) -> list[OrderLine]:
     return [line for line in order.lines if not line.sku.is_kit]
 
 
+@dataclass
+class _Floor:
+    """What planning and release read once: the released orders (kept loaded for the whole call),
+    the zone of each aisle, and the warehouse's geometry."""
+
+    orders: dict[int, Order]
+    zone_of_aisle: dict[int, str]
+    geometry: object
+
+    def zone(self, location: Location) -> str:
+        return self.zone_of_aisle.get(location.parent_id, "") if location.parent_id else ""
+
+    def key(self, location: Location) -> str:
+        return f"{self.zone(location)}:{location.code}"
+
+
+def _load_floor(warehouse_id: int) -> _Floor:
+    in_waves = select(WaveOrder.order_id)
+    orders = db.session.scalars(
+        select(Order).where(Order.warehouse_id == warehouse_id, Order.status == "released",
+                            Order.id.not_in(in_waves))
+        .options(selectinload(Order.channel), selectinload(Order.events),
+                 selectinload(Order.lines).selectinload(OrderLine.sku),
+                 selectinload(Order.lines).selectinload(OrderLine.reservations)
+                 .selectinload(StockReservation.location))
+        .order_by(Order.id)).all()
+    zone = aliased(Location)
+    aisle = aliased(Location)
+    zones = dict(db.session.execute(select(aisle.id, zone.code).join(zone, zone.id == aisle.parent_id)
+                                    .where(aisle.warehouse_id == warehouse_id, aisle.kind == "aisle",
+                                           zone.kind == "zone")).all())
+    return _Floor({o.id: o for o in orders}, zones, warehouse_geometry(warehouse_id))
+
+
+def _for_wave(order: Order, floor: _Floor) -> OrderForWave:
+    lines = _pick_lines(order)
+    picks: list[PickPoint] = []
+    pinned = True
+    for line in lines:
+        pinned &= sum(r.quantity for r in line.reservations) == line.quantity
+        for r in line.reservations:
+            point = pick_point(r.location, floor.geometry)
+            if point is None:
+                pinned = False
+                continue
+            picks.append(PickPoint(point.aisle, point.y, floor.key(r.location)))
+    return OrderForWave(
+        order_id=order.id, picks=tuple(picks) if pinned else (), carrier=order.carrier, priority=order.priority,
+        lines=tuple((line.sku_id, line.quantity) for line in lines), ship_by=order.ship_by,
+        channel=order.channel.code, zones=frozenset(p.key.split(":", 1)[0] for p in picks),
+        weight_g=sum(line.sku.weight_g * line.quantity for line in lines))
+
+
 def candidate_orders(warehouse_id: int) -> list[OrderForWave]:
     """Released orders of the warehouse that are in no wave yet, with their pinned bins."""
-    in_waves = select(WaveOrder.order_id)
-    orders = db.session.scalars(select(Order).where(
-        Order.warehouse_id == warehouse_id, Order.status == "released", Order.id.not_in(in_waves)).order_by(Order.id))
-    result = []
-    for order in orders:
-        lines = _pick_lines(order)
-        picks: list[PickPoint] = []
-        pinned = True
-        for line in lines:
-            reserved = sum(r.quantity for r in line.reservations)
-            pinned &= reserved == line.quantity
-            for r in line.reservations:
-                point = pick_point(r.location)
-                if point is None:
-                    pinned = False
-                    continue
-                picks.append(PickPoint(point.aisle, point.y, f"{_zone_code(r.location)}:{r.location.code}"))
-        result.append(OrderForWave(
-            order_id=order.id, picks=tuple(picks) if pinned else (), carrier=order.carrier, priority=order.priority,
-            lines=tuple((line.sku_id, line.quantity) for line in lines), ship_by=order.ship_by,
-            channel=order.channel.code, zones=frozenset(p.key.split(":", 1)[0] for p in picks),
-            weight_g=sum(line.sku.weight_g * line.quantity for line in lines)))
-    return result
+    floor = _load_floor(warehouse_id)
+    return [_for_wave(order, floor) for order in floor.orders.values()]
 
 
 def preview_waves(warehouse_id: int, rules: WaveRules) -> WavePlan:
     """What releasing would create now: waves, carts, routes, estimated distance and time."""
-    return propose_waves(candidate_orders(warehouse_id), rules, layout_geometry(warehouse_id))
+    return _plan(_load_floor(warehouse_id), warehouse_id, rules)
+
+
+def _plan(floor: _Floor, warehouse_id: int, rules: WaveRules) -> WavePlan:
+    orders = [_for_wave(order, floor) for order in floor.orders.values()]
+    return propose_waves(orders, rules, layout_geometry(warehouse_id))
 
 
 def _reference(prefix: str) -> str:
@@ -108,27 +146,34 @@ def release_waves(warehouse_id: int, rules: WaveRules, *, user_id: int | None = 
     (replenishment tasks where a face holds less than the wave needs).
     """
     with atomic():
-        plan = preview_waves(warehouse_id, rules)
+        floor = _load_floor(warehouse_id)
+        plan = _plan(floor, warehouse_id, rules)
         waves = []
+        demand: dict[int, int] = defaultdict(int)
         for proposal in plan.waves:
             wave = Wave(reference=_reference("W"), warehouse_id=warehouse_id, kind=proposal.kind, status="released",
                         rules=json.dumps(asdict(rules), default=str), estimated_distance_m=proposal.distance_m,
                         estimated_minutes=proposal.minutes, created_by_id=user_id, released_at=utcnow())
             db.session.add(wave)
             db.session.flush()
-            _create_lists(wave, proposal, user_id)
+            for row in _create_lists(wave, proposal, floor, user_id):
+                demand[row["sku_id"]] += row["quantity"]
             waves.append(wave)
-        _replenish_for(warehouse_id, waves)
+        if demand:
+            # Where a pick face holds less than the waves need, replenishment tasks open now.
+            replenish_for_demand(warehouse_id, dict(demand), reference=",".join(w.reference for w in waves))
         ids = [w.id for w in waves]
         on_commit(lambda: events.waves_released(warehouse_id, ids))
     return waves, plan
 
 
-def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
-    """Pick lists per cart; tasks in the order the route visits their bins; orders get their slot."""
+def _create_lists(wave: Wave, proposal, floor: _Floor, user_id: int | None) -> list[dict]:
+    """Pick lists per cart; tasks in the order the route visits their bins; orders get their slot.
+    Returns the task rows, inserted in one executemany."""
     placed: dict[int, WaveOrder] = {}
     wall_slots = iter(free_put_wall_slots(wave.warehouse_id, len(proposal.order_ids))) \
         if wave.kind == "batch_sort" else None
+    rows: list[dict] = []
     for n, cart in enumerate(proposal.carts, start=1):
         pick_list = PickList(wave_id=wave.id, sequence=n, zone=cart.zone, route_length_m=round(cart.route.length, 2),
                              route_method=cart.route.method)
@@ -138,7 +183,7 @@ def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
         stop = {visit.key: i for i, visit in enumerate(cart.route.visits) if visit.key}
         tasks = []
         for slot, order_id in enumerate(cart.order_ids, start=1):
-            order = db.session.get(Order, order_id)
+            order = floor.orders[order_id]
             if order_id not in placed:  # zone picking puts one order on several lists
                 placed[order_id] = WaveOrder(wave_id=wave.id, order_id=order_id, pick_list_id=pick_list.id,
                                              sequence=len(placed) + 1,
@@ -148,15 +193,19 @@ def _create_lists(wave: Wave, proposal, user_id: int | None) -> None:
                 record_event(order, "wave", f"in wave {wave.reference}", user_id)
             for line in _pick_lines(order):
                 for r in line.reservations:
-                    key = f"{_zone_code(r.location)}:{r.location.code}"
+                    key = floor.key(r.location)
                     if cart.zone and not key.startswith(f"{cart.zone}:"):
                         continue
                     tasks.append((stop.get(key, len(stop)), r.location.code, order_id, line, r))
         for seq, (_stop, _code, order_id, line, r) in enumerate(sorted(tasks, key=lambda t: t[:3]), start=1):
-            db.session.add(PickTask(
-                pick_list_id=pick_list.id, sequence=seq, order_id=order_id, order_line_id=line.id, sku_id=line.sku_id,
-                location_id=r.location_id, tote_location_id=cart_loc.id, quantity=r.quantity,
-                slot=placed[order_id].slot if wave.kind == "cluster" else None))
+            rows.append({"pick_list_id": pick_list.id, "sequence": seq, "order_id": order_id,
+                         "order_line_id": line.id, "sku_id": line.sku_id, "location_id": r.location_id,
+                         "tote_location_id": cart_loc.id, "quantity": r.quantity, "picked_quantity": 0,
+                         "short_quantity": 0, "status": "open",
+                         "slot": placed[order_id].slot if wave.kind == "cluster" else None})
+    if rows:
+        db.session.execute(insert(PickTask.__table__), rows)
+    return rows
 
 
 def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:
@@ -171,17 +220,6 @@ def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:
         if number not in held:
             free.append(number)
     return free
-
-
-def _replenish_for(warehouse_id: int, waves: list[Wave]) -> None:
-    """Ask for replenishment where a released wave needs more than its pick faces hold."""
-    demand: dict[int, int] = defaultdict(int)
-    for wave in waves:
-        for pick_list in wave.pick_lists:
-            for task in pick_list.tasks:
-                demand[task.sku_id] += task.quantity
-    if demand:
-        replenish_for_demand(warehouse_id, dict(demand), reference=",".join(w.reference for w in waves))
 
 
 def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | None:
