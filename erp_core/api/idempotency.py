@@ -11,6 +11,7 @@ in the same transaction as the change it describes, so a crash can never leave o
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import wraps
 
 from flask import current_app, g, request
@@ -49,6 +50,8 @@ def _replay(record: IdempotencyRecord, request_hash: str):
                                code="idempotency_key_reused")
     response = current_app.response_class(record.response_body, status=record.status_code,
                                           content_type=record.content_type)
+    for name, value in json.loads(record.headers or "{}").items():
+        response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -75,7 +78,8 @@ def idempotent(view):
                         principal=principal, key=key, method=request.method, path=request.path[:255],
                         request_hash=request_hash, status_code=response.status_code,
                         response_body=response.get_data(as_text=True),
-                        content_type=response.content_type or "application/json"))
+                        content_type=response.content_type or "application/json",
+                        headers=json.dumps({k: v for k, v in response.headers.items() if k.startswith("HX-")})))
         except IntegrityError:
             # A concurrent retry with the same key committed first: answer with its response.
             found = db.session.scalar(select(IdempotencyRecord).filter_by(principal=principal, key=key))

@@ -60,6 +60,7 @@ def test_a_replayed_scan_returns_the_first_answer(app, login_as, stocked_bin):
     again = client.post("/m/lookup/scan", data={"code": stocked_bin}, headers=headers)
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.get_data() == first.get_data() and again.content_type.startswith("text/html")
+    assert again.headers["HX-Trigger"] == first.headers["HX-Trigger"]  # the replay plays the same sound
 
 
 def test_the_service_worker_is_served_from_the_root(client):

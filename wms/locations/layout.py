@@ -122,6 +122,14 @@ def pick_point(location: Location, geometry: Geometry | None = None) -> PickPoin
     return PickPoint(geometry.index_of[location.aisle_no], y, location.code)
 
 
+def walk_from_depot(geometry: Geometry | None, aisle_no: int | None, y: float | None) -> float | None:
+    """Walking distance from the depot to a point of an aisle; None when it is not routable."""
+    if geometry is None or aisle_no is None or y is None or aisle_no not in geometry.index_of:
+        return None
+    point = PickPoint(geometry.index_of[aisle_no], min(max(float(y), 0.0), geometry.layout.aisle_length))
+    return distance(geometry.layout, geometry.layout.depot, point)
+
+
 def depot_distance(geometry: Geometry, location: Location) -> float | None:
     """Walking distance from the depot to the bin (one way); None when the bin is not routable."""
     point = pick_point(location)
