@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import badge_login, wait_until  # noqa: E402
+
 pytestmark = pytest.mark.e2e
 
 EAN = "6901234567892"
@@ -23,26 +25,13 @@ def asn(app):
         return create_asn(wh.id, [(sku.id, 3)], reference="ASN-E2E").id
 
 
-def _wait_until(condition, timeout_s: float = 10.0) -> None:
-    # page.wait_for_function evaluates a string, which the app's CSP (no 'unsafe-eval') forbids.
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
-def _badge_login(page, live_server):
-    page.goto(f"{live_server}/login")
-    page.locator("#b-badge").fill("BADGE-PICKER-01")
-    page.locator("#b-badge").press("Enter")
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_two_scans_against_an_asn_show_the_counts_on_the_handheld(live_server, handheld, users, asn):
     page = handheld
-    _badge_login(page, live_server)
+    badge_login(page, live_server)
     # given the receiving screen of the ASN, reached from the task menu by scanning its reference
     page.goto(f"{live_server}/m/")
     page.locator(".hh-tile[href='/inbound/receive']").click()
@@ -58,7 +47,7 @@ def test_two_scans_against_an_asn_show_the_counts_on_the_handheld(live_server, h
     assert scan.evaluate("el => el === document.activeElement")
     scan.type(EAN)
     scan.press("Enter")
-    _wait_until(lambda: received.inner_text() == "1")
+    wait_until(lambda: received.inner_text() == "1")
     assert page.evaluate("document.body.dataset.lastScan") == "ok"
     assert scan.input_value() == "" and scan.evaluate("el => el === document.activeElement")
     # and a carton of 3 is scanned with the quantity typed first
@@ -67,7 +56,7 @@ def test_two_scans_against_an_asn_show_the_counts_on_the_handheld(live_server, h
     scan.type(EAN)
     scan.press("Enter")
     # then the counts show 4 of 3 received, flagged as over-receipt with the error sound
-    _wait_until(lambda: received.inner_text() == "4")
+    wait_until(lambda: received.inner_text() == "4")
     assert page.evaluate("document.body.dataset.lastScan") == "error"
     assert page.locator("#receipt .badge").first.is_visible()
     assert page.locator("#quantity").input_value() == "1"  # back to one unit per scan
