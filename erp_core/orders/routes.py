@@ -228,7 +228,26 @@ def settings():
             return redirect(url_for("orders.settings"))
         save_audit_settings(rules, user_id=current_user.id)
         policy["mode"] = "backorder" if request.form.get("allocation_mode") == "backorder" else "split"
+        policy["serves"], policy["priority"] = _service_areas(request.form)
         put_setting("allocation.policy", policy, user_id=current_user.id)
         flash(_("Settings saved."), "success")
         return redirect(url_for("orders.settings"))
-    return render_template("orders/settings.html", rules=rules, policy=policy)
+    warehouses = db.session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.code)).all()
+    return render_template("orders/settings.html", rules=rules, policy=policy, warehouses=warehouses)
+
+
+def _service_areas(form) -> tuple[dict, dict]:
+    """Per warehouse: the provinces and regions it serves, and its priority (lower ships first)."""
+    serves, priority = {}, {}
+    for wh in db.session.scalars(select(Warehouse)):
+        def words(name: str, code: str = wh.code) -> list[str]:
+            raw = form.get(f"{name}-{code}", "").replace("，", ",")
+            return [w.strip() for w in raw.split(",") if w.strip()]
+
+        provinces, regions = words("provinces"), words("regions")
+        if provinces or regions:
+            serves[wh.code] = {"provinces": provinces, "regions": regions}
+        value = form.get(f"priority-{wh.code}", "").strip()
+        if value.isdigit():
+            priority[wh.code] = int(value)
+    return serves, priority

@@ -46,6 +46,17 @@
       if (window.htmx) { window.htmx.process(document.getElementById(msg.target)); }
     }
     socket.on("fragment", swap);
+    socket.on("low_stock", function (alert) {
+      // Text only (no HTML from the wire): "<sku>: <available> available, reorder point <min>".
+      var feed = document.querySelector("[data-low-stock-feed]");
+      if (!feed) { return; }
+      var empty = feed.querySelector("[data-empty]");
+      if (empty) { empty.remove(); }
+      var item = document.createElement("li");
+      item.textContent = feed.dataset.template.replace("{sku}", alert.sku_code)
+        .replace("{available}", alert.available).replace("{min}", alert.min_quantity);
+      feed.insertBefore(item, feed.firstChild);
+    });
     socket.on("wave_progress", swap);
   });
 })();

@@ -113,3 +113,20 @@ def test_the_order_pages_speak_chinese(app, world, login_as):
 def test_a_picker_cannot_open_the_orders(login_as):
     client = login_as("picker")
     assert client.get("/orders/").status_code == 403
+
+
+def test_the_service_areas_of_warehouses_steer_allocation(app, world, login_as):
+    from erp_core.inventory.services import receive
+    from erp_core.orders.workflow import approve_order
+
+    client = login_as("supervisor")
+    token = page_csrf(client, "/orders/settings")
+    client.post("/orders/settings", data={"csrf_token": token, "auto_approve": "on", "allocation_mode": "split",
+                                          "provinces-SZ1": "广东省, 浙江省", "priority-SZ1": "100",
+                                          "duplicate_window_hours": "24", "address_min_detail_length": "5",
+                                          "amount_threshold": "5000"})
+    with app.app_context():
+        receive(world["a"], world["sz_pick"], 10)
+        # SH1 serves 上海 (so 华东 by region); SZ1 now serves 浙江省 itself, which ranks first
+        order = approve_order(make_order("T-900", [("A", 1)], province="浙江省"))
+        assert order.warehouse_id == world["sz"]

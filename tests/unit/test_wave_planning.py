@@ -88,3 +88,25 @@ def test_every_selected_order_lands_in_exactly_one_cart(shapes, cart_items, slot
         for cart in wave.carts:
             assert cart.items <= cart_items
             assert cart.route.visits[0] == LAYOUT.depot and cart.route.visits[-1] == LAYOUT.depot
+
+
+def test_carts_respect_weight_and_volume_limits():
+    from dataclasses import replace
+
+    orders = [replace(order(i, [(i, 1), (i + 500, 1)]), weight_g=4000, volume_cm3=9000) for i in range(10)]
+    plan = propose_waves(orders, WaveRules(cart_items=40, cart_slots=12, cart_weight_g=10_000,
+                                           cart_volume_cm3=20_000), LAYOUT)
+    (wave,) = plan.waves
+    by_id = {o.order_id: o for o in orders}
+    for cart in wave.carts:
+        assert sum(by_id[i].weight_g for i in cart.order_ids) <= 10_000
+        assert sum(by_id[i].volume_cm3 for i in cart.order_ids) <= 20_000
+    assert sorted(i for c in wave.carts for i in c.order_ids) == list(range(10))
+
+
+def test_an_order_heavier_than_a_cart_is_reported():
+    from dataclasses import replace
+
+    heavy = replace(order(1, [(1, 1)]), weight_g=50_000)
+    _chosen, excluded = select_orders([heavy], WaveRules(cart_weight_g=30_000))
+    assert excluded == {1: "larger_than_cart"}

@@ -42,6 +42,7 @@ class OrderForWave:
     channel: str = ""
     zones: frozenset[str] = frozenset()
     weight_g: int = 0
+    volume_cm3: int = 0
 
     @property
     def items(self) -> int:
@@ -64,7 +65,8 @@ class WaveRules:
     max_lines: int = 2000
     cart_items: int = 45
     cart_slots: int = 12
-    cart_weight_g: int | None = None
+    cart_weight_g: int | None = None         # None: no weight limit
+    cart_volume_cm3: int | None = None       # None: no volume limit
     bulk_sku_threshold: int = 10
     multi_item_mode: MultiItemMode = "cluster"
     put_wall_slots: int = 48
@@ -125,7 +127,8 @@ def select_orders(orders: Iterable[OrderForWave], rules: WaveRules) -> tuple[lis
             continue
         if not order.picks:
             excluded[order.order_id] = "not_reserved"
-        elif order.items > rules.cart_items:
+        elif order.items > rules.cart_items or not _fits(order.weight_g, rules.cart_weight_g) \
+                or not _fits(order.volume_cm3, rules.cart_volume_cm3):
             excluded[order.order_id] = "larger_than_cart"
         elif len(chosen) >= rules.max_orders or lines + len(order.lines) > rules.max_lines:
             excluded[order.order_id] = "wave_full"
@@ -153,18 +156,40 @@ def split_by_shape(orders: Sequence[OrderForWave], rules: WaveRules) -> dict[str
     return shapes
 
 
+def _fits(amount: int, limit: int | None) -> bool:
+    return limit is None or amount <= limit
+
+
+def _chunks(ids: list[int], by_id: dict[int, OrderForWave], rules: WaveRules, slots: int | None) -> list[list[int]]:
+    """Split a batch where it has more orders than slots, or more weight or volume than a cart takes."""
+    chunks: list[list[int]] = [[]]
+    weight = volume = 0
+    for order_id in ids:
+        order = by_id[order_id]
+        full = (slots is not None and len(chunks[-1]) >= slots) \
+            or not _fits(weight + order.weight_g, rules.cart_weight_g) \
+            or not _fits(volume + order.volume_cm3, rules.cart_volume_cm3)
+        if full and chunks[-1]:
+            chunks.append([])
+            weight = volume = 0
+        chunks[-1].append(order_id)
+        weight += order.weight_g
+        volume += order.volume_cm3
+    return chunks
+
+
 def _carts(orders: list[OrderForWave], rules: WaveRules, layout: Layout, slots: int | None) -> list[Cart]:
     batch_orders = [BatchOrder(str(o.order_id), o.picks, o.items) for o in orders]
     plan = plan_batches(batch_orders, rules.cart_items, layout=layout, method=rules.batching_method)
+    by_id = {o.order_id: o for o in orders}
     carts: list[Cart] = []
     for batch in plan.batches:
         ids = [int(o.id) for o in batch.orders]
-        chunks = [ids[i:i + slots] for i in range(0, len(ids), slots)] if slots else [ids]
+        chunks = _chunks(ids, by_id, rules, slots)
         if len(chunks) == 1:
             carts.append(Cart(tuple(ids), batch.route, batch.size))
             continue
-        by_id = {o.order_id: o for o in orders}
-        for chunk in chunks:  # more orders than the cart has slots: route each part on its own
+        for chunk in chunks:  # more than the cart takes: route each part on its own
             picks = [p for i in chunk for p in by_id[i].picks]
             carts.append(Cart(tuple(chunk), _route(layout, picks), sum(by_id[i].items for i in chunk)))
     return carts

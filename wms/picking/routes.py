@@ -16,6 +16,7 @@ from erp_core.auth.models import User
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.inventory.alerts import low_stock
 from erp_core.inventory.models import Warehouse
 from wms.handheld import HandheldTask, register_task, scan_result
 
@@ -57,6 +58,8 @@ def _rules(form) -> WaveRules:
         max_orders=number("max_orders", 200), max_lines=number("max_lines", 2000),
         cart_items=number("cart_items", 45), cart_slots=number("cart_slots", 12),
         bulk_sku_threshold=number("bulk_sku_threshold", 10),
+        cart_weight_g=number("cart_weight_kg", 0) * 1000 or None,
+        cart_volume_cm3=number("cart_volume_l", 0) * 1000 or None,
         multi_item_mode=mode if mode in ("cluster", "batch_sort", "zone") else "cluster")
 
 
@@ -130,7 +133,7 @@ def board():
     rows = db.session.scalars(select(Wave).where(Wave.warehouse_id == wh.id, Wave.status.in_(("released", "picking")))
                               .order_by(Wave.id)).all()
     return render_template("picking/board.html", warehouse=wh, warehouses=warehouses,
-                           waves=[(w, wave_progress(w)) for w in rows])
+                           waves=[(w, wave_progress(w)) for w in rows], low_stock=low_stock({wh.id}, limit=10))
 
 
 # --- handheld ------------------------------------------------------------------------------------

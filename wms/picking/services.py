@@ -99,7 +99,9 @@ def _for_wave(order: Order, floor: _Floor) -> OrderForWave:
         order_id=order.id, picks=tuple(picks) if pinned else (), carrier=order.carrier, priority=order.priority,
         lines=tuple((line.sku_id, line.quantity) for line in lines), ship_by=order.ship_by,
         channel=order.channel.code, zones=frozenset(p.key.split(":", 1)[0] for p in picks),
-        weight_g=sum(line.sku.weight_g * line.quantity for line in lines))
+        weight_g=sum(line.sku.weight_g * line.quantity for line in lines),
+        volume_cm3=sum(line.sku.length_mm * line.sku.width_mm * line.sku.height_mm * line.quantity
+                       for line in lines) // 1000)
 
 
 def candidate_orders(warehouse_id: int) -> list[OrderForWave]:
