@@ -300,3 +300,52 @@ def test_a_large_template_file_comes_through_whole() -> None:
     assert sum(len(o.lines) for o in result.orders) == 30_000
 
 
+
+
+# --- repeated cells are read once, and still reported exactly --------------------------------------
+
+
+def test_a_contradiction_repeated_on_later_rows_is_reported_on_each_of_them() -> None:
+    # given an order whose second and third rows both carry another phone number
+    rows = [template_row("A-1"), template_row("A-1", phone="13900000000"), template_row("A-1", phone="13900000000")]
+    # when parsed
+    result = parse_orders([("t.csv", csv_bytes(TEMPLATE_HEADER, rows))])
+    # then each contradicting row is reported, not only the first
+    assert not result.orders
+    assert [(e.line, e.code, e.value) for e in result.errors] == [
+        (3, "conflicting_order_value", "13900000000"), (4, "conflicting_order_value", "13900000000")]
+
+
+def test_order_cells_differing_only_in_spaces_and_short_continuation_rows_agree() -> None:
+    # given a row repeating the name with spaces around it, and a row that stops after the price
+    rows = [template_row("A-1"), template_row("A-1", buyer_name=" 张三\u3000"),
+            template_row("A-1", sku="MUG-CER-350")[:15], template_row("A-1", sku="MUG-CER-350")]
+    # when parsed
+    result = parse_orders([("t.csv", csv_bytes(TEMPLATE_HEADER, rows))], known_skus=KNOWN_SKUS)
+    # then one order of four lines, with no error
+    assert not result.errors
+    assert [(o.name, len(o.lines)) for o in result.orders] == [("张三", 4)]
+
+
+def test_a_value_first_given_on_a_continuation_row_is_blamed_on_that_row() -> None:
+    # given an order whose payment time is empty on its first row and malformed on its second
+    rows = [template_row("A-1", paid_at=""), template_row("A-1", paid_at="not a date")]
+    # when parsed / then the error points at the second row's cell
+    result = parse_orders([("t.csv", csv_bytes(TEMPLATE_HEADER, rows))])
+    assert error_keys(result.errors) == {(3, "paid_at", "bad_date", "not a date")}
+
+
+def test_line_cells_seen_before_are_read_alike_and_bad_ones_are_reported_every_time() -> None:
+    # given orders repeating the same SKU, quantity and price cells, some of them bad
+    rows = [template_row("A-1", quantity="2"), template_row("A-2", quantity=" 2 "),
+            template_row("A-3", sku="GHOST-1"), template_row("A-4", sku="GHOST-1"),
+            template_row("A-5", quantity="0"), template_row("A-6", quantity="2", unit_price="12,5"),
+            template_row("A-7", quantity="2")]
+    # when parsed against the catalogue
+    result = parse_orders([("t.csv", csv_bytes(TEMPLATE_HEADER, rows))], known_skus=KNOWN_SKUS)
+    # then the good orders read the same cells the same way, and every bad cell is reported
+    assert [(o.external_id, o.lines[0].quantity, o.lines[0].unit_price) for o in result.orders] == [
+        ("A-1", 2, Decimal("128.00")), ("A-2", 2, Decimal("128.00")), ("A-7", 2, Decimal("128.00"))]
+    assert error_keys(result.errors) == {
+        (4, "sku", "unknown_sku", "GHOST-1"), (5, "sku", "unknown_sku", "GHOST-1"),
+        (6, "quantity", "bad_quantity", "0"), (7, "unit_price", "bad_number", "12,5")}

@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from operator import itemgetter
 
 from erp_core.channels.importers.model import ParsedLine, RowError, row_error
 from erp_core.channels.importers.values import (
+    STRIP_CHARS,
     clean,
     clean_code,
     is_scientific,
@@ -25,6 +27,7 @@ from erp_core.channels.importers.values import (
 )
 
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+_ZERO = Decimal("0")
 
 
 def header_key(text: str) -> str:
@@ -72,31 +75,35 @@ class Columns:
 
 
 @dataclass(slots=True)
-class Cell:
-    """An order-level value with the place it came from, so errors can point at it."""
-
-    value: str
-    line: int
-    column: str
-    raw: str = ""
-
-
-@dataclass(slots=True)
 class Draft:
-    """An order being assembled from rows; rejected when ``errors`` is not empty."""
+    """An order being assembled from rows; rejected when ``errors`` is not empty.
+
+    ``values`` holds the order-level values found (trimmed, never empty) by field name; ``raws`` the
+    cell each was read from (and, for the first row, its empty order-level cells too); ``origins`` the
+    line of each value that did not come from the order's first line, so errors can point at it. A
+    value's column is its field's column.
+    """
 
     key: str
     file: str
     first_line: int
-    fields: dict[str, Cell] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    raws: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, int] = field(default_factory=dict)
     lines: list[ParsedLine] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     skipped_lines: int = 0
 
     def text(self, name: str) -> str:
         """The order-level value of ``name`` or ``""``."""
-        found = self.fields.get(name)
-        return found.value if found is not None else ""
+        return self.values.get(name, "")
+
+    def put(self, name: str, value: str, line: int, raw: str = "") -> None:
+        """Record the order-level value of ``name``, read from ``raw`` on ``line``."""
+        self.values[name] = value
+        self.raws[name] = raw
+        if line != self.first_line:
+            self.origins[name] = line
 
     def fail(self, line: int | None, column: str, code: str, value: str = "") -> None:
         """Record an error that rejects this order."""
@@ -104,10 +111,7 @@ class Draft:
 
     def where(self, name: str, columns: Columns) -> tuple[int, str]:
         """Line and column to blame for the order-level field ``name``."""
-        found = self.fields.get(name)
-        if found is not None:
-            return found.line, found.column
-        return self.first_line, columns.header(name)
+        return self.origins.get(name, self.first_line), columns.header(name)
 
     def money(self, name: str, columns: Columns, *, required: bool = False) -> Decimal:
         """An order-level amount; empty is zero unless ``required``. Errors are recorded."""
@@ -160,10 +164,23 @@ class DraftCollector:
         ]
         self._by_key: dict[str, Draft] = {}
         self._current: Draft | None = None
+        found_key = columns.found.get(key_field)
+        self._key_index = found_key[0] if found_key is not None else None
+        self._last_raw_key: str | None = None
+        self._last_key = ""
+        # The order-level cells of a row, picked in one call, to tell a repeated row from a new one.
+        names = [name for name, _, _ in self._order_fields]
+        indices = [index for _, index, _ in self._order_fields]
+        self._names = names if len(set(names)) == len(names) else None
+        self._pick = (itemgetter(*indices) if len(indices) > 1
+                      else (lambda cells: (cells[indices[0]],)) if indices else None)
+        self._pick_width = max(indices) + 1 if indices else 0
+        self._merged_draft: Draft | None = None
+        self._merged_cells: tuple[str, ...] | None = None
 
     def add(self, line: int, cells: list[str]) -> Draft | None:
         """Attach a row to its order; returns the draft, or None for blank or unattributable rows."""
-        key = clean_code(self.columns.get(cells, self._key_field))
+        key = self._key(cells)
         if not key:
             if not any(cell.strip() for cell in cells):
                 self._current = None
@@ -186,24 +203,57 @@ class DraftCollector:
             if is_scientific(key):  # Excel rounded it: the real order number is unknown
                 draft.fail(line, self.columns.header(self._key_field), "mangled_order_number", key)
         self._current = draft
-        self._merge(draft, line, cells)
+        self._merge_row(draft, line, cells)
         return draft
+
+    def _key(self, cells: list[str]) -> str:
+        """The row's order number; the usual row repeats the one above, which is not cleaned again."""
+        index = self._key_index
+        raw = cells[index] if index is not None and index < len(cells) else ""
+        if raw != self._last_raw_key:
+            self._last_raw_key, self._last_key = raw, clean_code(raw)
+        return self._last_key
+
+    def _merge_row(self, draft: Draft, line: int, cells: list[str]) -> None:
+        """Merge a row's order-level cells, skipping a row whose cells are all those of the row merged
+        just before into the same order without a conflict: merging it again would change nothing and
+        find nothing (an order's values only change by merging)."""
+        if self._pick is None:
+            return
+        if len(cells) < self._pick_width:  # a short row: cells past its end count as empty
+            self._merged_draft = None
+            self._merge(draft, line, cells)
+            return
+        picked = self._pick(cells)
+        if draft is self._merged_draft and picked == self._merged_cells:
+            return
+        if not draft.values and line == draft.first_line and self._names is not None:
+            # The order's first row: nothing to compare with, and every value comes from this line.
+            # ``raws`` keeps every order-level cell of the row, empty or not, for later comparison.
+            draft.raws = dict(zip(self._names, picked, strict=True))
+            draft.values = {name: value for name, raw in draft.raws.items() if (value := raw.strip(STRIP_CHARS))}
+            self._merged_draft, self._merged_cells = draft, picked
+            return
+        errors_before = len(draft.errors)
+        self._merge(draft, line, cells)
+        clean_merge = len(draft.errors) == errors_before
+        self._merged_draft, self._merged_cells = (draft, picked) if clean_merge else (None, None)
 
     def _merge(self, draft: Draft, line: int, cells: list[str]) -> None:
         width = len(cells)
-        fields = draft.fields
+        values, raws = draft.values, draft.raws
         for name, index, column in self._order_fields:
             if index >= width or not (raw := cells[index]):
                 continue
-            known = fields.get(name)
-            if known is not None and raw == known.raw:  # the usual repeated cell: nothing to do
+            known = values.get(name)
+            if known is not None and raw == raws[name]:  # the usual repeated cell: nothing to do
                 continue
-            value = clean(raw)
+            value = raw.strip(STRIP_CHARS)
             if not value:
                 continue
             if known is None:
-                fields[name] = Cell(value, line, column, raw)
-            elif known.value != value:
+                draft.put(name, value, line, raw)
+            elif known != value:
                 draft.fail(line, column, "conflicting_order_value", value)
 
 
@@ -230,6 +280,89 @@ def read_line(draft: Draft, line: int, cells: list[str], columns: Columns,
         draft.lines.append(ParsedLine(sku, quantity, price, columns.get(cells, "title"), line, draft.file))
 
 
+class LineReader:
+    """``read_line`` for every row of one file, remembering the cells it has already read.
+
+    The same SKUs, quantities and prices recur all through a file, and reading a cell is pure, so
+    each distinct cell text is cleaned and parsed once. Only cells that read without error are
+    remembered: a row with any bad line cell goes through ``read_line`` to report exactly what it
+    reports. With a SKU predicate rather than a set, every row goes through ``read_line`` (the
+    predicate is asked about every row, once, as it always was).
+    """
+
+    CACHE_LIMIT = 100_000  # distinct texts per column before a cache starts again
+
+    def __init__(self, columns: Columns, known_sku: Callable[[str], bool] | None) -> None:
+        self.columns = columns
+        self.known_sku = known_sku
+        set_check = known_sku is None or isinstance(getattr(known_sku, "__self__", None), set | frozenset)
+        places = [columns.found.get(name) for name in ("sku", "quantity", "unit_price")]
+        # With a predicate, or a column missing, every row goes through ``read_line`` as it is.
+        self._places = (tuple(found[0] for found in places)  # type: ignore[index]
+                        if set_check and None not in places else None)
+        self._width = max(self._places) + 1 if self._places else 0
+        title = columns.found.get("title")
+        self._title = title[0] if title is not None else None
+        self._skus: dict[str, str] = {}
+        self._quantities: dict[str, int] = {}
+        self._prices: dict[str, Decimal] = {}
+
+    def read(self, draft: Draft, line: int, cells: list[str]) -> None:
+        """Add the row's ``ParsedLine`` to ``draft``, or record the row's errors as ``read_line`` does."""
+        places = self._places
+        if places is None or len(cells) < self._width:
+            read_line(draft, line, cells, self.columns, self.known_sku)
+            return
+        raw_sku, raw_quantity, raw_price = cells[places[0]], cells[places[1]], cells[places[2]]
+        sku = self._skus.get(raw_sku)
+        if sku is None and (sku := self._read_sku(raw_sku)) is None:
+            read_line(draft, line, cells, self.columns, self.known_sku)
+            return
+        quantity = self._quantities.get(raw_quantity)
+        if quantity is None and (quantity := self._read_quantity(raw_quantity)) is None:
+            read_line(draft, line, cells, self.columns, self.known_sku)
+            return
+        price = self._prices.get(raw_price)
+        if price is None and (price := self._read_price(raw_price)) is None:
+            read_line(draft, line, cells, self.columns, self.known_sku)
+            return
+        title = self._title
+        text = cells[title].strip(STRIP_CHARS) if title is not None and title < len(cells) else ""
+        draft.lines.append(ParsedLine(sku, quantity, price, text, line, draft.file))
+
+    def _read_sku(self, raw: str) -> str | None:
+        sku = clean_code(raw)
+        if not sku or (self.known_sku is not None and not self.known_sku(sku)):
+            return None
+        _remember(self._skus, raw, sku)
+        return sku
+
+    def _read_quantity(self, raw: str) -> int | None:
+        try:
+            quantity = parse_quantity(clean(raw))
+        except ValueError:
+            return None
+        _remember(self._quantities, raw, quantity)
+        return quantity
+
+    def _read_price(self, raw: str) -> Decimal | None:
+        try:
+            price = parse_money(clean(raw))
+        except ValueError:
+            return None
+        _remember(self._prices, raw, price)
+        return price
+
+
+def _remember(cache: dict, raw: str, value: object) -> None:
+    if len(cache) >= LineReader.CACHE_LIMIT:
+        cache.clear()
+    cache[raw] = value
+
+
 def lines_total(lines: Sequence[ParsedLine]) -> Decimal:
     """Sum of quantity x unit price."""
-    return sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    total = _ZERO
+    for line in lines:
+        total += line.unit_price * line.quantity
+    return total

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import tzinfo
 
-from erp_core.channels.importers.assembly import Columns, Draft, DraftCollector, header_key, read_line
+from erp_core.channels.importers.assembly import Columns, Draft, DraftCollector, LineReader, header_key
 from erp_core.channels.importers.model import ParsedOrder, RowError, row_error
 from erp_core.channels.importers.tables import Table
 from erp_core.channels.importers.values import clean_code
@@ -65,6 +65,7 @@ def parse_shopify(table: Table, known_sku: Callable[[str], bool] | None, local_t
     if missing:
         return [], [row_error(table.file, table.header_line, c, "missing_column") for c in missing], [], []
     collector = DraftCollector(table.file, columns, _ORDER_FIELDS)
+    lines = LineReader(columns, known_sku)
     for line, cells in table.rows:
         draft = collector.add(line, cells)
         if draft is None:
@@ -72,7 +73,7 @@ def parse_shopify(table: Table, known_sku: Callable[[str], bool] | None, local_t
         if columns.get(cells, "requires_shipping").lower() == "false":
             draft.skipped_lines += 1
         else:
-            read_line(draft, line, cells, columns, known_sku)
+            lines.read(draft, line, cells)
     orders: list[ParsedOrder] = []
     errors = list(collector.errors)
     rejected: list[str] = []

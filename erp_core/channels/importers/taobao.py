@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from erp_core.channels.importers.address import split_cn_address
-from erp_core.channels.importers.assembly import Cell, Columns, Draft, header_key
+from erp_core.channels.importers.assembly import Columns, Draft, header_key
 from erp_core.channels.importers.model import ParsedLine, ParsedOrder, RowError, row_error
 from erp_core.channels.importers.tables import Table
 from erp_core.channels.importers.values import (
@@ -146,11 +146,11 @@ def parse_taobao(order_tables: list[Table], item_tables: list[Table], known_sku:
                                    row.code)
         else:
             draft = Draft(key=key, file=row.file, first_line=row.line)
-            for name, (index, header) in columns.found.items():
+            for name, (index, _) in columns.found.items():
                 raw = row.cells[index] if index < len(row.cells) else ""
                 value = clean_code(raw) if name in _CODE_FIELDS else clean(raw)
                 if value and name != "external_id":
-                    draft.fields[name] = Cell(value, row.line, header)
+                    draft.put(name, value, row.line)
             orders[key] = _Order(draft)
     for row in item_rows:
         columns = item_columns[row.file]

@@ -13,9 +13,9 @@ from erp_core.channels.importers.assembly import (
     Columns,
     Draft,
     DraftCollector,
+    LineReader,
     header_key,
     lines_total,
-    read_line,
 )
 from erp_core.channels.importers.model import ParsedOrder, RowError, row_error
 from erp_core.channels.importers.tables import Table
@@ -82,15 +82,17 @@ def parse_template(table: Table, known_sku: Callable[[str], bool] | None, local_
         return [], [row_error(table.file, table.header_line, _FIELD_TO_COLUMN[name], "missing_column")
                      for name in missing], []
     collector = DraftCollector(table.file, columns, _ORDER_FIELDS, blank_key_continues=True)
+    add, read = collector.add, LineReader(columns, known_sku).read
     for line, cells in table.rows:
-        draft = collector.add(line, cells)
+        draft = add(line, cells)
         if draft is not None:
-            read_line(draft, line, cells, columns, known_sku)
+            read(draft, line, cells)
     orders: list[ParsedOrder] = []
     errors = list(collector.errors)
     rejected: list[str] = []
+    provinces: dict[str, str] = {}
     for draft in collector.drafts:
-        order = _finish(draft, columns, local_tz)
+        order = _finish(draft, columns, local_tz, provinces)
         if draft.errors:
             errors.extend(draft.errors)
             rejected.append(draft.key)
@@ -100,42 +102,56 @@ def parse_template(table: Table, known_sku: Callable[[str], bool] | None, local_
     return orders, errors, rejected
 
 
-def _finish(draft: Draft, columns: Columns, local_tz: tzinfo) -> ParsedOrder:
-    country = draft.text("country").upper() or "CN"
+_CODE_PREFIXES = ("=", "'", "`")
+_REQUIRED_ANYWHERE = (("name", "missing_recipient"), ("phone", "missing_phone"), ("address", "missing_address"))
+_REQUIRED_IN_CHINA = (*_REQUIRED_ANYWHERE, ("province", "missing_address"), ("city", "missing_address"))
+
+
+def _finish(draft: Draft, columns: Columns, local_tz: tzinfo, provinces: dict[str, str]) -> ParsedOrder:
+    """The order of a draft; its problems are recorded on the draft in the order a person reads them.
+    ``provinces`` remembers normalised province names across the drafts of a file."""
+    text = draft.values.get
+    country = text("country", "").upper() or "CN"
     in_china = is_mainland_china(country)
-    draft.require("name", columns, "missing_recipient")
-    draft.require("phone", columns, "missing_phone")
-    draft.require("address", columns, "missing_address")
-    if in_china:
-        draft.require("province", columns, "missing_address")
-        draft.require("city", columns, "missing_address")
+    for name, code in _REQUIRED_IN_CHINA if in_china else _REQUIRED_ANYWHERE:
+        if not text(name):
+            draft.fail(*draft.where(name, columns), code)
     shipping_fee = draft.money("shipping_fee", columns)
-    total = (draft.money("total", columns, required=True) if draft.text("total")
+    total = (draft.money("total", columns, required=True) if text("total")
              else lines_total(draft.lines) + shipping_fee)
-    province = draft.text("province")
+    province = text("province", "")
+    if in_china:
+        province = provinces.get(province) or provinces.setdefault(province, normalise_province(province))
     paid_at = draft.moment("paid_at", columns, local_tz)
+    buyer_id = text("buyer_id", "")
     return ParsedOrder(
         external_id=draft.key,
         platform="template",
-        buyer_id=draft.text("buyer_id"),
-        buyer_nick=draft.text("buyer_nick") or draft.text("buyer_id"),
-        name=draft.text("name"),
-        phone=clean_code(draft.text("phone")),
-        province=normalise_province(province) if in_china else province,
-        city=draft.text("city"),
-        district=draft.text("district"),
-        address=draft.text("address"),
-        postcode=clean_code(draft.text("postcode")),
+        buyer_id=buyer_id,
+        buyer_nick=text("buyer_nick") or buyer_id,
+        name=text("name", ""),
+        phone=_code(text("phone", "")),
+        province=province,
+        city=text("city", ""),
+        district=text("district", ""),
+        address=text("address", ""),
+        postcode=_code(text("postcode", "")),
         country="CN" if in_china else country,
-        buyer_note=draft.text("buyer_note"),
-        seller_note=draft.text("seller_note"),
+        buyer_note=text("buyer_note", ""),
+        seller_note=text("seller_note", ""),
         created_at=draft.moment("created_at", columns, local_tz),
         paid_at=paid_at,
         total=total,
         shipping_fee=shipping_fee,
-        currency=(draft.text("currency") or "CNY").upper(),
+        currency=(text("currency") or "CNY").upper(),
         status="paid" if paid_at is not None else "unpaid",
         lines=draft.lines,
         source_file=draft.file,
         source_line=draft.first_line,
     )
+
+
+def _code(value: str) -> str:
+    """``clean_code`` of an order-level value, which is trimmed already: only a spreadsheet's
+    ``=``, apostrophe or backtick prefix is left to undo."""
+    return clean_code(value) if value.startswith(_CODE_PREFIXES) else value

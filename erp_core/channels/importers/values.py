@@ -33,7 +33,9 @@ _DATETIME_RE = re.compile(
 )
 _EXCEL_SERIAL_RE = re.compile(r"\d{5}(?:\.\d+)?")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
-_STRIP_CHARS = " \t\r\n\u3000\ufeff\u200b\u00a0"
+#: What ``clean`` trims (exported for loops that inline it).
+STRIP_CHARS = " \t\r\n\u3000\ufeff\u200b\u00a0"
+_STRIP_CHARS = STRIP_CHARS
 
 
 def clean(raw: str | None) -> str:
@@ -59,7 +61,7 @@ def clean_code(raw: str | None) -> str:
 
 def is_scientific(code: str) -> bool:
     """True when a number was displayed as ``2.34568E+18`` by Excel, losing its digits."""
-    return _SCIENTIFIC_RE.fullmatch(code) is not None
+    return "+" in code and _SCIENTIFIC_RE.fullmatch(code) is not None
 
 
 def scientific_range(mangled: str) -> tuple[int, int, int] | None:
@@ -92,6 +94,7 @@ def scientific_matches(mangled: str, candidate: str) -> bool:
     return len(candidate) == length and low <= int(candidate) < high
 
 
+@lru_cache(maxsize=4096)  # pure, and amounts repeat (a Decimal is immutable, so it can be shared)
 def parse_money(raw: str) -> Decimal:
     """Parse a non-negative amount like ``12.50``, ``¥1,299.00`` or ``$8``; empty is an error."""
     text = clean_code(raw).translate(_MONEY_SYMBOLS)
