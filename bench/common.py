@@ -164,3 +164,33 @@ def main_for(run: Callable[[bool], list[BenchResult]], argv: Sequence[str] | Non
     print()
     print_table(results)
     print(f"\nwrote {write_results(results)}")
+
+
+def migrated_app(database: Path, instance: Path):
+    """The real app on a fresh SQLite file, its schema made by the migrations.
+
+    The configuration is read once, by create_app, from the environment: it is set for that call
+    and then put back as it was, so one benchmark's database never leaks into the next.
+    """
+    import os
+
+    from flask_migrate import upgrade
+
+    from wms.app import create_app
+
+    settings = {"DATABASE_URL": f"sqlite:///{database}", "WMS_INSTANCE_DIR": str(instance),
+                "SECRET_KEY": "bench-only-secret"}
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        app = create_app({"TESTING": True})
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    with app.app_context():
+        upgrade()
+    return app
+

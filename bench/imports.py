@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
 import shutil
 import sqlite3
@@ -26,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import MIN_REPEATS, BenchResult, Timing, main_for
+from bench.common import MIN_REPEATS, BenchResult, Timing, main_for, migrated_app
 
 SEED = 11
 SKU_COUNT = 500
@@ -73,27 +72,12 @@ class _App:
     """The app on a temporary SQLite database built by the migrations, with the catalog and a shop."""
 
     def __init__(self, workdir: Path) -> None:
-        from flask_migrate import upgrade
-
         from erp_core.catalog.services import create_sku
         from erp_core.channels.models import Channel
         from erp_core.extensions import db
-        from wms.app import create_app
 
-        settings = {"DATABASE_URL": f"sqlite:///{workdir / 'app.db'}", "WMS_INSTANCE_DIR": str(workdir / "instance"),
-                    "SECRET_KEY": "bench-only-secret"}
-        saved = {name: os.environ.get(name) for name in settings}
-        os.environ.update(settings)
-        try:
-            self.app = create_app({"TESTING": True})
-        finally:  # the configuration is read once, by create_app: leave the environment as it was
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        self.app = migrated_app(workdir / "app.db", workdir / "instance")
         with self.app.app_context():
-            upgrade()
             for code in sku_codes():
                 create_sku(code, f"Bench item {code}")
             db.session.add(Channel(code=CHANNEL, name="Bench shop", platform="tmall"))

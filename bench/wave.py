@@ -23,7 +23,6 @@ interleaved A B A B after one warm-up each; medians. Travel is the sum of the st
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import statistics
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from bench.common import MIN_REPEATS, BenchResult, Timing, Warehouse, main_for
+from bench.common import MIN_REPEATS, BenchResult, Timing, Warehouse, main_for, migrated_app
 
 SEED = 1
 CART_ITEMS = 75
@@ -77,26 +76,11 @@ class Floor:
     """The app on a temporary SQLite database built by the migrations, with released orders."""
 
     def __init__(self, workdir: Path, orders: int) -> None:
-        from flask_migrate import upgrade
-
         from erp_core.extensions import db
-        from wms.app import create_app
 
         self.path, self.pristine = workdir / "wave.db", workdir / "pristine.db"
-        settings = {"DATABASE_URL": f"sqlite:///{self.path}", "WMS_INSTANCE_DIR": str(workdir / "instance"),
-                    "SECRET_KEY": "bench-only-secret"}
-        saved = {name: os.environ.get(name) for name in settings}
-        os.environ.update(settings)
-        try:
-            self.app = create_app({"TESTING": True})
-        finally:  # the configuration is read once, by create_app: leave the environment as it was
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        self.app = migrated_app(self.path, workdir / "instance")
         with self.app.app_context():
-            upgrade()
             self.warehouse_id = self._stock_and_release(orders)
             db.session.remove()
             db.engine.dispose()
