@@ -324,6 +324,8 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
             raise WrongItemScanned(f"wrong item {item_scan}: pick {task.sku.code} {task.sku.name}",
                                    code="wrong_item", expected=task.sku.code)
         remaining = task.quantity - task.picked_quantity - task.short_quantity
+        if remaining <= 0:
+            raise BinEmpty("already picked by someone else: the bin is empty for this task", code="bin_empty")
         if quantity > remaining:
             raise TooManyPicked(f"too many: only {remaining} left to pick here", code="too_many",
                                 expected=str(remaining))
