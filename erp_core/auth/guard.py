@@ -48,6 +48,20 @@ def permission_of(view: Callable) -> str | None:
     return perm
 
 
+def in_my_warehouses(model, pk: int, *, warehouse_of=lambda record: record.warehouse_id):
+    """The record, if it exists (else 404) and lies in a warehouse the user may work in (else 403)."""
+    from flask import abort
+
+    from ..extensions import db
+
+    record = db.session.get(model, pk)
+    if record is None:
+        abort(404)
+    if not current_user.may_access_warehouse(warehouse_of(record)):
+        abort(403)
+    return record
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -19,7 +19,7 @@ from wtforms.fields import FieldList
 from wtforms.validators import Length, NumberRange, Optional
 
 from erp_core.api.idempotency import idempotent
-from erp_core.auth.guard import requires
+from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.channels.importers import RowError, errors_to_csv
 from erp_core.errors import DomainError
@@ -99,21 +99,11 @@ def _warehouses() -> list[Warehouse]:
 
 
 def _asn(asn_id: int) -> Asn:
-    asn = db.session.get(Asn, asn_id)
-    if asn is None:
-        abort(404)
-    if not current_user.may_access_warehouse(asn.warehouse_id):
-        abort(403)
-    return asn
+    return in_my_warehouses(Asn, asn_id)
 
 
 def _task(task_id: int) -> PutawayTask:
-    task = db.session.get(PutawayTask, task_id)
-    if task is None:
-        abort(404)
-    if not current_user.may_access_warehouse(task.warehouse_id):
-        abort(403)
-    return task
+    return in_my_warehouses(PutawayTask, task_id)
 
 
 def _redirect_scan(message: str, url: str):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from erp_core.auth.guard import requires
+from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.channels.importers import errors_to_csv
 from erp_core.errors import DomainError
 from erp_core.extensions import db
@@ -45,12 +45,7 @@ def _helpers():
 
 
 def _warehouse(warehouse_id: int) -> Warehouse:
-    wh = db.session.get(Warehouse, warehouse_id)
-    if wh is None:
-        abort(404)
-    if not current_user.may_access_warehouse(wh.id):
-        abort(403)
-    return wh
+    return in_my_warehouses(Warehouse, warehouse_id, warehouse_of=lambda wh: wh.id)
 
 
 def _days(default: int = 30) -> int:
