@@ -76,7 +76,15 @@ def badge_login(page, live_server: str, badge: str = "BADGE-PICKER-01") -> None:
 
 
 def scan(page, code: str) -> None:
-    """A keyboard-wedge scanner types the code into the focused scan field, then Enter."""
+    """A scan: the code in the scan field, then Enter; returns once the server has answered.
+
+    (Typing key by key, as a keyboard-wedge scanner does, is covered by test_handheld_scanning.py;
+    here the whole code goes in at once so a busy machine cannot interleave it with the last swap.)
+    """
     field = page.locator("[data-scan-input]")
-    field.type(code)
-    field.press("Enter")
+    with page.expect_response(lambda response: response.request.method == "POST", timeout=20_000):
+        field.fill(code)
+        field.press("Enter")
+    # htmx drops a new submit while the last one is still being swapped in: wait until it is done
+    wait_until(lambda: page.evaluate(
+        "document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling').length") == 0)
