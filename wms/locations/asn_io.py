@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 
 from erp_core.channels.importers import REASONS, RowError
 from erp_core.channels.importers.assembly import Columns
+from erp_core.channels.importers.model import row_error
 from erp_core.channels.importers.tables import UnreadableFile, read_table
 from erp_core.channels.importers.values import SHANGHAI, clean, clean_code, parse_datetime, parse_quantity
 
@@ -47,7 +48,7 @@ ASN_REASONS: dict[str, str] = {
 
 
 def asn_error(file: str, line: int | None, column: str, code: str, value: str = "") -> RowError:
-    return RowError(file=file, line=line, column=column, code=code, reason=ASN_REASONS[code], value=value)
+    return row_error(file, line, column, code, value, reasons=ASN_REASONS)
 
 
 @dataclass(slots=True)

@@ -59,9 +59,11 @@ class RowError:
     value: str = ""
 
 
-def row_error(file: str, line: int | None, column: str, code: str, value: str = "") -> RowError:
-    """Build a ``RowError`` whose reason is the stable text for ``code``."""
-    return RowError(file=file, line=line, column=column, code=code, reason=REASONS[code], value=value)
+def row_error(file: str, line: int | None, column: str, code: str, value: str = "", *,
+              reasons: dict[str, str] = REASONS) -> RowError:
+    """Build a ``RowError`` whose reason is the stable text for ``code`` (from ``reasons``: other
+    importers, e.g. ASNs, pass their own table)."""
+    return RowError(file=file, line=line, column=column, code=code, reason=reasons[code], value=value)
 
 
 @dataclass(slots=True)
