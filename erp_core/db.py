@@ -1,8 +1,9 @@
 """Transactions: one service call, one transaction; side effects only after commit.
 
-`atomic()` opens a unit of work. Nested calls join the outermost one, so a route can wrap several
-services (or the idempotency layer can wrap a service) in one transaction. Callbacks registered with
-`on_commit()` run after the outermost commit and are dropped on rollback.
+`atomic()` opens a unit of work; nested, it is a SAVEPOINT, so a route (or the idempotency layer) can
+wrap several services in one transaction and a service that fails inside it undoes exactly its own
+work. Callbacks registered with `on_commit()` run after the outermost commit and are dropped with the
+level that rolls back. No other module opens savepoints or calls `rollback()`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Unit:
-    depth: int = 0
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    """The open unit of work: one list of after-commit callbacks per level (outermost first)."""
+
+    levels: list[list[Callable[[], None]]] = field(default_factory=lambda: [[]])
 
 
 _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("wms_unit_of_work", default=None)
@@ -35,16 +37,28 @@ _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("wms_sqlite_im
 
 @contextmanager
 def atomic() -> Iterator[None]:
-    """Run the block in one transaction; commit at the outermost level, roll back on any error."""
+    """Run the block as one unit of work: all of it or none of it.
+
+    Outermost: a transaction, committed at the end, rolled back on any error. Nested: a SAVEPOINT,
+    so an error inside rolls back only the block's own work (the caller may catch the error and go
+    on) and drops the after-commit callbacks registered inside it; on success its callbacks join
+    the enclosing level and run after the outermost commit.
+    """
     unit = _unit.get()
     if unit is not None:
-        unit.depth += 1
+        unit.levels.append([])
         try:
-            yield
-        finally:
-            unit.depth -= 1
+            # SQLAlchemy's own context rolls the savepoint back on an error in the block or in the
+            # flush that releases it (a constraint refused at the end undoes the block as well).
+            with db.session.begin_nested():
+                yield
+        except BaseException:
+            unit.levels.pop()
+            raise
+        callbacks = unit.levels.pop()
+        unit.levels[-1].extend(callbacks)
         return
-    unit = _Unit(depth=1)
+    unit = _Unit()
     token = _unit.set(unit)
     immediate = _immediate.set(True)
     try:
@@ -59,7 +73,7 @@ def atomic() -> Iterator[None]:
     finally:
         _immediate.reset(immediate)
         _unit.reset(token)
-    for callback in unit.after_commit:
+    for callback in unit.levels[0]:
         try:
             callback()
         except Exception:  # a failed notification must never undo a committed business change
@@ -67,12 +81,23 @@ def atomic() -> Iterator[None]:
 
 
 def on_commit(callback: Callable[[], None]) -> None:
-    """Run callback after the current transaction commits (immediately when none is open)."""
+    """Run callback after the outermost transaction commits (immediately when none is open).
+
+    Registered inside a savepoint that rolls back, it is dropped with the savepoint's work.
+    """
     unit = _unit.get()
     if unit is None:
         callback()
     else:
-        unit.after_commit.append(callback)
+        unit.levels[-1].append(callback)
+
+
+def end_transaction() -> None:
+    """Outside any unit of work: end what the session holds (a read transaction, or one a failure
+    left broken) so the connection does not idle in a transaction. Refused inside atomic()."""
+    if _unit.get() is not None:
+        raise RuntimeError("end_transaction() inside atomic(): let the unit of work roll back")
+    db.session.rollback()
 
 
 def in_transaction() -> bool:

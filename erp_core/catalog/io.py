@@ -223,7 +223,7 @@ class _RowRejected(Exception):
 
 
 def import_catalog(name: str, data: bytes, *, chunk_size: int = 200) -> CatalogImportReport:
-    """Upsert the SKUs of a catalog file by code; each row all or nothing (a savepoint per row).
+    """Upsert the SKUs of a catalog file by code; each row all or nothing (each row a nested atomic(): a savepoint).
 
     Rows without kit components go first, so a kit can name components defined further down."""
     rows, errors = read_catalog(name, data)
@@ -235,7 +235,7 @@ def import_catalog(name: str, data: bytes, *, chunk_size: int = 200) -> CatalogI
         with atomic():
             for row in ordered[start:start + chunk_size]:
                 try:
-                    with db.session.begin_nested():
+                    with atomic():
                         outcome = _upsert(row)
                 except _RowRejected:
                     report.errors.extend(row.errors)

@@ -19,7 +19,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from ..db import atomic, on_commit
+from ..db import atomic, end_transaction, on_commit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
@@ -69,7 +69,7 @@ def run_import_job(app: Flask, job_id: int, files: Sequence[tuple[str, bytes]]) 
             _run(job_id, files)
         except Exception as error:  # noqa: BLE001 (a background job must end in a state, whatever happened)
             log.exception("import job %s failed", job_id)
-            db.session.rollback()
+            end_transaction()
             _record(job_id, status="failed", finished_at=utcnow(),
                     message=f"{type(error).__name__}: {error}"[:500])
         finally:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from ..catalog.models import Sku
-from ..db import atomic, in_transaction
+from ..db import atomic, end_transaction, in_transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
@@ -279,7 +279,7 @@ def _refuse_outer_transaction() -> None:
 def _close_read_transaction() -> None:
     # Nothing is pending here (every write goes through atomic()); this only ends the read
     # transaction so no connection idles in a transaction while the feed is fetched over HTTP.
-    db.session.rollback()
+    end_transaction()
 
 
 def _log(result: PullResult) -> None:

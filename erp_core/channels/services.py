@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..catalog.models import Sku
 from ..customers.models import Customer
-from ..db import atomic, in_transaction
+from ..db import atomic
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
@@ -112,22 +112,10 @@ def _apply_change(order: Order, parsed: ParsedOrder, report: ImportReport, user_
     report.updated.append(order.id)
 
 
-@contextmanager
-def _all_or_nothing() -> Iterator[None]:
-    """One transaction; a savepoint inside it when the caller already holds a transaction, so a
-    failure here never leaves the caller's transaction broken."""
-    if in_transaction():
-        with atomic(), db.session.begin_nested():
-            yield
-    else:
-        with atomic():
-            yield
-
-
 def _store_one(channel: Channel, parsed: ParsedOrder, report: ImportReport, user_id: int | None) -> None:
     """The careful path: one order, one transaction, through ``create_order`` or ``_apply_change``."""
     try:
-        with _all_or_nothing():
+        with atomic():
             order = db.session.scalar(select(Order).filter_by(channel_id=channel.id,
                                                               external_id=parsed.external_id))
             if order is not None:
@@ -347,7 +335,7 @@ def _store_chunk(channel: Channel, chunk: Sequence[ParsedOrder], skus: _SkuIds, 
         seen.add(parsed.external_id)
     if fresh:
         try:
-            with _all_or_nothing():
+            with atomic():
                 order_ids = _insert_chunk(channel, fresh, skus, user_id)
         except SQLAlchemyError as error:
             log.warning("bulk insert of %d orders refused (%s); storing them one by one", len(fresh), error)

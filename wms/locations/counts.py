@@ -35,7 +35,7 @@ from erp_core.settings import get_setting, put_setting
 from ..scanning import ScanRefused, WrongBinScanned, WrongItemScanned
 from . import count_rules as rules
 from .models import CountLine, CountTask
-from .replenishment import all_or_nothing, matches
+from .replenishment import matches
 
 THRESHOLD_KEY = "counts.recount_threshold"
 USAGE_DAYS = 365
@@ -270,7 +270,7 @@ def _bin_open(task: CountTask, location_id: int) -> None:
 
 def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> CountLine:
     """One scan of an item in the bin being counted: +1 on its line (a new line if the books had none)."""
-    with all_or_nothing():
+    with atomic():
         task = _open_task(task_id)
         _bin_open(task, location_id)
         sku = find_sku_by_scan(code) if code.strip() else None
@@ -288,7 +288,7 @@ def set_counted(task_id: int, location_id: int, sku_id: int, quantity: int, *, u
     """The counter typed how many of the last scanned item lie in the bin."""
     if quantity < 0:
         raise ValidationFailed("a count cannot be negative", code="bad_quantity")
-    with all_or_nothing():
+    with atomic():
         task = _open_task(task_id)
         _bin_open(task, location_id)
         line = _line_for(task, location_id, sku_id)
@@ -298,7 +298,7 @@ def set_counted(task_id: int, location_id: int, sku_id: int, quantity: int, *, u
 
 def finish_bin(task_id: int, location_id: int, *, user_id: int) -> CountTask:
     """The counter is done with the bin: what was not found counts 0. The last bin closes the count."""
-    with all_or_nothing():
+    with atomic():
         task = _open_task(task_id)
         _bin_open(task, location_id)
         now = utcnow()
@@ -409,7 +409,7 @@ def approve_count(task_id: int, *, user_id: int) -> Approval:
     task (a refusal on any line, e.g. counting fewer than are reserved there, changes nothing); a
     task is approved once; a task with uncounted lines is refused.
     """
-    with all_or_nothing():
+    with atomic():
         task = _locked_task(task_id)
         if task.status == "open":
             left = sum(1 for line in task.lines if line.counted_at is None)

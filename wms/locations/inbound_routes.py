@@ -82,8 +82,7 @@ def _say(error: DomainError, code: str = "") -> str:
 
 
 def _refuse(template: str, error: DomainError, **context):
-    # A refused scan changes nothing, even if a service failed after a write inside this unit of work.
-    db.session.rollback()
+    # The refusing service rolled back its own savepoint: nothing of the scan is left to commit.
     return scan_result(template, ok=False, message=_say(error), **context)
 
 

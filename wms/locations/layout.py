@@ -424,7 +424,7 @@ class _ImportContext:
 
     def apply(self, row: _Row, change: tuple) -> bool:
         try:
-            with db.session.begin_nested():
+            with atomic():
                 if change[0] == "create":
                     v = dict(change[1])
                     parent = v.pop("parent")

@@ -10,8 +10,6 @@ the same transaction as marking it done.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
@@ -28,14 +26,6 @@ from ..scanning import WrongBinScanned, WrongItemScanned, bin_matches
 from .models import PickFace, ReplenishmentTask
 
 OPEN = ("open", "in_progress")
-
-
-@contextmanager
-def all_or_nothing() -> Iterator[None]:
-    """One transaction; inside a caller's transaction a SAVEPOINT, so a failure undoes only this
-    block (a handheld route answers the refusal and commits nothing of it)."""
-    with atomic(), db.session.begin_nested():
-        yield
 
 
 # --- Pick faces ------------------------------------------------------------------------------------
@@ -268,7 +258,7 @@ def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_sc
     state commit together; a task is done once even when two confirmations race; reserved units are
     never taken (InsufficientStock, nothing changed).
     """
-    with all_or_nothing():
+    with atomic():
         task = _task(task_id)
         if not matches(task.from_location, from_scan):
             raise WrongBinScanned(f"wrong bin {from_scan}: take from {task.from_location.code}", code="wrong_bin",
