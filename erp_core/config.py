@@ -61,6 +61,8 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_HOURS", "12")) * 3600,
+        "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
+        "IDEMPOTENCY_WAIT_SECONDS": int(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10")),
         # CSRF is checked by our own before_request (so token-authenticated API calls can skip it).
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,

@@ -79,3 +79,10 @@ def register(app: Flask) -> None:
                 click.echo(f"  failed: {result.failure}", err=True)
         if any(result.failure for result in results):
             raise SystemExit(1)
+
+    @app.cli.command("purge-idempotency-keys")
+    def purge_idempotency_keys() -> None:
+        """Delete Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (the scheduler does it hourly)."""
+        from erp_core.api.idempotency import purge_expired_keys
+
+        click.echo(f"{purge_expired_keys()} expired idempotency keys deleted")

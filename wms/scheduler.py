@@ -1,4 +1,5 @@
-"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due.
+"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due and, once an
+hour, purges expired Idempotency-Keys.
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask
 
+from erp_core.api.idempotency import purge_expired_keys
 from erp_core.channels.pull import pull_due_channels
 from erp_core.extensions import db
 
@@ -47,6 +50,22 @@ def run_due_pulls(app: Flask) -> int:
         return 0
 
 
+def purge_idempotency_keys(app: Flask) -> int:
+    """Delete expired Idempotency-Keys (older than IDEMPOTENCY_TTL_HOURS). Never raises."""
+    try:
+        with app.app_context():
+            try:
+                return purge_expired_keys()
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("purging expired idempotency keys failed")
+        return 0
+
+
+PURGE_EVERY_SECONDS = 3600
+
+
 def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
     """Start the pull thread (once per app: a second call returns the running scheduler)."""
     running = app.extensions.get(EXTENSION_KEY)
@@ -56,8 +75,12 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
 
     def loop() -> None:
         log.info("order pull scheduler started (every %s s)", interval_seconds)
+        last_purge = 0.0
         while not stopping.is_set():
             run_due_pulls(app)
+            if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
+                purge_idempotency_keys(app)
+                last_purge = time.monotonic()
             stopping.wait(interval_seconds)
 
     thread = threading.Thread(target=loop, name="order-pull-scheduler", daemon=True)

@@ -4,24 +4,27 @@ The handheld's scanner.js sends each scan with a fresh Idempotency-Key (its scan
 retried by the network or replayed from the offline queue is applied once.
 
 The same key with the same request returns the first response and changes nothing; the same key
-with a different request is refused (422 `idempotency_key_reused`). The stored response is written
-in the same transaction as the change it describes, so a crash can never leave one without the other.
+with a different request is refused (422 `idempotency_key_reused`). The key is claimed before the
+work and its response written in the same transaction as the change it describes, so a crash can
+never leave one without the other, and concurrent duplicates wait for the first and replay it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ..db import atomic
-from ..errors import ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
+from ..models_base import utcnow
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -56,8 +59,55 @@ def _replay(record: IdempotencyRecord, request_hash: str):
     return response
 
 
+def _ttl() -> timedelta:
+    return timedelta(hours=current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
+
+
+def _stored(principal: str, key: str) -> IdempotencyRecord | None:
+    """The key's record when it has not expired; an expired one is deleted (the key starts anew)."""
+    found = db.session.scalar(select(IdempotencyRecord).filter_by(principal=principal, key=key)
+                              .execution_options(populate_existing=True))
+    if found is not None and found.created_at < utcnow() - _ttl():
+        db.session.delete(found)
+        db.session.flush()
+        return None
+    return found
+
+
+def _claim(principal: str, key: str, request_hash: str) -> IdempotencyRecord | None:
+    """Insert the key's record before the work; None when a concurrent request with the key
+    committed first (its answer is then replayed). A duplicate still running makes this wait (the
+    unique index's lock, or SQLite's writer lock) up to IDEMPOTENCY_WAIT_SECONDS, then 409."""
+    wait_ms = int(current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10)) * 1000
+    postgres = db.engine.dialect.name == "postgresql"
+    try:
+        with atomic():
+            if postgres:
+                db.session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+            record = IdempotencyRecord(principal=principal, key=key, method=request.method, path=request.path[:255],
+                                       request_hash=request_hash, status_code=0, response_body="",
+                                       content_type="application/json", headers="{}")
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    except Conflict as error:  # the lock wait ran out: the first request is still at work
+        raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly",
+                       code="idempotency_in_progress") from error
+    finally:
+        if postgres:
+            db.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    return record
+
+
 def idempotent(view):
-    """Wrap a POST view (outside its schema decorators, so it sees the final response)."""
+    """Wrap a POST view (outside its schema decorators, so it sees the final response).
+
+    Like Stripe's keys: the key is claimed (its row inserted) in the same transaction as the work,
+    before the work; a concurrent duplicate waits for the first to finish and then gets its answer
+    replayed; the stored answer commits with the change it describes; a failed request stores
+    nothing (the key can carry the corrected request); keys expire after IDEMPOTENCY_TTL_HOURS.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -67,25 +117,42 @@ def idempotent(view):
         if len(key) > 255:
             raise ValidationFailed("Idempotency-Key is longer than 255 characters", code="bad_idempotency_key")
         principal, request_hash = _principal(), _request_hash()
-        found = db.session.scalar(select(IdempotencyRecord).filter_by(principal=principal, key=key))
-        if found is not None:
-            return _replay(found, request_hash)
-        try:
-            with atomic():
+        with atomic():
+            found = _stored(principal, key)
+            record = None if found is not None else _claim(principal, key, request_hash)
+            if record is None:
+                found = found or _stored(principal, key)
+                if found is None:  # the first one failed and stored nothing: nothing to replay
+                    raise Conflict("a request with this Idempotency-Key was just refused; send it again",
+                                   code="idempotency_in_progress")
+                answer = ("replay", found)
+            else:
                 response = current_app.make_response(view(*args, **kwargs))
                 if 200 <= response.status_code < 300:
-                    db.session.add(IdempotencyRecord(
-                        principal=principal, key=key, method=request.method, path=request.path[:255],
-                        request_hash=request_hash, status_code=response.status_code,
-                        response_body=response.get_data(as_text=True),
-                        content_type=response.content_type or "application/json",
-                        headers=json.dumps({k: v for k, v in response.headers.items() if k.startswith("HX-")})))
-        except IntegrityError:
-            # A concurrent retry with the same key committed first: answer with its response.
-            found = db.session.scalar(select(IdempotencyRecord).filter_by(principal=principal, key=key))
-            if found is None:
-                raise
-            return _replay(found, request_hash)
-        return response
+                    record.status_code = response.status_code
+                    record.response_body = response.get_data(as_text=True)
+                    record.content_type = response.content_type or "application/json"
+                    record.headers = json.dumps({k: v for k, v in response.headers.items() if k.startswith("HX-")})
+                else:
+                    db.session.delete(record)
+                answer = ("fresh", response)
+        if answer[0] == "replay":
+            return _replay(answer[1], request_hash)
+        return answer[1]
 
     return wrapper
+
+
+def purge_expired_keys(*, batch: int = 1000) -> int:
+    """Delete idempotency records older than IDEMPOTENCY_TTL_HOURS, in short transactions; returns how many."""
+    cutoff = utcnow() - _ttl()
+    purged = 0
+    while True:
+        with atomic():
+            ids = db.session.scalars(select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff)
+                                     .order_by(IdempotencyRecord.id).limit(batch)).all()
+            if ids:
+                db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
+        purged += len(ids)
+        if len(ids) < batch:
+            return purged

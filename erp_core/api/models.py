@@ -26,4 +26,4 @@ class IdempotencyRecord(db.Model):
     content_type: Mapped[str] = mapped_column(String(80), default="application/json")
     # The htmx headers of the answer (HX-Trigger: the scan's sound, HX-Redirect), replayed with it.
     headers: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
