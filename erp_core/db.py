@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
+from .errors import Conflict
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -52,8 +55,11 @@ def atomic() -> Iterator[None]:
             # flush that releases it (a constraint refused at the end undoes the block as well).
             with db.session.begin_nested():
                 yield
-        except BaseException:
+        except BaseException as error:
             unit.levels.pop()
+            refusal = concurrency_refusal(error)
+            if refusal is not None:
+                raise refusal from error
             raise
         callbacks = unit.levels.pop()
         unit.levels[-1].extend(callbacks)
@@ -67,8 +73,11 @@ def atomic() -> Iterator[None]:
             db.session.commit()
         yield
         db.session.commit()
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
+        refusal = concurrency_refusal(error)
+        if refusal is not None:
+            raise refusal from error
         raise
     finally:
         _immediate.reset(immediate)
@@ -78,6 +87,32 @@ def atomic() -> Iterator[None]:
             callback()
         except Exception:  # a failed notification must never undo a committed business change
             log.exception("after-commit callback failed")
+
+
+# PostgreSQL: deadlock detected, serialization failure, lock wait timed out.
+_RETRYABLE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization", "55P03": "lock_timeout"}
+
+
+def concurrency_refusal(error: BaseException) -> Conflict | None:
+    """A database's verdict on a concurrent write, as a clean refusal (409 `concurrent_update`).
+
+    Lock ordering makes these rare; when one happens anyway (a deadlock the database broke, a lock
+    wait that ran out, an ORM row changed under us, SQLite busy past its timeout), the person is
+    told to try again instead of getting a 500, and nothing of the operation is left behind.
+    """
+    if isinstance(error, StaleDataError):
+        reason = "stale_row"
+    elif isinstance(error, DBAPIError) and error.orig is not None:
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        reason = _RETRYABLE_SQLSTATES.get(state or "")
+        if reason is None and isinstance(error, OperationalError) and "database is locked" in str(error.orig):
+            reason = "busy"
+        if reason is None:
+            return None
+    else:
+        return None
+    return Conflict("someone else changed the same records at the same moment; try again",
+                    code="concurrent_update", reason=reason)
 
 
 def on_commit(callback: Callable[[], None]) -> None:

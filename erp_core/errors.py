@@ -12,6 +12,8 @@ class DomainError(Exception):
         self.message = message
         if code:
             self.code = code
+        if status is not None and not isinstance(status, int):
+            raise TypeError(f"status is the HTTP status (an int), not {status!r}: name the detail otherwise")
         if status:
             self.status = status
         self.details = details

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import lazy_gettext as _l
-
 from .errors import DomainError
 
 # code -> translatable template; placeholders are %(name)s from the error's details.
-MESSAGES: Mapping[str, object] = {
-    "insufficient_stock": _l("Not enough stock."),
-}
+MESSAGES: Mapping[str, object] = {}
 
 
 class _Details(dict):

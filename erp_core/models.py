@@ -16,10 +16,11 @@ from .inventory.models import (
     Warehouse,
 )
 from .orders.models import Order, OrderEvent, OrderLine
+from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "Channel", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Order",
+    "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Order",
     "OrderEvent", "OrderLine", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode", "StockMove",
     "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
 ]

@@ -90,8 +90,12 @@ def _clean_database(request):
         return
     app = request.getfixturevalue("app")
     from erp_core.extensions import db, limiter
+    from erp_core.inventory.integrity import stock_invariant_violations
 
     with app.app_context():
+        db.session.remove()
+        # Stock is sacred: every scenario of the suite must leave the ledger's invariants intact.
+        problems = [] if request.node.get_closest_marker("corrupts_stock") else stock_invariant_violations()
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
@@ -102,6 +106,8 @@ def _clean_database(request):
                 for table in reversed(tables):
                     conn.execute(table.delete())
         limiter.reset()
+    if problems:
+        pytest.fail("stock invariants broken after the test:\n  " + "\n  ".join(problems[:20]), pytrace=False)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from erp_core.extensions import db
 from erp_core.inventory.models import Location, Warehouse
 from erp_core.inventory.services import create_warehouse, receive
 from erp_core.orders.models import Order
-from erp_core.orders.services import NewOrder, NewOrderLine, create_order, record_event
-from erp_core.orders.workflow import audit_order, bulk
+from erp_core.orders.services import NewOrder, NewOrderLine, cancel_order, create_order
+from erp_core.orders.workflow import audit_order, bulk, hold_order
 
 from .locations.replenishment import assign_pick_face
 from .locations.services import LayoutSpec, ZoneSpec, create_bin, create_layout
@@ -188,8 +188,6 @@ def _demo_audit() -> None:
 
 def _demo_status(order: Order, n: int) -> None:
     if order.buyer_note:
-        order.status, order.hold_reason = "held", "buyer note 买家留言"
-        record_event(order, "held", order.hold_reason)
+        hold_order(order.id, "buyer note 买家留言")
     elif order.paid_at is None:
-        order.status = "cancelled"
-        record_event(order, "cancelled", "not paid in time 超时未付款")
+        cancel_order(order.id, "not paid in time 超时未付款")

@@ -13,7 +13,7 @@ from ..catalog.services import create_sku, sku_by_code
 from ..channels.models import Channel
 from ..extensions import db
 from ..inventory.models import Warehouse
-from ..inventory.services import stock_levels
+from ..inventory.reservations import stock_levels
 from ..orders.models import Order
 from ..orders.services import NewOrder, NewOrderLine, create_order, get_order
 from . import schemas as s

@@ -39,6 +39,8 @@ from ..orders.services import (
     create_order,
     record_event,
 )
+from ..orders.states import lock_order, transition
+from ..sequences import next_number
 from .importers import ImportResult, ParsedOrder, RowError, parse_orders
 from .models import Channel
 
@@ -91,6 +93,7 @@ def _address_of(parsed: ParsedOrder) -> dict[str, str]:
 def _apply_change(order: Order, parsed: ParsedOrder, report: ImportReport, user_id: int | None) -> None:
     """A channel re-sent an order we have: take a new address or a cancellation while the floor has
     not started picking it; otherwise leave it and say so."""
+    order = lock_order(order.id)  # the platform's change and the office's never interleave
     address = _address_of(parsed)
     changed = {k: v for k, v in address.items() if v and getattr(order, k) != v}
     if not changed and not (parsed.cancelled and order.status != "cancelled"):
@@ -124,7 +127,7 @@ def _store_one(channel: Channel, parsed: ParsedOrder, report: ImportReport, user
             order = create_order(_new_order(channel.code, parsed), user_id=user_id)
             record_event(order, "imported", f"{parsed.source_file} line {parsed.source_line}", user_id)
             if parsed.cancelled:
-                order.status = "cancelled"
+                transition(order, "cancelled")
                 record_event(order, "cancelled", "cancelled on the platform", user_id)
             db.session.flush()
             order_id = order.id
@@ -430,12 +433,16 @@ class ManualOrder:
 
 
 def next_manual_external_id(channel_id: int, day: date) -> str:
-    """The next order number of the day in a shop: ``M-<yyyymmdd>-<n>``."""
+    """The next order number of the day in a shop: ``M-<yyyymmdd>-<n>``, from a counter row bumped
+    atomically (two people entering orders at once never get the same number)."""
     prefix = f"M-{day:%Y%m%d}-"
-    taken = db.session.scalars(select(Order.external_id).where(
-        Order.channel_id == channel_id, Order.external_id.startswith(prefix, autoescape=True)))
-    numbers = [int(tail) for tail in (t[len(prefix):] for t in taken) if tail.isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1}"
+
+    def highest_taken() -> int:
+        taken = db.session.scalars(select(Order.external_id).where(
+            Order.channel_id == channel_id, Order.external_id.startswith(prefix, autoescape=True)))
+        return max((int(tail) for tail in (t[len(prefix):] for t in taken) if tail.isdigit()), default=0)
+
+    return f"{prefix}{next_number(f'manual:{channel_id}:{day:%Y%m%d}', start_after=highest_taken)}"
 
 
 def create_manual_order(draft: ManualOrder, *, day: date, user_id: int | None = None) -> Order:

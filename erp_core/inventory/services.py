@@ -8,9 +8,9 @@ last unit, on SQLite (one writer at a time) and PostgreSQL (row locks taken by t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db import atomic
 from ..errors import InsufficientStock, NotFound, ValidationFailed
@@ -63,12 +63,15 @@ def warehouse_root(warehouse_id: int) -> Location:
 
 
 def _quant_for_update(sku_id: int, location_id: int) -> Quant:
-    quant = db.session.scalar(select(Quant).filter_by(sku_id=sku_id, location_id=location_id))
-    if quant is None:
-        quant = Quant(sku_id=sku_id, location_id=location_id, quantity=0, reserved_quantity=0)
-        db.session.add(quant)
-        db.session.flush()
-    return quant
+    """The quant, created when missing (INSERT ... ON CONFLICT DO NOTHING, so two creators never
+    collide), read afresh under its row lock."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    exists = select(Quant.id).filter_by(sku_id=sku_id, location_id=location_id)
+    if db.session.scalar(exists) is None:
+        db.session.execute(insert(Quant).values(sku_id=sku_id, location_id=location_id, quantity=0,
+                                                reserved_quantity=0).on_conflict_do_nothing())
+    return db.session.scalar(select(Quant).filter_by(sku_id=sku_id, location_id=location_id).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def _is_stock_location(location: Location) -> bool:
@@ -131,69 +134,30 @@ def receive(sku_id: int, location_id: int, quantity: int, *, reference: str = ""
 
 def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str,
            user_id: int | None = None) -> StockMove | None:
-    """Set the counted quantity of a quant, posting the difference against inventory loss."""
+    """Set the counted quantity of a quant, posting the difference against inventory loss.
+
+    Locks: the quant row (SELECT ... FOR UPDATE) before reading it, so the difference is taken from
+    the value under the lock: concurrent counts of one bin end at the count committed last, never at
+    a quantity nobody counted. Refused below the units reserved there.
+    """
     if new_quantity < 0:
-        raise ValidationFailed("quantity cannot be negative", code="bad_quantity")
+        raise ValidationFailed("quantity cannot be negative", code="bad_quantity", quantity=new_quantity)
     with atomic():
         quant = _quant_for_update(sku_id, location_id)
+        if new_quantity < quant.reserved_quantity:
+            loc = db.session.get(Location, location_id)
+            raise InsufficientStock(f"cannot count {new_quantity} in {loc.code}: {quant.reserved_quantity} are "
+                                    f"reserved", sku_id=sku_id, location=loc.code,
+                                    requested=new_quantity, reserved=quant.reserved_quantity)
         diff = new_quantity - quant.quantity
-        loss = virtual_location("INV-LOSS")
         if diff == 0:
             return None
+        loss = virtual_location("INV-LOSS")
         if diff > 0:
             return move_stock(sku_id, loss.id, location_id, diff, reason="adjustment", note=reason_note,
                               user_id=user_id)
         return move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
                           user_id=user_id)
-
-
-def reserve(sku_id: int, location_id: int, quantity: int) -> None:
-    """Reserve units of a quant. Locks the quant row; all-or-nothing; raises InsufficientStock."""
-    if quantity <= 0:
-        raise ValidationFailed("quantity must be positive", code="bad_quantity")
-    with atomic():
-        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == location_id,
-                                    Quant.quantity - Quant.reserved_quantity >= quantity)
-                .values(reserved_quantity=Quant.reserved_quantity + quantity))
-        if db.session.execute(stmt).rowcount != 1:
-            raise InsufficientStock("not enough available stock to reserve", sku_id=sku_id,
-                                    location_id=location_id, requested=quantity)
-
-
-def release(sku_id: int, location_id: int, quantity: int) -> None:
-    """Give back a reservation. Never releases more than is reserved."""
-    with atomic():
-        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == location_id,
-                                    Quant.reserved_quantity >= quantity)
-                .values(reserved_quantity=Quant.reserved_quantity - quantity))
-        if db.session.execute(stmt).rowcount != 1:
-            raise ValidationFailed("cannot release more than is reserved", code="over_release")
-
-
-@dataclass(frozen=True)
-class StockLevel:
-    sku_id: int
-    warehouse_id: int
-    on_hand: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-
-def stock_levels(*, warehouse_ids: set[int] | None = None, sku_ids: list[int] | None = None) -> list[StockLevel]:
-    """On hand and reserved per SKU and warehouse, summed over the warehouse's internal locations."""
-    stmt = (select(Quant.sku_id, Location.warehouse_id, func.sum(Quant.quantity),
-                   func.sum(Quant.reserved_quantity))
-            .join(Location, Location.id == Quant.location_id)
-            .where(Location.usage == "internal")
-            .group_by(Quant.sku_id, Location.warehouse_id))
-    if warehouse_ids is not None:
-        stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
-    if sku_ids is not None:
-        stmt = stmt.where(Quant.sku_id.in_(sku_ids))
-    return [StockLevel(s, w, int(q or 0), int(r or 0)) for s, w, q, r in db.session.execute(stmt)]
 
 
 def ledger_discrepancies() -> list[tuple[int, int, int, int]]:
@@ -229,7 +193,7 @@ def adjust_counted(sku_id: int, location_id: int, counted_quantity: int, *, reas
                    user_id: int | None = None) -> StockMove | None:
     """Set the counted quantity of a SKU in a bin, with a reason code; None when nothing changed.
 
-    Locks: the quant row (through `adjust`'s conditional UPDATE). Guarantees: the count never goes
+    Locks: the quant row (through `adjust`, before reading it). Guarantees: the count never goes
     below the units reserved for orders there (InsufficientStock, nothing changed), the bin is a
     stock location, and the live boards hear after commit when the SKU drops below its reorder point.
     """
@@ -242,11 +206,5 @@ def adjust_counted(sku_id: int, location_id: int, counted_quantity: int, *, reas
         loc = db.session.get(Location, location_id)
         if loc is None or loc.usage != "internal" or loc.warehouse_id is None:
             raise ValidationFailed("stock is counted in a bin of a warehouse", code="not_a_bin")
-        reserved = db.session.scalar(select(Quant.reserved_quantity)
-                                     .filter_by(sku_id=sku_id, location_id=location_id)) or 0
-        if counted_quantity < reserved:
-            raise InsufficientStock(f"cannot count {counted_quantity} in {loc.code}: {reserved} are reserved",
-                                    sku_id=sku_id, location=loc.code, requested=counted_quantity,
-                                    reserved=reserved)
         check_low_stock_after(sku_id, loc.warehouse_id)
         return adjust(sku_id, location_id, counted_quantity, reason_note=text, user_id=user_id)

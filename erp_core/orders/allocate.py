@@ -2,9 +2,11 @@
 
 Kits are exploded into component lines first (the kit line stays for the channel and finance; its
 components are what is reserved and picked). Reservations go on quants, pick faces before reserve
-bins, oldest quant first, through the ledger's conditional-update `reserve`, so they can never
-exceed what is on hand, also with many allocations at once. An order that cannot be shipped whole
-from one warehouse is split or back-ordered by the `allocation.policy` setting.
+bins, oldest quant first, through the reservation API (erp_core.inventory.reservations), so they can
+never exceed what is on hand, also with many allocations at once. The order's row is locked first
+and its status read under the lock: two allocations of one order give one effect and one refusal.
+An order that cannot be shipped whole from one warehouse is split or back-ordered by the
+`allocation.policy` setting.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..catalog.models import KitComponent
 from ..db import atomic
 from ..errors import Conflict, InsufficientStock
 from ..extensions import db
 from ..inventory.alerts import check_low_stock_after
-from ..inventory.models import Location, Quant, StockReservation, Warehouse
-from ..inventory.services import reserve
+from ..inventory.models import Warehouse
+from ..inventory.reservations import available_by_warehouse, lock_quants, reserve_line
 from ..settings import get_setting
 from .allocation import SPLIT, AllocationPlan, WarehouseStock, choose_allocation
 from .models import Order, OrderLine
-from .services import get_order, record_event
+from .services import record_event
+from .states import lock_order, transition
 
 POLICY_KEY = "allocation.policy"
 DEFAULT_POLICY = {"mode": SPLIT, "serves": {}, "priority": {}}
@@ -67,20 +70,6 @@ def pick_lines(order: Order) -> list[OrderLine]:
     return [line for line in order.lines if not line.sku.is_kit]
 
 
-def available_by_warehouse(sku_ids: set[int]) -> dict[int, dict[int, int]]:
-    """{warehouse_id: {sku_id: available}} over the internal locations of active warehouses."""
-    stmt = (select(Location.warehouse_id, Quant.sku_id, func.sum(Quant.quantity - Quant.reserved_quantity))
-            .join(Location, Location.id == Quant.location_id)
-            .join(Warehouse, Warehouse.id == Location.warehouse_id)
-            .where(Location.usage == "internal", Location.active.is_(True), Warehouse.active.is_(True),
-                   Quant.sku_id.in_(sku_ids))
-            .group_by(Location.warehouse_id, Quant.sku_id))
-    result: dict[int, dict[int, int]] = defaultdict(dict)
-    for warehouse_id, sku_id, available in db.session.execute(stmt):
-        result[warehouse_id][sku_id] = int(available or 0)
-    return result
-
-
 def _warehouse_stocks(sku_ids: set[int], policy: dict) -> list[WarehouseStock]:
     available = available_by_warehouse(sku_ids)
     stocks = []
@@ -97,32 +86,26 @@ def _warehouse_stocks(sku_ids: set[int], policy: dict) -> list[WarehouseStock]:
 def reserve_line_in_warehouse(line: OrderLine, warehouse_id: int, quantity: int) -> None:
     """Reserve `quantity` units for a line on the warehouse's quants: pick faces first, oldest first.
 
-    Locks each quant row it takes from (conditional UPDATE). Raises InsufficientStock when the
+    Through the reservation API (conditional UPDATE per quant). Raises InsufficientStock when the
     warehouse no longer has enough; the caller's transaction then rolls back every reservation.
     """
-    pick_first = case((Location.bin_type == "pick", 0), else_=1)
-    quants = db.session.execute(
-        select(Quant.location_id, Quant.quantity - Quant.reserved_quantity)
-        .join(Location, Location.id == Quant.location_id)
-        .where(Quant.sku_id == line.sku_id, Location.warehouse_id == warehouse_id, Location.usage == "internal",
-               Location.active.is_(True), Location.bin_type.not_in(["damaged", "returns", "tote", "packing"]),
-               Quant.quantity - Quant.reserved_quantity > 0)
-        .order_by(pick_first, Quant.id)).all()
     check_low_stock_after(line.sku_id, warehouse_id)  # reserving lowers what is available
-    remaining = quantity
-    for location_id, available in quants:
-        if remaining == 0:
-            break
-        take = min(remaining, int(available))
-        try:
-            reserve(line.sku_id, location_id, take)
-        except InsufficientStock:
-            continue  # another transaction took it since we looked; try the next bin
-        line.reservations.append(StockReservation(sku_id=line.sku_id, location_id=location_id, quantity=take))
-        remaining -= take
-    if remaining:
-        raise InsufficientStock(f"only {quantity - remaining} of {quantity} {line.sku.code} could be reserved",
-                                sku=line.sku.code, requested=quantity)
+    try:
+        reserve_line(line.id, line.sku_id, warehouse_id, quantity)
+    except InsufficientStock as error:
+        raise InsufficientStock(f"only {error.details.get('available', 0)} of {quantity} {line.sku.code} could be "
+                                f"reserved", sku=line.sku.code, requested=quantity,
+                                available=error.details.get("available", 0)) from error
+    finally:
+        db.session.expire(line, ["reservations"])
+
+
+def _reserve_order(order: Order, warehouse_id: int) -> None:
+    """Reserve every pick line of the order in the warehouse, quants locked in id order first."""
+    lines = pick_lines(order)
+    lock_quants({line.sku_id for line in lines}, warehouse_id)
+    for line in lines:
+        reserve_line_in_warehouse(line, warehouse_id, line.quantity)
 
 
 def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOutcome:
@@ -133,9 +116,10 @@ def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOu
     `backorder` keeps the whole order waiting. All reservations of one call are one transaction.
     """
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in ALLOCATABLE:
-            raise Conflict(f"order {order.external_id} is {order.status}, not approved", code="not_allocatable")
+            raise Conflict(f"order {order.external_id} is {order.status}, not approved", code="not_allocatable",
+                           order=order.external_id, order_status=order.status)
         explode_kits(order)
         lines = pick_lines(order)
         wanted: dict[str, int] = defaultdict(int)
@@ -152,14 +136,11 @@ def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOu
             split_ids.append(_split_off(order, quantities, warehouse_id, "allocated from another warehouse",
                                         user_id).id)
         if plan.backordered:
-            child = _split_off(order, plan.backordered, None, "back-ordered: no stock now", user_id)
-            child.status = "backordered"
+            child = _split_off(order, plan.backordered, None, "back-ordered: no stock now", user_id,
+                               status="backordered")
             split_ids.append(child.id)
-        for line in pick_lines(order):
-            reserve_line_in_warehouse(line, int(first_wh), line.quantity)
-        order.warehouse_id = int(first_wh)
-        order.status = "released"
-        order.hold_reason = ""
+        _reserve_order(order, int(first_wh))
+        transition(order, "released", code="not_allocatable", warehouse_id=int(first_wh), hold_reason="")
         wh = db.session.get(Warehouse, int(first_wh))
         record_event(order, "allocated", f"{wh.code}: {plan.reason}" + (
             f"; split into #{', #'.join(map(str, split_ids))}" if split_ids else ""), user_id)
@@ -173,23 +154,24 @@ def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOu
 
 def _allocate_child(child: Order, user_id: int | None) -> None:
     """A split-off part already knows its warehouse: reserve there and release it."""
-    for line in pick_lines(child):
-        reserve_line_in_warehouse(line, child.warehouse_id, line.quantity)
-    child.status = "released"
+    _reserve_order(child, child.warehouse_id)
+    transition(child, "released", code="not_allocatable")
     record_event(child, "allocated", f"{child.warehouse.code}: split part", user_id)
 
 
 def _backorder(order: Order, plan: AllocationPlan, user_id: int | None) -> AllocationOutcome:
-    order.status = "backordered"
-    order.hold_reason = "out_of_stock"
+    if order.status == "backordered":
+        order.hold_reason = "out_of_stock"
+    else:
+        transition(order, "backordered", code="not_allocatable", hold_reason="out_of_stock")
     record_event(order, "backordered", f"waiting for stock ({plan.reason})", user_id)
     return AllocationOutcome(order.id, order.status, None, (), dict(plan.backordered))
 
 
 def _split_off(order: Order, quantities: dict[str, int], warehouse_id: int | None, why: str,
-               user_id: int | None) -> Order:
+               user_id: int | None, *, status: str = "approved") -> Order:
     """Move `quantities` ({sku_id: qty}) of the order's pick lines into a new order (拆单)."""
-    child = Order(channel_id=order.channel_id, external_id=_child_external_id(order), status="approved",
+    child = Order(channel_id=order.channel_id, external_id=_child_external_id(order), status=status,
                   customer_id=order.customer_id, warehouse_id=warehouse_id, split_from_id=order.id,
                   buyer_id=order.buyer_id, currency=order.currency, ordered_at=order.ordered_at,
                   paid_at=order.paid_at, buyer_note=order.buyer_note, seller_note=order.seller_note,

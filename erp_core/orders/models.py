@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
 ORDER_STATUSES = (
-    "pending", "held", "approved", "backordered", "released", "picking", "picked", "packed", "shipped",
+    "pending", "held", "approved", "backordered", "released", "picking", "picked", "sorted", "packed", "shipped",
     "cancelled", "rejected",
 )
 

@@ -15,6 +15,10 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
 from .models import Order, OrderEvent, OrderLine
+from .states import EDITABLE_STATUSES, FINAL_STATUSES, lock_order, transition
+
+__all__ = ["EDITABLE_STATUSES", "FINAL_STATUSES", "cancel_order", "create_order", "get_order", "record_event",
+           "release_reservations"]
 
 
 @dataclass(frozen=True)
@@ -112,40 +116,34 @@ def create_order(new: NewOrder, *, user_id: int | None = None) -> Order:
 def get_order(order_id: int) -> Order:
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("no such order", code="unknown_order")
+        raise NotFound("no such order", code="unknown_order", order_id=order_id)
     return order
-
-
-# Orders the warehouse has not started: the office may still change, cancel, split or merge them.
-EDITABLE_STATUSES = frozenset({"pending", "held", "approved", "backordered", "released"})
-FINAL_STATUSES = frozenset({"shipped", "cancelled", "rejected"})
 
 
 def release_reservations(order: Order) -> int:
     """Give back every unit reserved for the order's lines; returns the units released."""
-    from ..inventory.services import release
+    from ..inventory.reservations import release_lines
 
-    released = 0
-    with atomic():
-        for line in order.lines:
-            for reservation in list(line.reservations):
-                release(reservation.sku_id, reservation.location_id, reservation.quantity)
-                released += reservation.quantity
-                line.reservations.remove(reservation)
+    released = release_lines([line.id for line in order.lines])
+    for line in order.lines:
+        db.session.expire(line, ["reservations"])
     return released
 
 
 def cancel_order(order_id: int, reason: str, *, user_id: int | None = None) -> Order:
-    """Cancel an order the floor has not started picking; its reservations are released."""
+    """Cancel an order the floor has not started picking; its reservations are released.
+
+    Locks: the order row, then (releasing) its quants in id order. Cancelling a cancelled order is a
+    no-op; cancelling one the floor has started is refused (409 not_cancellable).
+    """
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status == "cancelled":
             return order
         if order.status not in EDITABLE_STATUSES:
             raise Conflict(f"order {order.external_id} is {order.status} and can no longer be cancelled",
-                           code="not_cancellable")
+                           code="not_cancellable", order=order.external_id, order_status=order.status)
         release_reservations(order)
-        order.status = "cancelled"
-        order.hold_reason = ""
+        transition(order, "cancelled", code="not_cancellable", hold_reason="")
         record_event(order, "cancelled", reason, user_id)
     return order

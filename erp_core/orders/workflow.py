@@ -23,10 +23,10 @@ from ..settings import get_setting, put_setting
 from .allocate import allocate_order, available_by_warehouse, explode_kits, pick_lines
 from .audit import AuditContext, AuditLine, AuditOrder, RuleSettings, evaluate
 from .models import Order, OrderLine
-from .services import EDITABLE_STATUSES, cancel_order, get_order, record_event, release_reservations
+from .services import cancel_order, record_event, release_reservations
+from .states import EDITABLE_STATUSES, OPEN_STATUSES, lock_order, lock_orders, transition
 
 RULES_KEY = "audit.rules"
-OPEN_STATUSES = ("pending", "held", "approved", "backordered", "released")
 AUDITABLE = frozenset({"pending", "held"})
 
 
@@ -97,25 +97,27 @@ def _with_customer_blacklist(settings: RuleSettings, order: Order) -> RuleSettin
 def audit_order(order_id: int, *, user_id: int | None = None) -> Order:
     """Run the audit rules on a pending (or held) order: approve and allocate, hold, or reject."""
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in AUDITABLE:
             raise Conflict(f"order {order.external_id} is {order.status}; only pending or held orders are audited",
-                           code="not_auditable")
+                           code="not_auditable", order=order.external_id, order_status=order.status)
         settings = _with_customer_blacklist(audit_settings(), order)
         view = _audit_view(order)
         view = _audit_view(order, _stock_for(view))
         decision = evaluate(view, settings, _context(order, settings.duplicate.window_hours))
+        reasons = ";".join(decision.codes)[:255]
         if decision.outcome == "approved":
-            order.status, order.hold_reason = "approved", ""
+            transition(order, "approved", code="not_auditable", hold_reason="")
             record_event(order, "approved", "audit rules passed", user_id)
             allocate_order(order.id, user_id=user_id)
         elif decision.outcome == "held":
-            order.status = "held"
-            order.hold_reason = ";".join(decision.codes)[:255]
+            if order.status == "held":
+                order.hold_reason = reasons
+            else:
+                transition(order, "held", code="not_auditable", hold_reason=reasons)
             record_event(order, "held", " ".join(r.message_en for r in decision.reasons), user_id)
         else:
-            order.status = "rejected"
-            order.hold_reason = ";".join(decision.codes)[:255]
+            transition(order, "rejected", code="not_auditable", hold_reason=reasons)
             record_event(order, "rejected", " ".join(r.message_en for r in decision.reasons), user_id)
     return order
 
@@ -123,11 +125,12 @@ def audit_order(order_id: int, *, user_id: int | None = None) -> Order:
 def approve_order(order_id: int, *, user_id: int | None = None, note: str = "") -> Order:
     """A person approves a pending, held or back-ordered order; it is allocated at once."""
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in {"pending", "held", "backordered"}:
-            raise Conflict(f"order {order.external_id} is {order.status} and cannot be approved", code="not_approvable")
+            raise Conflict(f"order {order.external_id} is {order.status} and cannot be approved", code="not_approvable",
+                           order=order.external_id, order_status=order.status)
         if order.status != "backordered":
-            order.status = "approved"
+            transition(order, "approved", code="not_approvable")
             record_event(order, "approved", note or "approved by hand", user_id)
         order.hold_reason = ""
         allocate_order(order.id, user_id=user_id)
@@ -139,12 +142,16 @@ def hold_order(order_id: int, reason: str, *, user_id: int | None = None) -> Ord
     if not reason.strip():
         raise ValidationFailed("a hold needs a reason", code="reason_required")
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in {"pending", "approved", "backordered", "released", "held"}:
-            raise Conflict(f"order {order.external_id} is {order.status} and cannot be held", code="not_holdable")
+            raise Conflict(f"order {order.external_id} is {order.status} and cannot be held", code="not_holdable",
+                           order=order.external_id, order_status=order.status)
         if order.status == "released":
             release_reservations(order)
-        order.status, order.hold_reason = "held", reason.strip()[:255]
+        if order.status == "held":
+            order.hold_reason = reason.strip()[:255]
+        else:
+            transition(order, "held", code="not_holdable", hold_reason=reason.strip()[:255])
         record_event(order, "held", reason, user_id)
     return order
 
@@ -153,10 +160,11 @@ def reject_order(order_id: int, reason: str, *, user_id: int | None = None) -> O
     if not reason.strip():
         raise ValidationFailed("a rejection needs a reason", code="reason_required")
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in {"pending", "held"}:
-            raise Conflict(f"order {order.external_id} is {order.status} and cannot be rejected", code="not_rejectable")
-        order.status, order.hold_reason = "rejected", reason.strip()[:255]
+            raise Conflict(f"order {order.external_id} is {order.status} and cannot be rejected",
+                           code="not_rejectable", order=order.external_id, order_status=order.status)
+        transition(order, "rejected", code="not_rejectable", hold_reason=reason.strip()[:255])
         record_event(order, "rejected", reason, user_id)
     return order
 
@@ -196,9 +204,10 @@ def split_order(order_id: int, quantities: dict[int, int], *, user_id: int | Non
     if not moving:
         raise ValidationFailed("choose at least one quantity to split off", code="nothing_to_split")
     with atomic():
-        order = get_order(order_id)
+        order = lock_order(order_id)
         if order.status not in EDITABLE_STATUSES:
-            raise Conflict(f"order {order.external_id} is {order.status} and cannot be split", code="not_splittable")
+            raise Conflict(f"order {order.external_id} is {order.status} and cannot be split", code="not_splittable",
+                           order=order.external_id, order_status=order.status)
         lines = {line.id: line for line in order.lines if line.parent_line_id is None}
         for line_id, qty in moving.items():
             if line_id not in lines or qty > lines[line_id].quantity:
@@ -208,7 +217,7 @@ def split_order(order_id: int, quantities: dict[int, int], *, user_id: int | Non
             raise ValidationFailed("a split must leave something in the original order", code="bad_split")
         if order.status == "released":
             release_reservations(order)
-            order.status, order.warehouse_id = "approved", None
+            transition(order, "approved", code="not_splittable", warehouse_id=None)
         child = Order(channel_id=order.channel_id, external_id=f"{order.external_id[:56]}-S{_next_split(order)}",
                       status=order.status, split_from_id=order.id, customer_id=order.customer_id,
                       buyer_id=order.buyer_id, currency=order.currency, ordered_at=order.ordered_at,
@@ -257,7 +266,7 @@ def merge_orders(order_ids: list[int], *, user_id: int | None = None) -> Order:
     if len(ids) < 2:
         raise ValidationFailed("choose at least two orders to merge", code="nothing_to_merge")
     with atomic():
-        orders = [get_order(i) for i in ids]
+        orders = lock_orders(ids)
         key = lambda o: (o.ship_name, o.ship_phone, o.ship_province, o.ship_city, o.ship_address)  # noqa: E731
         if len({key(o) for o in orders}) != 1:
             raise Conflict("only orders of the same buyer to the same address can be merged", code="not_mergeable")
@@ -270,10 +279,11 @@ def merge_orders(order_ids: list[int], *, user_id: int | None = None) -> Order:
             target.shipping_fee += other.shipping_fee
             notes = [n for n in (target.buyer_note, other.buyer_note) if n]
             target.buyer_note = " / ".join(dict.fromkeys(notes))
-            other.status, other.merged_into_id, other.hold_reason = "cancelled", target.id, ""
+            transition(other, "cancelled", code="not_mergeable", merged_into_id=target.id, hold_reason="")
             record_event(other, "merged", f"merged into #{target.id}", user_id)
         _recompute_total(target)
-        target.status = "pending"
+        if target.status != "pending":
+            transition(target, "pending", code="not_mergeable")
         record_event(target, "merged", "merged with " + ", ".join(f"#{o.id}" for o in others), user_id)
     return target
 

@@ -12,7 +12,7 @@ from ..channels.models import Channel
 from ..extensions import db
 from ..inventory.alerts import low_stock
 from ..inventory.models import Warehouse
-from ..inventory.services import stock_levels
+from ..inventory.reservations import stock_levels
 from ..orders.models import ORDER_STATUSES, Order
 
 bp = Blueprint("dashboard", __name__)

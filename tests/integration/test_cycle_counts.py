@@ -393,7 +393,7 @@ def test_counting_fewer_than_are_reserved_is_refused_at_approval_and_nothing_pos
                                                                                    bin_count, users):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
-    from erp_core.inventory.services import reserve
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         reserve(store["cup"], store["b2"], CUP_IN_B2)

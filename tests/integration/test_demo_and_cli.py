@@ -10,7 +10,8 @@ def test_demo_data_makes_a_meaningful_first_run(app):
     from erp_core.catalog.models import Sku
     from erp_core.extensions import db
     from erp_core.inventory.models import Location, Warehouse
-    from erp_core.inventory.services import ledger_discrepancies, stock_levels
+    from erp_core.inventory.reservations import stock_levels
+    from erp_core.inventory.services import ledger_discrepancies
     from erp_core.orders.models import Order
 
     runner = app.test_cli_runner()

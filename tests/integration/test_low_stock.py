@@ -44,7 +44,7 @@ def heard():
 
 def test_a_sku_below_its_reorder_point_is_listed_with_the_quantity_to_reorder(app, stock):
     from erp_core.inventory.alerts import low_stock, set_reorder_rule
-    from erp_core.inventory.services import reserve
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         # given 20 TEA-1 (min 10) and 3 MUG-1 with a rule min 5 max 30
@@ -88,8 +88,9 @@ def test_the_listeners_hear_once_after_commit_when_an_adjustment_crosses_the_reo
 
 def test_the_listeners_hear_nothing_when_the_transaction_rolls_back(app, stock, heard):
     from erp_core.db import atomic
-    from erp_core.inventory.services import adjust_counted, reserve
+    from erp_core.inventory.services import adjust_counted
     from erp_core.inventory.views import quant_in
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         with pytest.raises(RuntimeError), atomic():

@@ -113,7 +113,7 @@ def test_a_pick_face_at_its_minimum_needs_nothing(ctx, floor):
 
 
 def test_reserved_units_and_units_promised_to_open_tasks_are_not_planned(ctx, floor):
-    from erp_core.inventory.services import reserve
+    from tests.stock_helpers import reserve
     from wms.locations.replenishment import plan_replenishment, replenish_for_demand
 
     # given 25 of R-01's 30 are reserved for orders
@@ -139,7 +139,8 @@ def test_planning_only_uses_reserve_bins_of_the_same_warehouse(ctx, floor):
 # --- demand from a released wave -------------------------------------------------------------------
 
 def test_a_wave_needing_more_than_the_pick_face_has_available_gets_a_wave_task(ctx, floor):
-    from erp_core.inventory.services import receive, reserve
+    from erp_core.inventory.services import receive
+    from tests.stock_helpers import reserve
     from wms.locations.replenishment import replenish_for_demand
 
     # given CUP's face holds 24 (min 10, max 50), 20 of them reserved: 4 available
@@ -271,7 +272,8 @@ def test_a_smaller_typed_quantity_moves_only_that(app, login_as, floor, one_task
 
 
 def test_reserved_units_are_not_taken_and_the_refusal_says_so(app, login_as, floor, one_task):
-    from erp_core.inventory.services import ledger_discrepancies, reserve
+    from erp_core.inventory.services import ledger_discrepancies
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         reserve(floor["cup"], floor["r1"], 20)  # 10 of R-01's 30 stay free; the task asks for 16

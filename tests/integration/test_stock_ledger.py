@@ -49,7 +49,8 @@ def test_a_move_writes_one_ledger_line_and_updates_both_quants(app, stocked):
 def test_a_move_of_more_than_is_available_changes_nothing(app, stocked):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
-    from erp_core.inventory.services import move_stock, reserve
+    from erp_core.inventory.services import move_stock
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         reserve(stocked["sku"], stocked["a"], 8)
@@ -60,7 +61,7 @@ def test_a_move_of_more_than_is_available_changes_nothing(app, stocked):
 
 
 def test_reservations_never_exceed_what_is_on_hand(app, stocked):
-    from erp_core.inventory.services import release, reserve
+    from tests.stock_helpers import release, reserve
 
     with app.app_context():
         reserve(stocked["sku"], stocked["a"], 7)
@@ -108,8 +109,11 @@ def test_an_adjustment_posts_the_difference_against_inventory_loss(app, stocked)
 def test_fifty_concurrent_reservations_of_ten_units_let_exactly_ten_win(app, stocked):
     # given 10 units on hand and 50 threads, each with its own connection, reserving 1 unit at once
     from erp_core.extensions import db
-    from erp_core.inventory.services import ledger_discrepancies, reserve
+    from erp_core.inventory.services import ledger_discrepancies
+    from tests.stock_helpers import holder_line, reserve
 
+    with app.app_context():
+        holder_line(stocked["sku"])  # the order line the units are held for
     outcomes: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(50)

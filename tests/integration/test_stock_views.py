@@ -14,8 +14,9 @@ def stock(app):
     """SH1: A-01 with 10 CUP-1 (3 reserved) and 4 PEN-1, R-01 with 7 CUP-1 of which 1 was shipped to SZ1
     (in transit); SZ1: B-01 with 2 CUP-1."""
     from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive, reserve
+    from erp_core.inventory.services import create_warehouse, receive
     from erp_core.inventory.transfers import create_transfer, ship_transfer
+    from tests.stock_helpers import reserve
     from wms.locations.services import create_bin
 
     with app.app_context():
@@ -66,8 +67,8 @@ def test_the_overview_shows_on_hand_reserved_available_and_in_transit_per_sku_an
 
 
 def test_the_overview_filters_by_warehouse_search_and_available_stock_and_pages(app, stock):
-    from erp_core.inventory.services import reserve
     from erp_core.inventory.views import stock_overview
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         assert set(_rows(stock_overview(warehouse_ids={stock["sz1"]}))) == {("CUP-1", "SZ1")}

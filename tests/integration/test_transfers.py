@@ -107,9 +107,9 @@ def test_shipping_without_a_bin_takes_the_pick_face_first_then_reserve_and_never
 
 
 def test_shipping_more_than_is_available_is_refused_and_changes_nothing(app, stock):
-    from erp_core.inventory.services import reserve
     from erp_core.inventory.transfers import create_transfer, get_transfer, ship_transfer
     from erp_core.inventory.views import in_transit
+    from tests.stock_helpers import reserve
 
     with app.app_context():
         # given 10 + 5 units in pick and reserve bins, 4 of them reserved for orders

@@ -15,6 +15,22 @@ WAVE_STATUSES = ("planned", "released", "picking", "picked", "cancelled")
 LIST_STATUSES = ("open", "in_progress", "paused", "done", "cancelled")
 TASK_STATUSES = ("open", "done", "short", "cancelled")
 
+# Each aggregate's transition table (applied by erp_core.statemachine.compare_and_set).
+WAVE_TRANSITIONS = {
+    "planned": frozenset({"released", "cancelled"}),
+    "released": frozenset({"picking", "picked", "cancelled"}),
+    "picking": frozenset({"picked", "cancelled"}),
+    "picked": frozenset(),
+    "cancelled": frozenset(),
+}
+LIST_TRANSITIONS = {
+    "open": frozenset({"in_progress", "done", "cancelled"}),
+    "in_progress": frozenset({"paused", "open", "done", "cancelled"}),
+    "paused": frozenset({"in_progress", "open", "done", "cancelled"}),
+    "done": frozenset(),
+    "cancelled": frozenset(),
+}
+
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, on_commit
-from erp_core.errors import NotFound
+from erp_core.errors import Conflict, InsufficientStock, NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, StockReservation
-from erp_core.inventory.services import move_stock, reserve, warehouse_root
+from erp_core.inventory.reservations import line_reserved, move_reserved
+from erp_core.inventory.services import warehouse_root
 from erp_core.orders.models import OrderLine
 from wms.scanning import ScanRefused, WrongItemScanned, bin_matches
 
@@ -99,20 +100,13 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
             raise ScanRefused(f"wrong slot {slot_scan}: put it into slot {wave_order.slot}", code="wrong_slot",
                               expected=str(wave_order.slot))
         cart = _cart_location(pick_list)
-        on_cart = db.session.scalar(select(StockReservation).filter_by(order_line_id=line.id, location_id=cart.id))
-        if on_cart is None or on_cart.quantity < 1:
+        if line_reserved(line.id, cart.id) < 1:
             raise ScanRefused("this unit is already sorted", code="already_sorted")
-        move_stock(sku_id, cart.id, slot.id, 1, reason="move", reference=f"SORT-{wave.reference}", user_id=user_id,
-                   from_reserved=True)
-        on_cart.quantity -= 1
-        if on_cart.quantity == 0:
-            db.session.delete(on_cart)
-        reserve(sku_id, slot.id, 1)
-        in_slot = db.session.scalar(select(StockReservation).filter_by(order_line_id=line.id, location_id=slot.id))
-        if in_slot is None:
-            db.session.add(StockReservation(order_line_id=line.id, sku_id=sku_id, location_id=slot.id, quantity=1))
-        else:
-            in_slot.quantity += 1
+        try:
+            move_reserved(line.id, sku_id, cart.id, slot.id, 1, reason="move", reference=f"SORT-{wave.reference}",
+                          user_id=user_id)
+        except (InsufficientStock, Conflict) as error:
+            raise ScanRefused("this unit is already sorted", code="already_sorted") from error
         on_commit(lambda: events.list_changed(pick_list_id))
         return wave_order.slot
 

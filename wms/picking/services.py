@@ -19,11 +19,14 @@ from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, on_commit
 from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
-from erp_core.inventory.models import Location, Quant, StockReservation
-from erp_core.inventory.services import move_stock, release, reserve
+from erp_core.inventory.models import Location, StockReservation, Warehouse
+from erp_core.inventory.reservations import move_reserved, release_at, reservable_bins, reserve_at
 from erp_core.models_base import utcnow
 from erp_core.orders.models import Order, OrderLine
 from erp_core.orders.services import record_event
+from erp_core.orders.states import lock_order, transition
+from erp_core.sequences import next_reference
+from erp_core.statemachine import compare_and_set
 from wms.locations.counts import request_bin_count
 from wms.locations.geometry import PickPoint
 from wms.locations.layout import layout_geometry, pick_point, warehouse_geometry
@@ -32,7 +35,7 @@ from wms.scanning import bin_matches
 
 from . import events
 from .errors import BinEmpty, TaskNotYours, TooManyPicked, WrongBinScanned, WrongItemScanned
-from .models import PickList, PickTask, Wave, WaveOrder
+from .models import LIST_TRANSITIONS, WAVE_TRANSITIONS, PickList, PickTask, Wave, WaveOrder
 from .planning import OrderForWave, WavePlan, WaveRules, propose_waves
 
 SHORT_COUNT_KIND = "short_pick"
@@ -65,8 +68,13 @@ class _Floor:
         return f"{self.zone(location)}:{location.code}"
 
 
-def _load_floor(warehouse_id: int) -> _Floor:
+def _load_floor(warehouse_id: int, *, lock: bool = False) -> _Floor:
     in_waves = select(WaveOrder.order_id)
+    if lock:
+        # Releasing: the candidate orders' rows, in id order, so a cancel or hold cannot slip in
+        # between planning and the orders' move to `picking`.
+        db.session.execute(select(Order.id).where(Order.warehouse_id == warehouse_id, Order.status == "released",
+                                                  Order.id.not_in(in_waves)).order_by(Order.id).with_for_update())
     orders = db.session.scalars(
         select(Order).where(Order.warehouse_id == warehouse_id, Order.status == "released",
                             Order.id.not_in(in_waves))
@@ -120,12 +128,6 @@ def _plan(floor: _Floor, warehouse_id: int, rules: WaveRules) -> WavePlan:
     return propose_waves(orders, rules, layout_geometry(warehouse_id))
 
 
-def _reference(prefix: str) -> str:
-    day = utcnow().strftime("%Y%m%d")
-    count = db.session.scalar(select(func.count(Wave.id)).where(Wave.reference.like(f"{prefix}-{day}-%")))
-    return f"{prefix}-{day}-{count + 1:04d}"
-
-
 def _cart_location(warehouse_id: int, pick_list: PickList) -> Location:
     from erp_core.inventory.services import warehouse_root
 
@@ -148,12 +150,14 @@ def release_waves(warehouse_id: int, rules: WaveRules, *, user_id: int | None = 
     (replenishment tasks where a face holds less than the wave needs).
     """
     with atomic():
-        floor = _load_floor(warehouse_id)
+        # One release per warehouse at a time: the second waits, then plans what the first left.
+        db.session.execute(select(Warehouse.id).where(Warehouse.id == warehouse_id).with_for_update())
+        floor = _load_floor(warehouse_id, lock=True)
         plan = _plan(floor, warehouse_id, rules)
         waves = []
         demand: dict[int, int] = defaultdict(int)
         for proposal in plan.waves:
-            wave = Wave(reference=_reference("W"), warehouse_id=warehouse_id, kind=proposal.kind, status="released",
+            wave = Wave(reference=next_reference("W"), warehouse_id=warehouse_id, kind=proposal.kind, status="released",
                         rules=json.dumps(asdict(rules), default=str), estimated_distance_m=proposal.distance_m,
                         estimated_minutes=proposal.minutes, created_by_id=user_id, released_at=utcnow())
             db.session.add(wave)
@@ -191,7 +195,7 @@ def _create_lists(wave: Wave, proposal, floor: _Floor, user_id: int | None) -> l
                                              sequence=len(placed) + 1,
                                              slot=next(wall_slots) if wall_slots else slot)
                 db.session.add(placed[order_id])
-                order.status = "picking"
+                transition(order, "picking", code="not_releasable")
                 record_event(order, "wave", f"in wave {wave.reference}", user_id)
             for line in _pick_lines(order):
                 for r in line.reservations:
@@ -244,7 +248,7 @@ def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | No
             if claimed.rowcount == 1:
                 pick_list = db.session.get(PickList, list_id)
                 db.session.refresh(pick_list)
-                pick_list.wave.status = "picking"
+                _wave_to(pick_list.wave, "picking")
                 on_commit(lambda lid=list_id: events.list_changed(lid))
                 return pick_list
     return None
@@ -254,7 +258,8 @@ def pause_list(list_id: int, user_id: int) -> PickList:
     """The picker stops; the cart waits for them or for someone else to continue it."""
     with atomic():
         pick_list = _own_list(list_id, user_id)
-        pick_list.status, pick_list.picker_id = "paused", None
+        compare_and_set(pick_list, "paused", LIST_TRANSITIONS, what=f"pick list {list_id}", code="list_not_pausable",
+                        picker_id=None)
         on_commit(lambda: events.list_changed(list_id))
     return pick_list
 
@@ -262,13 +267,16 @@ def pause_list(list_id: int, user_id: int) -> PickList:
 def assign_list(list_id: int, picker_id: int | None) -> PickList:
     """A supervisor gives a list to a picker (or takes it back)."""
     with atomic():
-        pick_list = db.session.get(PickList, list_id)
+        pick_list = db.session.scalar(select(PickList).where(PickList.id == list_id).with_for_update()
+                                      .execution_options(populate_existing=True))
         if pick_list is None:
-            raise NotFound("no such pick list")
+            raise NotFound("no such pick list", code="unknown_pick_list")
         if pick_list.status in ("done", "cancelled"):
             raise Conflict("this pick list is finished", code="list_finished")
+        wanted = "in_progress" if picker_id else "open"
+        if pick_list.status != wanted:
+            compare_and_set(pick_list, wanted, LIST_TRANSITIONS, what=f"pick list {list_id}", code="list_finished")
         pick_list.picker_id = picker_id
-        pick_list.status = "in_progress" if picker_id else "open"
         on_commit(lambda: events.list_changed(list_id))
     return pick_list
 
@@ -295,24 +303,29 @@ def check_bin(task_id: int, scanned: str) -> PickTask:
     return task
 
 
-def _task(task_id: int) -> PickTask:
-    task = db.session.get(PickTask, task_id)
+def _task(task_id: int, *, lock: bool = False) -> PickTask:
+    stmt = select(PickTask).where(PickTask.id == task_id)
+    if lock:  # read the progress afresh under the task's row lock
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    task = db.session.scalar(stmt)
     if task is None:
-        raise NotFound("no such pick task")
+        raise NotFound("no such pick task", code="unknown_pick_task")
     return task
 
 
 def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int = 1, user_id: int) -> PickTask:
     """Confirm `quantity` units of a task picked into the cart: bin and item must match.
 
-    Locks: the task row (conditional UPDATE on its progress) and the bin's quant (the ledger's
-    conditional update). Guarantees: wrong bin, wrong item or too many change nothing; two pickers
-    confirming the last unit at once — one wins, the other is told the bin is empty.
+    Locks: the task row (read under FOR UPDATE, progress by conditional UPDATE), then through the
+    reservation API the bin's quant, the line's reservation rows and the cart's quant, then (when
+    the order's picking is complete) the order row. Guarantees: wrong bin, wrong item or too many
+    change nothing; two pickers confirming the last unit at once — one wins, the other is told the
+    bin is empty; the units and their reservation move bin -> cart together.
     """
     if quantity <= 0:
         raise ValidationFailed("quantity must be positive", code="bad_quantity")
     with atomic():
-        task = _task(task_id)
+        task = _task(task_id, lock=True)
         pick_list = task.pick_list
         if pick_list.picker_id != user_id:
             raise TaskNotYours("this cart is someone else's; ask your supervisor")
@@ -336,11 +349,11 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
         if taken.rowcount != 1:
             raise BinEmpty("already picked by someone else: the bin is empty for this task", code="bin_empty")
         try:
-            move_stock(task.sku_id, task.location_id, task.tote_location_id, quantity, reason="pick",
-                       reference=f"PICK-{task.id}", user_id=user_id, from_reserved=True)
-        except InsufficientStock as error:
-            raise BinEmpty(f"the bin {task.location.code} has no more reserved units", code="bin_empty") from error
-        _move_reservation(task, quantity)
+            move_reserved(task.order_line_id, task.sku_id, task.location_id, task.tote_location_id, quantity,
+                          reason="pick", reference=f"PICK-{task.id}", user_id=user_id)
+        except (InsufficientStock, Conflict) as error:
+            raise BinEmpty(f"the bin {task.location.code} has no more reserved units", code="bin_empty",
+                           expected=task.location.code) from error
         db.session.refresh(task)
         task.done_by_id, task.done_at = user_id, utcnow()
         if task.picked_quantity + task.short_quantity == task.quantity:
@@ -350,52 +363,47 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
     return task
 
 
-def _move_reservation(task: PickTask, quantity: int) -> None:
-    """The order line's reservation follows the units: less on the bin, more on the cart."""
-    reservation = db.session.scalar(select(StockReservation).where(
-        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.location_id))
-    if reservation is None or reservation.quantity < quantity:
-        raise Conflict("the reservation for this pick is missing", code="reservation_missing")
-    reservation.quantity -= quantity
-    if reservation.quantity == 0:
-        db.session.delete(reservation)
-    reserve(task.sku_id, task.tote_location_id, quantity)
-    on_cart = db.session.scalar(select(StockReservation).where(
-        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.tote_location_id))
-    if on_cart is None:
-        db.session.add(StockReservation(order_line_id=task.order_line_id, sku_id=task.sku_id,
-                                        location_id=task.tote_location_id, quantity=quantity))
-    else:
-        on_cart.quantity += quantity
-
-
 def _after_progress(task: PickTask) -> None:
     """Close the list, the wave and the orders whose picking is now complete."""
     pick_list = task.pick_list
     db.session.flush()
-    if all(t.status != "open" for t in pick_list.tasks):
-        pick_list.status, pick_list.completed_at = "done", utcnow()
+    db.session.refresh(pick_list)
+    if pick_list.status not in ("done", "cancelled") and all(t.status != "open" for t in pick_list.tasks):
+        compare_and_set(pick_list, "done", LIST_TRANSITIONS, what=f"pick list {pick_list.id}", code="list_finished",
+                        completed_at=utcnow())
     order_tasks = db.session.scalars(select(PickTask).where(PickTask.order_id == task.order_id)).all()
     if all(t.status != "open" for t in order_tasks):
-        order = db.session.get(Order, task.order_id)
+        order = lock_order(task.order_id)
         if order.status == "picking":
-            order.status = "picked"
+            transition(order, "picked")
             shorts = sum(t.short_quantity for t in order_tasks)
             record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
     wave = pick_list.wave
-    if all(pl.status in ("done", "cancelled") for pl in wave.pick_lists):
-        wave.status, wave.completed_at = "picked", utcnow()
+    db.session.refresh(wave)
+    if wave.status != "picked" and all(pl.status in ("done", "cancelled") for pl in wave.pick_lists):
+        _wave_to(wave, "picked", completed_at=utcnow())
+
+
+def _wave_to(wave: Wave, to: str, **values) -> None:
+    """Move a wave on with picking (released -> picking -> picked); a no-op when it is there already."""
+    if wave.status != to:
+        compare_and_set(wave, to, WAVE_TRANSITIONS, what=f"wave {wave.reference}", code="wave_status_conflict",
+                        **values)
 
 
 def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
     """The bin holds fewer than the task asks (缺货): pick what is there, find the rest elsewhere.
 
+    Locks: the task row first (a second report of the same task waits, then is refused), then the
+    quants through the reservation API.
     The missing units' reservation is released from the bin; another bin of the warehouse with
     available stock gets a new task on the same list; failing that the order line is marked short and
     the order flagged for the office. Either way the bin gets a cycle count.
     """
     with atomic():
-        task = _task(task_id)
+        task = _task(task_id, lock=True)
+        if task.status != "open":
+            raise BinEmpty("this task is finished already", code="bin_empty", expected=task.location.code)
         if task.pick_list.picker_id != user_id:
             raise TaskNotYours("this cart is someone else's; ask your supervisor")
         remaining = task.quantity - task.picked_quantity - task.short_quantity
@@ -421,26 +429,19 @@ def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
 
 def _shortage(task: PickTask, missing: int, user_id: int) -> None:
     """Release the missing units from the bin and re-source them: other bins first, else short."""
-    reservation = db.session.scalar(select(StockReservation).where(
-        StockReservation.order_line_id == task.order_line_id, StockReservation.location_id == task.location_id))
-    release(task.sku_id, task.location_id, missing)
-    reservation.quantity -= missing
-    if reservation.quantity == 0:
-        db.session.delete(reservation)
+    release_at(task.order_line_id, task.sku_id, task.location_id, missing)
     task.short_quantity += missing
-    alternatives = db.session.execute(
-        select(Quant.location_id, Quant.quantity - Quant.reserved_quantity).join(Location)
-        .where(Quant.sku_id == task.sku_id, Location.warehouse_id == task.pick_list.wave.warehouse_id,
-               Location.usage == "internal", Location.kind == "bin", Location.id != task.location_id,
-               Location.bin_type.in_(("pick", "reserve")), Quant.quantity - Quant.reserved_quantity > 0)
-        .order_by(Location.bin_type, Quant.id)).all()
-    left = missing
+    db.session.flush()
+    warehouse_id = task.pick_list.wave.warehouse_id
     last = max(t.sequence for t in task.pick_list.tasks)
-    for location_id, available in alternatives:
-        take = min(left, int(available))
-        reserve(task.sku_id, location_id, take)
-        db.session.add(StockReservation(order_line_id=task.order_line_id, sku_id=task.sku_id,
-                                        location_id=location_id, quantity=take))
+    left = missing
+    for location_id, free in reservable_bins(task.sku_id, warehouse_id, exclude_location_id=task.location_id,
+                                             bin_types=("pick", "reserve")):
+        take = min(left, free)
+        try:
+            reserve_at(task.order_line_id, task.sku_id, location_id, take)
+        except InsufficientStock:
+            continue  # taken by another transaction since we looked
         last += 1
         db.session.add(PickTask(pick_list_id=task.pick_list_id, sequence=last, order_id=task.order_id,
                                 order_line_id=task.order_line_id, sku_id=task.sku_id, location_id=location_id,
@@ -451,7 +452,8 @@ def _shortage(task: PickTask, missing: int, user_id: int) -> None:
     db.session.flush()
     order = db.session.get(Order, task.order_id)
     if left:
-        db.session.get(OrderLine, task.order_line_id).short_quantity += left
+        db.session.execute(update(OrderLine).where(OrderLine.id == task.order_line_id)
+                           .values(short_quantity=OrderLine.short_quantity + left))
         record_event(order, "short_pick", f"{left} x {task.sku.code} not found; re-allocate or ship partial", user_id)
     else:
         record_event(order, "short_pick", f"{missing} x {task.sku.code} re-sourced from other bins", user_id)
