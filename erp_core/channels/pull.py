@@ -111,14 +111,14 @@ def update_feed_settings(channel_id: int, *, adapter: str, feed_url: str, interv
     (safe: orders already stored are not stored twice)."""
     feed_url = feed_url.strip()
     if adapter and adapter not in ADAPTERS:
-        raise ValidationFailed(f"no channel adapter called {adapter!r}", code="unknown_adapter")
+        raise ValidationFailed(f"no channel adapter called {adapter!r}", code="unknown_adapter", adapter=adapter)
     if feed_url:
         if not adapter:
             raise ValidationFailed("choose how to read the feed (an adapter)", code="unknown_adapter")
         try:
             check_feed_url(feed_url)
         except FeedError as error:
-            raise ValidationFailed(error.message, code=error.code) from error
+            raise ValidationFailed(error.message, code=error.code, **error.details) from error
     if len(feed_url) > 500 or len((feed_token or "").strip()) > 500:
         raise ValidationFailed("the feed URL and token are limited to 500 characters", code="too_long")
     if not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
@@ -159,16 +159,19 @@ def _pull(channel_id: int, *, user_id: int | None, max_pages: int, due_only: boo
     if channel is None:
         raise NotFound(f"no channel {channel_id}", code="unknown_channel")
     if not channel.active:
-        raise ValidationFailed(f"channel {channel.code} is not active", code="channel_inactive")
+        raise ValidationFailed(f"channel {channel.code} is not active", code="channel_inactive",
+                               channel=channel.code)
     if not channel.feed_url or channel.adapter not in ADAPTERS:
-        raise ValidationFailed(f"channel {channel.code} has no feed to pull", code="feed_not_configured")
+        raise ValidationFailed(f"channel {channel.code} has no feed to pull", code="feed_not_configured",
+                               channel=channel.code)
     code, interval = channel.code, max(channel.pull_interval_minutes or 1, 1)
     token = secrets.token_hex(8)
     now = utcnow()
     if not _claim(channel_id, token, now, now - timedelta(minutes=interval) if due_only else None):
         if due_only:
             return None
-        raise PullInProgress(f"channel {code} is being pulled right now; try again in a few minutes")
+        raise PullInProgress(f"channel {code} is being pulled right now; try again in a few minutes",
+                             channel=code)
     try:
         # Read the settings and cursor after the claim: the previous holder may have just moved it.
         channel = db.session.get(Channel, channel_id)
