@@ -73,4 +73,6 @@ def pull(channel_id: int):
     except DomainError as error:
         flash(describe(error), "error")
         return redirect(url_for("feeds.index"))
-    return render_template("feeds/pull_result.html", code=code, channel_id=channel_id, result=result)
+    failure = describe(result.failure_error) if result.failure_error else result.failure
+    return render_template("feeds/pull_result.html", code=code, channel_id=channel_id, result=result,
+                           failure=failure)

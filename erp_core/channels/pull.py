@@ -49,7 +49,8 @@ class _Overtaken(Exception):
 class PullResult:
     """What one pull did. ``created``/``updated`` are order ids, ``duplicates`` external ids of orders
     already stored unchanged; ``failure`` says why the pull stopped before the end ("" when it did
-    not); ``has_more`` is true when it stopped at ``max_pages`` with pages still waiting."""
+    not), ``failure_error`` is the feed's error when that was the reason (for a translated sentence);
+    ``has_more`` is true when it stopped at ``max_pages`` with pages still waiting."""
 
     channel_code: str
     pages: int = 0
@@ -60,6 +61,7 @@ class PullResult:
     cursor: str = ""
     has_more: bool = False
     failure: str = ""
+    failure_error: FeedError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -183,7 +185,7 @@ def _pull(channel_id: int, *, user_id: int | None, max_pages: int, due_only: boo
         try:
             adapter = make_adapter(adapter_name, settings)
         except FeedError as error:
-            result.failure = error.message
+            result.failure, result.failure_error = error.message, error
         else:
             _read_pages(channel_id, token, adapter, result, user_id, max_pages)
     except BaseException as error:
@@ -200,7 +202,7 @@ def _read_pages(channel_id: int, token: str, adapter: ChannelAdapter, result: Pu
         try:
             page = adapter.fetch(result.cursor)
         except FeedError as error:
-            result.failure = error.message
+            result.failure, result.failure_error = error.message, error
             return
         report = ImportReport(format="feed", errors=list(page.errors))
         store_parsed_orders(db.session.get(Channel, channel_id), page.orders, report, user_id=user_id)
