@@ -4,16 +4,216 @@ A domain error carries a stable code and its details (the expected bin, the quan
 `describe(error)` turns it into the sentence a person reads: the code's registered, translated
 template filled from the details, or the error's own English message when the code has none yet.
 A test enumerates every code the code base can raise and checks each has both texts.
+
+An entry is one template, or a tuple of them from the most to the least specific: the first whose
+placeholders all have a value in the details is used (a code raised from several places does not
+always know the same things). Lists are shown comma-separated; status codes as their labels.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
 
 from .errors import DomainError
 
-# code -> translatable template; placeholders are %(name)s from the error's details.
-MESSAGES: Mapping[str, object] = {}
+# code -> translatable template (or templates, most specific first); placeholders are %(name)s
+# from the error's details. Codes from erp_core, wms, the API's HTTP errors and the access guard.
+MESSAGES: Mapping[str, object] = {
+    # --- the error classes' own codes, and the API's HTTP and access codes --------------------------
+    "domain_error": _l("This cannot be done right now."),
+    "not_found": _l("Not found: it does not exist or was removed."),
+    "validation_error": _l("Some values are not valid: check them and try again."),
+    "conflict": _l("This changed meanwhile or clashes with existing data: reload and try again."),
+    "forbidden": (_l("Your role may not do this (it needs the permission %(permission)s)."),
+                  _l("Your role may not do this.")),
+    "insufficient_stock": (
+        _l("Not enough available stock in %(location)s: nothing was changed."),
+        _l("Not enough available stock of %(sku)s: nothing was changed."),
+        _l("Not enough available stock: nothing was changed."),
+    ),
+    "bad_request": _l("The request is not valid."),
+    "unauthenticated": _l("Log in or send an API token (Authorization: Bearer ...)."),
+    "invalid_token": _l("The API token is unknown or revoked."),
+    "csrf_failed": _l("The form's security token is missing or has expired: reload the page and try again."),
+    "method_not_allowed": _l("This method is not allowed here."),
+    "too_large": _l("The upload is too large."),
+    "unsupported_media_type": _l("This content type is not supported: send JSON."),
+    "rate_limited": (_l("Too many requests (limit: %(limit)s): wait a moment and try again."),
+                     _l("Too many requests: wait a moment and try again.")),
+    "error": _l("Something went wrong on the server."),
+    # --- users, badges and API tokens ---------------------------------------------------------------
+    "username_required": _l("A username is required."),
+    "username_taken": _l("Username %(username)s is taken."),
+    "unknown_role": _l("Unknown role %(role)s."),
+    "weak_password": _l("A password needs at least %(minimum)s characters."),
+    "weak_badge": _l("A badge code needs at least %(minimum)s characters."),
+    "badge_taken": _l("This badge belongs to another user."),
+    "unknown_warehouse": _l("No such warehouse."),
+    "name_required": _l("A token needs a name."),
+    "bad_idempotency_key": _l("The Idempotency-Key header is longer than 255 characters."),
+    "idempotency_key_reused": _l("This Idempotency-Key was used with a different request."),
+    # --- catalogue ----------------------------------------------------------------------------------
+    "sku_incomplete": _l("A SKU needs a code and a name."),
+    "negative_value": _l("Cost, price, weight and sizes cannot be negative."),
+    "sku_exists": _l("SKU %(sku)s exists already."),
+    "unknown_sku": (_l("Unknown or inactive SKU: %(skus)s."), _l("No such SKU.")),
+    "barcode_taken": (_l("Barcode %(barcode)s is already in use."), _l("This barcode is already in use.")),
+    "invalid_barcode": (
+        _l("Barcode %(barcode)s has a wrong %(kind)s check digit: the last digit should be %(check_digit)s, "
+           "not %(last_digit)s."),
+        _l("%(barcode)s is not a valid barcode: use up to 64 letters, digits and symbols without spaces, "
+           "and not a number Excel shows as 6.9E+12."),
+        _l("The barcode is empty."),
+    ),
+    "duplicate_component": _l("Component %(component)s is listed twice."),
+    "kit_contains_itself": _l("Kit %(component)s cannot contain itself."),
+    "kit_in_kit": _l("%(component)s is a kit; a kit cannot contain another kit."),
+    "component_cannot_be_kit": _l("%(kit)s is a component of a kit and cannot become a kit."),
+    # --- orders -------------------------------------------------------------------------------------
+    "unknown_order": _l("No such order."),
+    "no_lines": _l("Enter at least one line with a SKU and a quantity."),
+    "bad_quantity": (
+        _l("The quantity must be a whole number from 1 to %(maximum)s."),
+        _l("%(quantity)s is not a possible quantity of %(sku)s: enter a whole number from 1."),
+        _l("%(value)s is not a quantity: enter a whole number."),
+        _l("That quantity is not possible here."),
+    ),
+    "order_exists": (
+        _l("The order could not be numbered after %(attempts)s tries; please submit it again."),
+        _l("This order exists already (order #%(order_id)s)."),
+        _l("This order exists already."),
+    ),
+    "reason_required": _l("This action needs a reason."),
+    "not_auditable": _l("Only pending or held orders are audited."),
+    "not_approvable": _l("This order cannot be approved in its current status."),
+    "not_holdable": _l("This order cannot be put on hold in its current status."),
+    "not_rejectable": _l("This order cannot be rejected in its current status."),
+    "not_cancellable": _l("This order can no longer be cancelled in its current status."),
+    "not_splittable": _l("This order cannot be split in its current status."),
+    "nothing_to_split": _l("Choose at least one quantity to split off."),
+    "bad_split": _l("A split takes at most what a line has, and leaves something in the original order."),
+    "nothing_to_merge": _l("Choose at least two orders to merge."),
+    "not_mergeable": _l("Only orders of the same buyer to the same address, not yet released to the "
+                        "warehouse, can be merged."),
+    "not_allocatable": _l("Only an approved order can reserve stock."),
+    "kit_without_components": _l("A kit on this order has no components: set them in the catalogue first."),
+    # --- channels, imports and feeds ----------------------------------------------------------------
+    "unknown_channel": (_l("No active shop or channel %(channel)s."),
+                        _l("This shop or channel does not exist or is not active.")),
+    "unknown_import_job": _l("No such import job."),
+    "no_files": _l("Choose at least one file."),
+    "channel_inactive": _l("Channel %(channel)s is not active."),
+    "feed_not_configured": _l("Channel %(channel)s has no feed to pull: set its adapter and feed URL first."),
+    "pull_in_progress": _l("Channel %(channel)s is being pulled right now; try again in a few minutes."),
+    "unknown_adapter": (_l("There is no channel adapter called %(adapter)s."),
+                        _l("Choose an adapter for the feed URL.")),
+    "too_long": _l("The feed URL and token are limited to 500 characters."),
+    "bad_interval": _l("The interval must be 1 to 1440 minutes."),
+    "feed_error": _l("The feed could not be read."),
+    "feed_bad_url": _l("The feed URL must be an http:// or https:// address."),
+    "feed_http_error": _l("The feed answered HTTP %(http_status)s (for 401 or 403, check the feed token)."),
+    "feed_unreachable": _l("The feed cannot be reached: %(reason)s."),
+    "feed_too_large": _l("The feed page is larger than 20 MB; ask for smaller pages."),
+    "feed_redirected": _l("The feed redirected to another server (%(host)s); use that URL instead."),
+    "feed_bad_json": _l("The feed did not answer valid JSON."),
+    "feed_bad_shape": _l('The feed page is not in the documented shape {"orders": [...], "has_more": ..., '
+                         '"next_cursor": ...}.'),
+    # --- stock, transfers and reorder rules ---------------------------------------------------------
+    "code_required": _l("A warehouse needs a code."),
+    "same_location": _l("Source and destination are the same location."),
+    "over_release": _l("Cannot release more than is reserved."),
+    "unknown_reason": _l("Choose an adjustment reason from the list."),
+    "not_a_bin": _l("Every counted location must be an active bin of the warehouse."),
+    "same_warehouse": _l("A transfer goes to another warehouse."),
+    "bin_not_in_warehouse": _l("That bin is not a stock location of the warehouse."),
+    "unknown_transfer": _l("No such transfer."),
+    "transfer_status": _l("Transfer %(reference)s has changed meanwhile (now: %(status_now)s): reload the page."),
+    "nothing_received": _l("Enter the quantity received on at least one line."),
+    "unknown_line": _l("The line is not part of this transfer."),
+    "over_receipt": _l("Cannot receive %(requested)s of %(sku)s: only %(remaining)s are still in transit. "
+                       "Nothing was changed."),
+    "bad_reorder_rule": _l("The reorder point must be at least 0, and the maximum at least the reorder point."),
+    "unknown_rule": _l("No such reorder rule."),
+    # --- warehouse layout and bins ------------------------------------------------------------------
+    "no_zones": _l("Fill in at least one zone."),
+    "duplicate_zone": _l("Two zones have the same code."),
+    "bad_zone_code": _l("Zone code %(zone)s: 1-4 capital letters or digits, starting with a letter."),
+    "bad_zone_size": _l("Zone %(zone)s: a zone has 1-99 aisles, 1-99 bays per aisle and 1-%(max_levels)s levels."),
+    "bad_reserve_level": _l("Zone %(zone)s: reserve levels must start at one of the zone's levels "
+                            "(1-%(levels)s)."),
+    "bad_bin_type": (_l("Zone %(zone)s: the bin type must be pick face or reserve."), _l("Choose a bin type.")),
+    "bad_aisle_width": _l("The aisle width must be less than the aisle spacing."),
+    "bad_dimension": _l("Bay width and cross-aisle widths must be positive."),
+    "bad_cross_aisles": _l("Cross aisles need a positive width."),
+    "too_many_cross_aisles": _l("More cross aisles than pairs of bays to split."),
+    "bad_depot": _l("The depot must stand on the front cross aisle, within the floor's width."),
+    "layout_exists": _l("This warehouse already has a layout."),
+    "no_layout": _l("The warehouse has no aisles: create its layout first."),
+    "code_taken": (_l("Codes already used in warehouse %(warehouse)s: %(codes)s."),
+                   _l("Code %(bin)s is already used in warehouse %(warehouse)s."),
+                   _l("This code is already used.")),
+    "code_locked": _l("Stock has moved through this bin: its code and barcode cannot change."),
+    "bad_code": _l("Codes may hold letters, digits, . _ - (up to 40), starting with a letter or digit."),
+    "bad_barcode": _l("Codes may hold letters, digits, . _ - (up to 40), starting with a letter or digit."),
+    "bad_capacity": _l("Capacity must be a whole number from 1 to 1000000."),
+    "bad_number": _l("Coordinates cannot be negative."),
+    # --- inbound: ASNs, receiving and putaway (the texts of inbound_routes._say) ----------------------
+    "unknown_asn": _l("No such ASN."),
+    "bad_reference": _l("An ASN reference has at most 40 characters."),
+    "asn_exists": _l("ASN %(reference)s already exists."),
+    "asn_not_receivable": _l("ASN %(reference)s is %(asn_status)s: nothing more can be received on it."),
+    "not_on_asn": _l("%(sku)s is not on ASN %(reference)s. It expects: %(expected)s."),
+    "no_staging_bin": _l("Warehouse %(warehouse)s has no staging bin: create a bin of type staging first."),
+    "no_damaged_bin": _l("Warehouse %(warehouse)s has no damaged-goods bin: create one to set units aside."),
+    "unknown_task": _l("No such putaway task."),
+    "task_not_open": _l("This putaway task is already done."),
+    "unknown_bin": _l("No such bin."),
+    "wrong_warehouse": _l("Bin %(bin)s is in warehouse %(warehouse)s, not in this task's warehouse."),
+    "not_storage_bin": _l("%(bin)s is not a storage bin (pick face or reserve): scan another bin."),
+    "no_room": _l("Bin %(bin)s has room for %(room)d, the task has %(quantity)d: scan another bin."),
+    "staging_short": _l("Staging holds only %(available)d of these units: nothing was moved."),
+    # --- replenishment and cycle counts -------------------------------------------------------------
+    "bad_min_max": _l("The maximum must be above the minimum, and the minimum at least 0."),
+    "not_a_pick_bin": _l("Only a pick-face bin can be a pick face."),
+    "pick_face_exists": _l("This SKU is already assigned to this bin."),
+    "task_closed": _l("This task is not open any more."),
+    "no_bins": _l("There are no bins to count."),
+    "sku_not_in_stock": _l("No bin of this warehouse holds the SKU."),
+    "nothing_due": _l("No SKU is due for counting."),
+    "count_closed": _l("This count is closed."),
+    "count_incomplete": _l("%(uncounted)s lines are not counted yet: the count cannot be approved."),
+    "bin_not_in_count": (_l("Bin %(bin)s is not part of this count."), _l("This bin is not part of this count.")),
+    "bin_counted": (_l("Bin %(bin)s is counted already."), _l("This bin is counted already.")),
+    "finish_first": _l("Finish this bin first: scan its barcode again or press Finish bin."),
+    "item_first": _l("Scan an item before typing its quantity."),
+    # --- scanning: picking, put wall ----------------------------------------------------------------
+    "wrong_bin": _l("Wrong bin: expected %(expected)s."),
+    "wrong_item": _l("Wrong item: expected %(expected)s."),
+    "unknown_item": (_l("Nothing is known by this code: %(scanned)s"), _l("Nothing is known by this code.")),
+    "too_many": _l("Too many: only %(expected)s left to pick here."),
+    "bin_empty": _l("This bin has nothing left to pick for this task: someone else picked it already."),
+    "task_not_yours": _l("This cart is someone else's: ask your supervisor."),
+    "list_finished": _l("This pick list is finished."),
+    "reservation_missing": _l("The reservation for this pick is missing: ask the office to check the order."),
+    "not_a_cart": _l("This is not a cart label: scan the label of the cart."),
+    "not_a_batch_cart": _l("This cart was picked per order: it needs no sorting."),
+    "not_on_cart": _l("No order on this cart waits for this item: put it aside for the supervisor."),
+    "wrong_slot": _l("Wrong slot: put it into slot %(expected)s."),
+    "already_sorted": _l("This unit is already sorted."),
+}
+
+# Details that hold a status code are shown as the status's label.
+VALUE_LABELS: Mapping[str, Mapping[str, object]] = {
+    "asn_status": {"open": _l("Awaiting receipt"), "receiving": _l("Receiving"), "closed": _l("Closed"),
+                   "cancelled": _l("Cancelled")},
+    "status_now": {"draft": _l("Draft"), "shipped": _l("In transit"), "received": _l("Received"),
+                   "cancelled": _l("Cancelled")},
+}
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 
 class _Details(dict):
@@ -23,9 +223,42 @@ class _Details(dict):
         return ""
 
 
+def templates_of(code: str) -> tuple:
+    """The code's templates, most specific first (empty when the code has none)."""
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return ()
+    return entry if isinstance(entry, tuple) else (entry,)
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _shown(key: str, value: object) -> object:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value) or "–"
+    labels = VALUE_LABELS.get(key)
+    if labels is not None and value in labels:
+        return str(labels[value])
+    return value
+
+
+def describe_code(code: str, fallback: str, **details) -> str:
+    """The code's sentence in the current request's language, filled from ``details``; ``fallback``
+    when the code has no registered text (or the details do not fit it)."""
+    candidates = templates_of(code)
+    if not candidates:
+        return fallback
+    given = {k: _shown(k, v) for k, v in details.items() if v is not None and v != ""}
+    texts = [str(t) for t in candidates]
+    text = next((t for t in texts if placeholders(t) <= given.keys()), texts[-1])
+    try:
+        return text % _Details(given)
+    except (TypeError, ValueError):  # e.g. %(room)d without a number: better the English than nothing
+        return fallback
+
+
 def describe(error: DomainError) -> str:
     """The refusal in the current request's language, with what was expected."""
-    template = MESSAGES.get(error.code)
-    if template is None:
-        return error.message
-    return str(template) % _Details({k: v for k, v in error.details.items()})
+    return describe_code(error.code, error.message, **error.details)

@@ -93,16 +93,19 @@ def _register_blueprints(app: Flask) -> None:
     def _not_found(error):
         if request.path.startswith("/api/"):
             from erp_core.auth.guard import json_error
+            from erp_core.messages import describe_code
 
-            return json_error(404, "not_found", "no such resource")
+            return json_error(404, "not_found", describe_code("not_found", "no such resource"))
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(429)
     def _too_many(error):
         if request.path.startswith("/api/"):
             from erp_core.auth.guard import json_error
+            from erp_core.messages import describe_code
 
-            return json_error(429, "rate_limited", str(error.description))
+            return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
+                                                                 limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
 
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth.guard import json_error
 from ..errors import DomainError
+from ..messages import describe, describe_code
 from .schemas import ErrorSchema, Money
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -24,8 +25,11 @@ class Api(SmorestApi):
         status = error.code or 500
         data = getattr(error, "data", {}) or {}
         extra = {"errors": data["messages"]} if "messages" in data else {}
-        message = data.get("message") or error.description or "error"
-        return json_error(status, _HTTP_CODES.get(status, "error"), str(message), **extra)
+        message = str(data.get("message") or error.description or "error")
+        code = _HTTP_CODES.get(status, "error")
+        if message == type(error).description:  # werkzeug's stock sentence: say it in the reader's language
+            message = describe_code(code, message)
+        return json_error(status, code, message, **extra)
 
 
 api = Api()
@@ -55,14 +59,15 @@ def init_api(app: Flask) -> None:
     def _domain_error(error: DomainError):
         from flask import flash, redirect, render_template, request
 
+        message = describe(error)  # in the request's language, with what was expected
         if request.path.startswith("/api/"):
-            return json_error(error.status, error.code, error.message, **_jsonable(error.details))
+            return json_error(error.status, error.code, message, **_jsonable(error.details))
         if request.headers.get("HX-Request"):
-            return render_template("_error.html", message=error.message), error.status
+            return render_template("_error.html", message=message), error.status
         if request.method == "POST" and request.referrer:
-            flash(error.message, "error")
+            flash(message, "error")
             return redirect(request.referrer)
-        return render_template("errors/domain.html", error=error), error.status
+        return render_template("errors/domain.html", error=error, message=message), error.status
 
 
 def _jsonable(details: dict) -> dict:

@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..inventory.models import Warehouse
 from ..inventory.services import create_warehouse
+from ..messages import describe
 from .forms import TokenForm, UserForm, WarehouseForm
 from .guard import requires
 from .models import ApiToken, User
@@ -44,7 +45,7 @@ def new_user():
                                    full_name=form.full_name.data or "", warehouse_ids=form.warehouses.data,
                                    badge=form.badge.data or None)
             except DomainError as error:
-                flash(error.message, "error")
+                flash(describe(error), "error")
             else:
                 flash(_("User %(name)s created.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
@@ -69,7 +70,7 @@ def edit_user(user_id: int):
                             password=form.password.data or None, badge=form.badge.data or None,
                             clear_badge=form.clear_badge.data)
             except DomainError as error:
-                flash(error.message, "error")
+                flash(describe(error), "error")
             else:
                 flash(_("User %(name)s saved.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
@@ -109,7 +110,7 @@ def warehouses():
                                   province=form.province.data or "", city=form.city.data or "",
                                   address=form.address.data or "")
         except DomainError as error:
-            flash(error.message, "error")
+            flash(describe(error), "error")
         else:
             flash(_("Warehouse %(code)s created.", code=wh.code), "success")
             return redirect(url_for("admin.warehouses"))

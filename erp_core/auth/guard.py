@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, login_manager
+from ..messages import describe_code
 from .services import user_for_token
 
 F = TypeVar("F", bound=Callable)
@@ -89,8 +90,10 @@ def _load_user_from_bearer(req):
 def _deny_anonymous():
     if wants_json():
         if g.get("bad_token"):
-            return json_error(401, "invalid_token", "the API token is unknown or revoked")
-        return json_error(401, "unauthenticated", "log in or send an API token (Authorization: Bearer ...)")
+            return json_error(401, "invalid_token",
+                              describe_code("invalid_token", "the API token is unknown or revoked"))
+        return json_error(401, "unauthenticated",
+                          describe_code("unauthenticated", "log in or send an API token (Authorization: Bearer ...)"))
     login_url = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if request.headers.get("HX-Request"):
         response = current_app.response_class(status=401)
@@ -102,7 +105,8 @@ def _deny_anonymous():
 def _deny_forbidden(permission: str | None):
     message = "your role may not do this" if permission else "this page declares no permission"
     if wants_json():
-        return json_error(403, "forbidden", message, permission=permission)
+        return json_error(403, "forbidden", describe_code("forbidden", message, permission=permission),
+                          permission=permission)
     return render_template("errors/403.html", permission=permission), 403
 
 
@@ -130,7 +134,7 @@ def install_guard(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError):
         if wants_json():
-            return json_error(400, "csrf_failed", error.description)
+            return json_error(400, "csrf_failed", describe_code("csrf_failed", error.description))
         if request.headers.get("HX-Request"):
             return error.description, 400
         return render_template("errors/csrf.html", reason=error.description), 400

@@ -23,6 +23,7 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong username costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 8
+MIN_BADGE_LENGTH = 6
 TOKEN_PREFIX = "wms_"  # noqa: S105  (a public marker that makes leaked tokens greppable)
 
 
@@ -37,7 +38,7 @@ def _sha256(value: str) -> str:
 def _check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters",
-                               code="weak_password")
+                               code="weak_password", minimum=MIN_PASSWORD_LENGTH)
 
 
 def create_user(username: str, password: str, role: str, *, full_name: str = "",
@@ -48,11 +49,11 @@ def create_user(username: str, password: str, role: str, *, full_name: str = "",
     if not username:
         raise ValidationFailed("username is required", code="username_required")
     if role not in ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role")
+        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role", role=role)
     _check_password_rules(password)
     with atomic():
         if db.session.scalar(db.select(User).filter_by(username=username)):
-            raise Conflict(f"username {username!r} is taken", code="username_taken")
+            raise Conflict(f"username {username!r} is taken", code="username_taken", username=username)
         user = User(username=username, full_name=full_name, role=role, locale=locale,
                     password_hash=hash_password(password))
         user.warehouses = _warehouses(warehouse_ids)
@@ -66,7 +67,7 @@ def create_user(username: str, password: str, role: str, *, full_name: str = "",
 def update_user(user_id: int, *, full_name: str, role: str, active: bool, warehouse_ids: Iterable[int],
                 password: str | None = None, badge: str | None = None, clear_badge: bool = False) -> User:
     if role not in ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role")
+        raise ValidationFailed(f"unknown role {role!r}", code="unknown_role", role=role)
     with atomic():
         user = db.session.get(User, user_id)
         if user is None:
@@ -97,8 +98,9 @@ def _warehouses(ids: Iterable[int]) -> list[Warehouse]:
 
 def _set_badge(user: User, badge: str) -> None:
     badge = badge.strip()
-    if len(badge) < 6:
-        raise ValidationFailed("a badge code needs at least 6 characters", code="weak_badge")
+    if len(badge) < MIN_BADGE_LENGTH:
+        raise ValidationFailed(f"a badge code needs at least {MIN_BADGE_LENGTH} characters", code="weak_badge",
+                               minimum=MIN_BADGE_LENGTH)
     digest = _sha256(badge)
     other = db.session.scalar(db.select(User).filter_by(badge_hash=digest))
     if other is not None and other is not user:

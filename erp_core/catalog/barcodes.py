@@ -25,8 +25,8 @@ class InvalidBarcode(ValidationFailed, ValueError):
 
     code = "invalid_barcode"
 
-    def __init__(self, barcode: str, reason: str) -> None:
-        super().__init__(f"invalid barcode {barcode!r}: {reason}", barcode=barcode, reason=reason)
+    def __init__(self, barcode: str, reason: str, **details) -> None:
+        super().__init__(f"invalid barcode {barcode!r}: {reason}", barcode=barcode, reason=reason, **details)
         self.barcode = barcode
         self.reason = reason
 
@@ -89,7 +89,8 @@ def parse_barcode(raw: str) -> Barcode:
     expected = compute_check_digit(code[:-1])
     if int(code[-1]) != expected:
         raise InvalidBarcode(code, f"wrong {KIND_LABELS[kind]} check digit: the last digit should be "
-                                   f"{expected}, not {code[-1]} (mistyped or misread digit?)")
+                                   f"{expected}, not {code[-1]} (mistyped or misread digit?)",
+                             kind=KIND_LABELS[kind], check_digit=expected, last_digit=code[-1])
     return Barcode(code, kind, gtin14=code.zfill(14), in_store=_in_store(code, kind))
 
 

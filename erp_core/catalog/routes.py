@@ -14,6 +14,7 @@ from ..auth.guard import requires
 from ..channels.importers import RowError, errors_to_csv
 from ..errors import DomainError
 from ..extensions import db
+from ..messages import describe
 from .forms import CatalogImportForm, KitForm
 from .io import export_csv, export_xlsx, import_catalog
 from .models import KitComponent, Sku
@@ -128,7 +129,7 @@ def save_kit():
         except ValidationError as error:
             flash(str(error), "error")
         except DomainError as error:
-            flash(str(REASON_LABELS.get(error.code, error.message)), "error")
+            flash(describe(error), "error")
         else:
             flash(_("Kit components of %(code)s saved.", code=sku.code), "success")
     return redirect(url_for("catalog.detail", code=sku.code))

@@ -25,7 +25,7 @@ def create_sku(code: str, name: str, *, name_zh: str = "", barcodes: Iterable[st
         raise ValidationFailed("cost, price and weight cannot be negative", code="negative_value")
     with atomic():
         if db.session.scalar(select(Sku.id).filter_by(code=code)):
-            raise Conflict(f"SKU {code} exists", code="sku_exists")
+            raise Conflict(f"SKU {code} exists", code="sku_exists", sku=code)
         sku = Sku(code=code, name=name.strip(), name_zh=name_zh.strip(), unit=unit, weight_g=weight_g,
                   length_mm=dims_mm[0], width_mm=dims_mm[1], height_mm=dims_mm[2], cost=cost, price=price,
                   image_url=image_url)
@@ -41,7 +41,7 @@ def add_barcode(sku: Sku, raw: str) -> SkuBarcode:
     code = raw.strip()
     symbology = classify_barcode(code)  # raises InvalidBarcode (a ValidationFailed) with the reason
     if db.session.scalar(select(SkuBarcode.id).filter_by(code=code)):
-        raise Conflict(f"barcode {code} belongs to another SKU", code="barcode_taken")
+        raise Conflict(f"barcode {code} belongs to another SKU", code="barcode_taken", barcode=code)
     barcode = SkuBarcode(code=code, symbology=symbology)
     sku.barcodes.append(barcode)
     return barcode
@@ -50,7 +50,7 @@ def add_barcode(sku: Sku, raw: str) -> SkuBarcode:
 def sku_by_code(code: str) -> Sku:
     sku = db.session.scalar(select(Sku).filter_by(code=code))
     if sku is None:
-        raise NotFound(f"no SKU {code}", code="unknown_sku")
+        raise NotFound(f"no SKU {code}", code="unknown_sku", skus=[code])
     return sku
 
 
@@ -111,7 +111,7 @@ def set_kit_components(kit_code: str, components: Sequence[tuple[str, int]]) -> 
                                        component=code)
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
                 raise ValidationFailed(f"bad quantity {quantity} for component {code}", code="bad_quantity",
-                                       component=code)
+                                       component=code, sku=code, quantity=quantity)
             if code == kit.code:
                 raise ValidationFailed(f"kit {kit.code} cannot contain itself", code="kit_contains_itself",
                                        component=code)
@@ -119,13 +119,13 @@ def set_kit_components(kit_code: str, components: Sequence[tuple[str, int]]) -> 
         parts = {s.code: s for s in db.session.scalars(select(Sku).where(Sku.code.in_(wanted)))} if wanted else {}
         for code in wanted:
             if code not in parts:
-                raise NotFound(f"no SKU {code}", code="unknown_sku", component=code)
+                raise NotFound(f"no SKU {code}", code="unknown_sku", component=code, skus=[code])
             if parts[code].is_kit:
                 raise ValidationFailed(f"{code} is a kit; a kit cannot contain another kit", code="kit_in_kit",
                                        component=code)
         if wanted and db.session.scalar(select(KitComponent.id).filter_by(component_sku_id=kit.id).limit(1)):
             raise ValidationFailed(f"{kit.code} is a component of a kit and cannot become a kit",
-                                   code="component_cannot_be_kit")
+                                   code="component_cannot_be_kit", kit=kit.code)
         current = {c.component_sku_id: c for c in db.session.scalars(
             select(KitComponent).filter_by(kit_sku_id=kit.id))}
         for code, quantity in wanted.items():

@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ..auth.guard import requires
 from ..errors import DomainError
 from ..extensions import db
+from ..messages import describe
 from .adapters import ADAPTERS
 from .models import Channel
 from .pull import MAX_INTERVAL_MINUTES, pull_channel, pull_state, update_feed_settings
@@ -31,18 +32,6 @@ class FeedForm(FlaskForm):
     interval = IntegerField(_l("Pull every (minutes)"),
                             validators=[InputRequired(), NumberRange(min=1, max=MAX_INTERVAL_MINUTES)])
     reset_cursor = BooleanField(_l("Start again from the beginning of the feed"))
-
-
-def _domain_message(error: DomainError) -> str:
-    messages = {
-        "pull_in_progress": _("This channel is being pulled right now; try again in a few minutes."),
-        "feed_not_configured": _("This channel has no feed to pull: set its adapter and feed URL first."),
-        "channel_inactive": _("This channel is not active."),
-        "feed_bad_url": _("The feed URL must be an http:// or https:// address."),
-        "unknown_adapter": _("Choose an adapter for the feed URL."),
-        "bad_interval": _("The interval must be 1 to 1440 minutes."),
-    }
-    return str(messages.get(error.code, error.message))
 
 
 @bp.route("/")
@@ -67,7 +56,7 @@ def edit(channel_id: int):
                                  interval_minutes=form.interval.data, feed_token=form.feed_token.data or None,
                                  clear_token=form.clear_token.data, reset_cursor=form.reset_cursor.data)
         except DomainError as error:
-            flash(_domain_message(error), "error")
+            flash(describe(error), "error")
         else:
             flash(_("Feed settings of %(code)s saved.", code=channel.code), "success")
             return redirect(url_for("feeds.index"))
@@ -82,6 +71,8 @@ def pull(channel_id: int):
     try:
         result = pull_channel(channel_id, user_id=current_user.id)
     except DomainError as error:
-        flash(_domain_message(error), "error")
+        flash(describe(error), "error")
         return redirect(url_for("feeds.index"))
-    return render_template("feeds/pull_result.html", code=code, channel_id=channel_id, result=result)
+    failure = describe(result.failure_error) if result.failure_error else result.failure
+    return render_template("feeds/pull_result.html", code=code, channel_id=channel_id, result=result,
+                           failure=failure)

@@ -49,7 +49,8 @@ class _Overtaken(Exception):
 class PullResult:
     """What one pull did. ``created``/``updated`` are order ids, ``duplicates`` external ids of orders
     already stored unchanged; ``failure`` says why the pull stopped before the end ("" when it did
-    not); ``has_more`` is true when it stopped at ``max_pages`` with pages still waiting."""
+    not), ``failure_error`` is the feed's error when that was the reason (for a translated sentence);
+    ``has_more`` is true when it stopped at ``max_pages`` with pages still waiting."""
 
     channel_code: str
     pages: int = 0
@@ -60,6 +61,7 @@ class PullResult:
     cursor: str = ""
     has_more: bool = False
     failure: str = ""
+    failure_error: FeedError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -111,14 +113,14 @@ def update_feed_settings(channel_id: int, *, adapter: str, feed_url: str, interv
     (safe: orders already stored are not stored twice)."""
     feed_url = feed_url.strip()
     if adapter and adapter not in ADAPTERS:
-        raise ValidationFailed(f"no channel adapter called {adapter!r}", code="unknown_adapter")
+        raise ValidationFailed(f"no channel adapter called {adapter!r}", code="unknown_adapter", adapter=adapter)
     if feed_url:
         if not adapter:
             raise ValidationFailed("choose how to read the feed (an adapter)", code="unknown_adapter")
         try:
             check_feed_url(feed_url)
         except FeedError as error:
-            raise ValidationFailed(error.message, code=error.code) from error
+            raise ValidationFailed(error.message, code=error.code, **error.details) from error
     if len(feed_url) > 500 or len((feed_token or "").strip()) > 500:
         raise ValidationFailed("the feed URL and token are limited to 500 characters", code="too_long")
     if not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
@@ -159,16 +161,19 @@ def _pull(channel_id: int, *, user_id: int | None, max_pages: int, due_only: boo
     if channel is None:
         raise NotFound(f"no channel {channel_id}", code="unknown_channel")
     if not channel.active:
-        raise ValidationFailed(f"channel {channel.code} is not active", code="channel_inactive")
+        raise ValidationFailed(f"channel {channel.code} is not active", code="channel_inactive",
+                               channel=channel.code)
     if not channel.feed_url or channel.adapter not in ADAPTERS:
-        raise ValidationFailed(f"channel {channel.code} has no feed to pull", code="feed_not_configured")
+        raise ValidationFailed(f"channel {channel.code} has no feed to pull", code="feed_not_configured",
+                               channel=channel.code)
     code, interval = channel.code, max(channel.pull_interval_minutes or 1, 1)
     token = secrets.token_hex(8)
     now = utcnow()
     if not _claim(channel_id, token, now, now - timedelta(minutes=interval) if due_only else None):
         if due_only:
             return None
-        raise PullInProgress(f"channel {code} is being pulled right now; try again in a few minutes")
+        raise PullInProgress(f"channel {code} is being pulled right now; try again in a few minutes",
+                             channel=code)
     try:
         # Read the settings and cursor after the claim: the previous holder may have just moved it.
         channel = db.session.get(Channel, channel_id)
@@ -180,7 +185,7 @@ def _pull(channel_id: int, *, user_id: int | None, max_pages: int, due_only: boo
         try:
             adapter = make_adapter(adapter_name, settings)
         except FeedError as error:
-            result.failure = error.message
+            result.failure, result.failure_error = error.message, error
         else:
             _read_pages(channel_id, token, adapter, result, user_id, max_pages)
     except BaseException as error:
@@ -197,7 +202,7 @@ def _read_pages(channel_id: int, token: str, adapter: ChannelAdapter, result: Pu
         try:
             page = adapter.fetch(result.cursor)
         except FeedError as error:
-            result.failure = error.message
+            result.failure, result.failure_error = error.message, error
             return
         report = ImportReport(format="feed", errors=list(page.errors))
         store_parsed_orders(db.session.get(Channel, channel_id), page.orders, report, user_id=user_id)

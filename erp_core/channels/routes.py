@@ -29,6 +29,7 @@ from ..catalog.services import find_sku_by_scan, sku_search
 from ..config import PROJECT_ROOT
 from ..errors import DomainError
 from ..extensions import db
+from ..messages import describe
 from .forms import ImportForm, ManualOrderForm, add_scanned, draft_lines
 from .importers import REASONS
 from .jobs import (
@@ -169,16 +170,6 @@ def _order_page_url(order_id: int) -> str | None:
     return path
 
 
-def _manual_order_error(error: DomainError) -> str:
-    if error.code == "unknown_sku":
-        return _("Unknown or inactive SKU: %(codes)s.", codes=", ".join(error.details.get("skus", [])))
-    if error.code == "unknown_channel":
-        return _("Choose a shop for typed-in orders.")
-    if error.code == "order_exists":
-        return _("The order could not be numbered; please submit it again.")
-    return error.message
-
-
 @bp.route("/orders/new", methods=["GET", "POST"])
 @requires("orders.create")
 def new_order():
@@ -202,7 +193,7 @@ def new_order():
         try:
             order = create_manual_order(draft, day=today, user_id=current_user.id)
         except DomainError as error:
-            line_error = _manual_order_error(error)
+            line_error = describe(error)
         else:
             flash(_("Order %(number)s created.", number=order.external_id), "success")
             return redirect(_order_page_url(order.id) or url_for("intake.new_order"))

@@ -373,7 +373,7 @@ def store_parsed_orders(channel: Channel, orders: Sequence[ParsedOrder], report:
 def channel_by_code(channel_code: str) -> Channel:
     channel = db.session.scalar(select(Channel).filter_by(code=channel_code))
     if channel is None:
-        raise NotFound(f"no channel {channel_code}", code="unknown_channel")
+        raise NotFound(f"no channel {channel_code}", code="unknown_channel", channel=channel_code)
     return channel
 
 
@@ -414,6 +414,7 @@ def import_order_files(channel_code: str, files: Sequence[tuple[str, bytes]], *,
 
 #: Platforms whose shops take orders typed in by staff (phone and walk-in orders).
 MANUAL_PLATFORMS = ("manual",)
+NUMBERING_ATTEMPTS = 5  # tries to give a typed-in order the next free number
 
 
 @dataclass(frozen=True)
@@ -459,9 +460,10 @@ def create_manual_order(draft: ManualOrder, *, day: date, user_id: int | None = 
         if code not in skus or not skus[code].active:
             raise ValidationFailed(f"unknown or inactive SKU {code}", code="unknown_sku", skus=[code])
         if quantity <= 0:
-            raise ValidationFailed(f"bad quantity {quantity} for {code}", code="bad_quantity")
+            raise ValidationFailed(f"bad quantity {quantity} for {code}", code="bad_quantity", sku=code,
+                                   quantity=quantity)
     lines = [NewOrderLine(code, quantity, skus[code].price) for code, quantity in draft.lines]
-    for _attempt in range(5):  # two people entering orders at the same moment take the next number
+    for _attempt in range(NUMBERING_ATTEMPTS):  # two people entering orders at once take the next number
         new = NewOrder(channel_code=channel.code, external_id=next_manual_external_id(channel.id, day),
                        lines=lines, ship_name=draft.ship_name, ship_phone=draft.ship_phone,
                        ship_province=normalise_province(draft.ship_province), ship_city=draft.ship_city,
@@ -472,4 +474,4 @@ def create_manual_order(draft: ManualOrder, *, day: date, user_id: int | None = 
         except Conflict as error:
             if error.code != "order_exists":
                 raise
-    raise Conflict("could not number the order; try again", code="order_exists")
+    raise Conflict("could not number the order; try again", code="order_exists", attempts=NUMBERING_ATTEMPTS)

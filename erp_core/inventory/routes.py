@@ -15,6 +15,7 @@ from ..catalog.models import Sku
 from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError, InsufficientStock
 from ..extensions import db
+from ..messages import describe
 from . import alerts, transfers, views
 from .forms import (
     AdjustForm,
@@ -64,18 +65,6 @@ def _page() -> int:
 def _warehouse_choices(warehouses: list[Warehouse]) -> list[tuple[int, str]]:
     locale = str(get_locale())
     return [(w.id, f"{w.code} · {w.display_name(locale)}") for w in warehouses]
-
-
-def _error_text(error: DomainError) -> str:
-    """The translated sentence for the domain errors these screens expect; others say their own."""
-    known = {
-        "insufficient_stock": _("Not enough available stock: nothing was changed."),
-        "over_receipt": _("Cannot receive more than is still in transit: nothing was changed."),
-        "transfer_status": _("This transfer has changed meanwhile: reload the page."),
-        "bin_not_in_warehouse": _("That bin is not a stock location of the warehouse."),
-        "nothing_received": _("Enter the quantity received on at least one line."),
-    }
-    return known.get(error.code, error.message)
 
 
 # --- Stock levels ---------------------------------------------------------------------------------
@@ -273,7 +262,7 @@ def ship_transfer(transfer_id: int):
     try:
         transfers.ship_transfer(transfer.id, user_id=current_user.id)
     except DomainError as error:
-        flash(_error_text(error), "error")
+        flash(describe(error), "error")
     else:
         flash(_("Transfer %(ref)s shipped: the goods are in transit.", ref=transfer.reference), "success")
     return _back(transfer_id)
@@ -300,7 +289,7 @@ def receive_transfer(transfer_id: int):
     try:
         done = transfers.receive_transfer(transfer.id, receipts, location.id, user_id=current_user.id)
     except DomainError as error:
-        flash(_error_text(error), "error")
+        flash(describe(error), "error")
     else:
         flash(_("Transfer %(ref)s fully received.", ref=done.reference) if done.status == "received" else
               _("Receipt of %(ref)s recorded.", ref=done.reference), "success")
@@ -315,7 +304,7 @@ def cancel_transfer(transfer_id: int):
     try:
         transfers.cancel_transfer(transfer.id, user_id=current_user.id)
     except DomainError as error:
-        flash(_error_text(error), "error")
+        flash(describe(error), "error")
     else:
         flash(_("Transfer %(ref)s cancelled.", ref=transfer.reference), "success")
     return _back(transfer_id)

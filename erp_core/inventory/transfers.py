@@ -102,7 +102,7 @@ def _claim(transfer_id: int, from_status: str, to_status: str, **values) -> Stoc
                               .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         raise Conflict(f"transfer {transfer.reference} is {transfer.status}, not {from_status}",
-                       code="transfer_status", status_now=transfer.status)
+                       code="transfer_status", status_now=transfer.status, reference=transfer.reference)
     db.session.refresh(transfer)
     return transfer
 
@@ -147,7 +147,8 @@ def _ship_from_any_bin(transfer: StockTransfer, line: StockTransferLine, transit
     sources = _sources(line.sku_id, transfer.from_warehouse_id)
     if sum(qty for _loc, qty in sources) < line.quantity:
         raise InsufficientStock(f"not enough available stock of the SKU in the source warehouse for "
-                                f"{transfer.reference}", sku_id=line.sku_id, requested=line.quantity)
+                                f"{transfer.reference}", sku_id=line.sku_id, sku=line.sku.code,
+                                requested=line.quantity)
     left = line.quantity
     for location_id, available in sources:
         take = min(left, available)
@@ -180,7 +181,7 @@ def receive_transfer(transfer_id: int, receipts: Mapping[int, int], to_location_
             raise NotFound("no such transfer", code="unknown_transfer")
         if transfer.status != "shipped":
             raise Conflict(f"transfer {transfer.reference} is {transfer.status}, not shipped",
-                           code="transfer_status", status_now=transfer.status)
+                           code="transfer_status", status_now=transfer.status, reference=transfer.reference)
         _stock_bin(to_location_id, transfer.to_warehouse_id)
         lines = {line.id: line for line in transfer.lines}
         transit = virtual_location("TRANSIT")
@@ -196,7 +197,8 @@ def receive_transfer(transfer_id: int, receipts: Mapping[int, int], to_location_
                 .execution_options(synchronize_session=False)).rowcount
             if done != 1:
                 raise ValidationFailed("cannot receive more than is still in transit", code="over_receipt",
-                                       line_id=line_id, requested=qty)
+                                       line_id=line_id, requested=qty, sku=line.sku.code,
+                                       remaining=line.quantity - line.received_quantity)
             move_stock(line.sku_id, transit.id, to_location_id, qty, reason="transfer_in",
                        reference=transfer.reference, user_id=user_id)
         for line in transfer.lines:

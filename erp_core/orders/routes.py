@@ -17,6 +17,7 @@ from ..channels.models import Channel
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..inventory.models import Warehouse
+from ..messages import describe
 from .allocate import allocation_policy
 from .models import ORDER_STATUSES, Order, OrderLine
 from .services import cancel_order, get_order
@@ -136,7 +137,7 @@ def bulk_action():
         try:
             target = merge_orders(ids, user_id=current_user.id)
         except DomainError as error:
-            flash(error.message, "error")
+            flash(describe(error), "error")
             return redirect(back)
         flash(_("Merged into order #%(id)d.", id=target.id), "success")
         return redirect(url_for("orders.show", order_id=target.id))
@@ -172,7 +173,8 @@ def split(order_id: int):
     for key, value in request.form.items():
         if key.startswith("qty-") and value.strip():
             if not value.strip().isdigit():
-                raise ValidationFailed(_("Quantities must be whole numbers."), code="bad_quantity")
+                raise ValidationFailed(_("Quantities must be whole numbers."), code="bad_quantity",
+                                       value=value.strip())
             quantities[int(key[4:])] = int(value)
     child = split_order_service(order_id, quantities, user_id=current_user.id)
     flash(_("Split off as order #%(id)d.", id=child.id), "success")

@@ -519,6 +519,18 @@ def test_a_pull_while_another_runs_is_refused_on_the_page(app, feed, shop, login
     assert "being pulled right now" in response.get_data(as_text=True) and feed.requests == []
 
 
+
+def test_the_result_page_says_why_a_pull_stopped_in_the_readers_language(app, feed, shop, login_as):
+    feed.page("", feed_order("A-1"), next_cursor="c1", has_more=True)
+    feed.pages["c1"] = 500
+    client = login_as("supervisor")
+    token = page_csrf(client, "/intake/feeds/")
+    zh = client.post(f"/intake/feeds/{shop}/pull", data={"csrf_token": token}, headers={"Accept-Language": "zh-CN"})
+    assert "接口返回 HTTP 500（如为 401 或 403，请检查接口令牌）。" in zh.get_data(as_text=True)
+    # the channel keeps the English sentence it always kept
+    with app.app_context():
+        assert channel_row(shop).last_pull_error.startswith("the feed answered HTTP 500")
+
 def test_the_feed_token_is_write_only_and_blank_keeps_it(app, feed, shop, login_as):
     client = login_as("supervisor")
     # given the edit page, which never shows the token back

@@ -51,7 +51,7 @@ def test_holding_needs_a_reason(app, world, login_as):
                            headers={"Referer": f"http://localhost/orders/{first}"})
     assert response.status_code == 302
     page = client.get(f"/orders/{first}").get_data(as_text=True)
-    assert "a hold needs a reason" in page and "Pending audit" in page
+    assert "This action needs a reason." in page and "Pending audit" in page
 
 
 def test_bulk_audit_approves_one_and_holds_the_noted_one(app, world, login_as):

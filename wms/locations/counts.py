@@ -237,9 +237,11 @@ def start_bin(task_id: int, code: str) -> Location:
         task = _open_task(task_id)
         loc = bin_in_task(task, code)
         if loc is None:
-            raise WrongBinScanned(f"bin {code} is not in this count", code="bin_not_in_count", expected="")
+            raise WrongBinScanned(f"bin {code} is not in this count", code="bin_not_in_count", expected="",
+                                  bin=code)
         if all(line.counted_at is not None for line in task.lines if line.location_id == loc.id):
-            raise ScanRefused(f"bin {loc.code} is counted already", code="bin_counted", expected=loc.code)
+            raise ScanRefused(f"bin {loc.code} is counted already", code="bin_counted", expected=loc.code,
+                              bin=loc.code)
     return loc
 
 
@@ -263,9 +265,14 @@ def _line_for(task: CountTask, location_id: int, sku_id: int) -> CountLine:
 def _bin_open(task: CountTask, location_id: int) -> None:
     lines = [line for line in task.lines if line.location_id == location_id]
     if not lines:
-        raise ScanRefused("this bin is not in this count", code="bin_not_in_count")
+        raise ScanRefused("this bin is not in this count", code="bin_not_in_count", bin=_bin_code(location_id))
     if all(line.counted_at is not None for line in lines):
-        raise ScanRefused("this bin is counted already", code="bin_counted")
+        raise ScanRefused("this bin is counted already", code="bin_counted", bin=_bin_code(location_id))
+
+
+def _bin_code(location_id: int) -> str:
+    loc = db.session.get(Location, location_id)
+    return loc.code if loc is not None else ""
 
 
 def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> CountLine:
@@ -275,7 +282,7 @@ def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> Co
         _bin_open(task, location_id)
         sku = find_sku_by_scan(code) if code.strip() else None
         if sku is None:
-            raise WrongItemScanned(f"nothing is known by this code: {code}", code="unknown_item")
+            raise WrongItemScanned(f"nothing is known by this code: {code}", code="unknown_item", scanned=code)
         line = _line_for(task, location_id, sku.id)
         db.session.execute(update(CountLine).where(CountLine.id == line.id)
                            .values(counted_quantity=func.coalesce(CountLine.counted_quantity, 0) + 1,

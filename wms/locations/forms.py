@@ -13,42 +13,19 @@ from erp_core.inventory.forms import bin_type_label
 
 from .services import AISLE_BIN_TYPES, EDITABLE_BIN_TYPES, MAX_LEVELS, SPECIAL_BIN_TYPES, LayoutSpec, ZoneSpec
 
-#: The sentences for the domain errors these screens expect (codes from wms.locations.services/layout).
-ERROR_TEXTS = {
-    "no_zones": _l("Fill in at least one zone."),
-    "duplicate_zone": _l("Two zones have the same code."),
-    "bad_zone_code": _l("A zone code is 1-4 capital letters or digits, starting with a letter."),
-    "bad_zone_size": _l("A zone has 1-99 aisles, 1-99 bays per aisle and 1-12 levels."),
-    "bad_reserve_level": _l("Reserve levels must start at one of the zone's levels."),
-    "bad_aisle_width": _l("The aisle width must be less than the aisle spacing."),
-    "bad_dimension": _l("Bay width and cross-aisle widths must be positive."),
-    "bad_cross_aisles": _l("Cross aisles need a positive width."),
-    "too_many_cross_aisles": _l("More cross aisles than pairs of bays to split."),
-    "bad_depot": _l("The depot must stand on the front cross aisle, within the floor's width."),
-    "layout_exists": _l("This warehouse already has a layout."),
-    "code_taken": _l("This code is already used in the warehouse."),
-    "barcode_taken": _l("This barcode is already used by another location."),
-    "code_locked": _l("Stock has moved through this bin: its code and barcode cannot change."),
-    "bad_code": _l("Codes may hold letters, digits, . _ - (up to 40), starting with a letter or digit."),
-    "bad_barcode": _l("Codes may hold letters, digits, . _ - (up to 40), starting with a letter or digit."),
-    "bad_capacity": _l("Capacity must be a whole number from 1 to 1000000."),
-    "bad_bin_type": _l("Choose a bin type."),
-    "bad_number": _l("Coordinates cannot be negative."),
-}
-
 #: The bin import's error codes (wms.locations.layout.IMPORT_REASONS) as translated reasons.
 IMPORT_ERROR_TEXTS = {
     "bad_encoding": _l("The file is not UTF-8 or GBK text."),
     "empty_file": _l("The file has no header row."),
     "missing_column": _l("A required column is missing."),
     "missing_code": _l("The bin code is empty."),
-    "bad_code": ERROR_TEXTS["bad_code"],
+    "bad_code": _l("Codes may hold letters, digits, . _ - (up to 40), starting with a letter or digit."),
     "duplicate_in_file": _l("This bin appears twice in the file; only the first row counts."),
     "not_a_bin": _l("This code belongs to a zone or an aisle, not a bin."),
     "bad_bin_type": _l("Unknown bin type."),
     "missing_bin_type": _l("A new bin outside the aisles needs a bin type."),
     "bad_number": _l("Not a valid number (0 or more)."),
-    "bad_capacity": ERROR_TEXTS["bad_capacity"],
+    "bad_capacity": _l("Capacity must be a whole number from 1 to 1000000."),
     "bad_active": _l("Active must be 1/0, true/false or yes/no."),
     "unknown_aisle": _l("No such aisle in the warehouse: aisles come from the layout form."),
     "aisle_required": _l("A bin in a zone needs its aisle."),
@@ -56,13 +33,9 @@ IMPORT_ERROR_TEXTS = {
     "missing_position": _l("A new aisle bin needs y, or the bay of a generated layout."),
     "outside_aisle": _l("The coordinates lie outside the bin's aisle."),
     "code_locked": _l("Stock has moved through this bin: its barcode cannot change."),
-    "barcode_taken": ERROR_TEXTS["barcode_taken"],
+    "barcode_taken": _l("This barcode is already used by another location."),
     "conflict": _l("The database refused this row."),
 }
-
-
-def error_text(code: str, fallback: str) -> str:
-    return str(ERROR_TEXTS.get(code, fallback))
 
 
 def import_error_text(code: str, fallback: str) -> str:

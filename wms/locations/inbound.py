@@ -31,6 +31,7 @@ from .putaway import STORAGE_BIN_TYPES, PutawaySuggestion, suggest_putaway_bin
 RECEIVABLE = ("open", "receiving")
 OPEN_TASK = ("open", "in_progress")
 MAX_SCAN_QUANTITY = 100_000
+MAX_EXPECTED_QUANTITY = 10_000_000
 
 
 # --- ASNs -----------------------------------------------------------------------------------------
@@ -44,8 +45,9 @@ def create_asn(warehouse_id: int, lines: Iterable[tuple[int, int]], *, reference
     reference = reference.strip()
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
-        if not isinstance(quantity, int) or not 0 < quantity <= 10_000_000:
-            raise ValidationFailed("expected quantities are whole numbers from 1", code="bad_quantity")
+        if not isinstance(quantity, int) or not 0 < quantity <= MAX_EXPECTED_QUANTITY:
+            raise ValidationFailed("expected quantities are whole numbers from 1", code="bad_quantity",
+                                   maximum=MAX_EXPECTED_QUANTITY)
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     if not wanted:
         raise ValidationFailed("an ASN needs at least one line", code="no_lines")

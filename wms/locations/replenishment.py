@@ -268,7 +268,7 @@ def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_sc
             raise WrongBinScanned(f"wrong bin {to_scan}: put it into {task.to_location.code}", code="wrong_bin",
                                   expected=task.to_location.code)
         if not 1 <= quantity <= task.quantity:
-            raise ValidationFailed(f"move 1 to {task.quantity}", code="bad_quantity")
+            raise ValidationFailed(f"move 1 to {task.quantity}", code="bad_quantity", maximum=task.quantity)
         done = db.session.execute(
             update(ReplenishmentTask).where(ReplenishmentTask.id == task.id, ReplenishmentTask.status.in_(OPEN))
             .values(status="done", quantity=quantity, user_id=user_id, done_at=utcnow())).rowcount

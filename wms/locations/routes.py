@@ -17,10 +17,11 @@ from erp_core.extensions import db
 from erp_core.inventory.forms import bin_type_label
 from erp_core.inventory.models import Location, Warehouse
 from erp_core.inventory.views import warehouses_for
+from erp_core.messages import describe
 
 from ..documents import BinLabel, bin_label_sheet
 from . import plan as plans
-from .forms import BinForm, ImportForm, LayoutForm, SpecialBinForm, error_text, import_error_text
+from .forms import BinForm, ImportForm, LayoutForm, SpecialBinForm, import_error_text
 from .layout import CSV_COLUMNS, bins_csv, has_aisles, import_bins_csv, layout_spec, warehouse_geometry
 from .services import (
     SPECIAL_BIN_TYPES,
@@ -54,7 +55,7 @@ def _days(default: int = 30) -> int:
 
 
 def _flash_error(error: DomainError) -> None:
-    flash(error_text(error.code, error.message), "error")
+    flash(describe(error), "error")
 
 
 @bp.route("/")

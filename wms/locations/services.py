@@ -98,15 +98,16 @@ def validate_spec(spec: LayoutSpec) -> None:
     for z in spec.zones:
         if not ZONE_CODE_PATTERN.match(z.code):
             raise ValidationFailed(f"zone code {z.code!r}: 1-4 capital letters or digits, starting with a letter",
-                                   code="bad_zone_code")
+                                   code="bad_zone_code", zone=z.code)
         if not (1 <= z.aisles <= 99 and 1 <= z.bays_per_aisle <= 99 and 1 <= z.levels <= MAX_LEVELS):
             raise ValidationFailed(f"zone {z.code}: 1-99 aisles, 1-99 bays, 1-{MAX_LEVELS} levels",
-                                   code="bad_zone_size")
+                                   code="bad_zone_size", zone=z.code, max_levels=MAX_LEVELS)
         if z.reserve_levels_from is not None and not 1 <= z.reserve_levels_from <= z.levels:
             raise ValidationFailed(f"zone {z.code}: reserve levels must start at a level of the zone",
-                                   code="bad_reserve_level")
+                                   code="bad_reserve_level", zone=z.code, levels=z.levels)
         if z.bin_type not in AISLE_BIN_TYPES:
-            raise ValidationFailed(f"zone {z.code}: bin type must be pick or reserve", code="bad_bin_type")
+            raise ValidationFailed(f"zone {z.code}: bin type must be pick or reserve", code="bad_bin_type",
+                                   zone=z.code)
     if not 0 < spec.aisle_width_m < spec.aisle_spacing_m:
         raise ValidationFailed("the aisle width must be positive and less than the aisle spacing",
                                code="bad_aisle_width")
@@ -215,7 +216,8 @@ def create_layout(warehouse_id: int, spec: LayoutSpec) -> int:
         wanted |= {bin_code(z.code, a, b, lv) for z in spec.zones for a in range(1, z.aisles + 1)
                    for b in range(1, z.bays_per_aisle + 1) for lv in range(1, z.levels + 1)}
         if clash := taken & wanted:
-            raise Conflict(f"codes already used in {wh.code}: {', '.join(sorted(clash)[:5])}", code="code_taken")
+            raise Conflict(f"codes already used in {wh.code}: {', '.join(sorted(clash)[:5])}", code="code_taken",
+                           warehouse=wh.code, codes=sorted(clash)[:5])
         try:
             rows = _insert_layout(wh, spec)
         except IntegrityError as error:  # a concurrent layout, or a generated barcode taken elsewhere
@@ -270,10 +272,11 @@ def create_bin(warehouse_id: int, code: str, bin_type: str, *, x: float | None =
         if wh is None:
             raise NotFound("no such warehouse")
         if db.session.scalar(select(Location.id).filter_by(warehouse_id=wh.id, code=code)) is not None:
-            raise Conflict(f"{wh.code} already has a location {code}", code="code_taken")
+            raise Conflict(f"{wh.code} already has a location {code}", code="code_taken", bin=code,
+                           warehouse=wh.code)
         barcode = f"{wh.code}-{code}"
         if db.session.scalar(select(Location.id).filter_by(barcode=barcode)) is not None:
-            raise Conflict(f"barcode {barcode} is taken", code="barcode_taken")
+            raise Conflict(f"barcode {barcode} is taken", code="barcode_taken", barcode=barcode)
         loc = Location(warehouse_id=wh.id, parent_id=warehouse_root(wh.id).id, code=code,
                        barcode=barcode, name=code, usage="internal", kind="bin", bin_type=bin_type,
                        x=x, y=y, capacity=capacity)
@@ -352,9 +355,9 @@ def update_bin(warehouse_id: int, bin_id: int, *, bin_type: str, capacity: int |
             _check_code(barcode, "barcode")
             if code != loc.code and db.session.scalar(select(Location.id).filter_by(
                     warehouse_id=warehouse_id, code=code)) is not None:
-                raise Conflict(f"code {code} is taken", code="code_taken")
+                raise Conflict(f"code {code} is taken", code="code_taken", bin=code, warehouse=loc.warehouse.code)
             if barcode != loc.barcode and db.session.scalar(select(Location.id).filter_by(barcode=barcode)):
-                raise Conflict(f"barcode {barcode} is taken", code="barcode_taken")
+                raise Conflict(f"barcode {barcode} is taken", code="barcode_taken", barcode=barcode)
             loc.code, loc.name, loc.barcode = code, code, barcode
         loc.bin_type, loc.capacity, loc.active = bin_type, capacity, active
         db.session.flush()

@@ -21,7 +21,7 @@ def make_adapter(name: str, settings: FeedSettings) -> ChannelAdapter:
     """The adapter called ``name``, built from ``settings``; FeedError when there is no such adapter."""
     adapter_class = ADAPTERS.get(name)
     if adapter_class is None:
-        raise FeedError(f"no channel adapter called {name!r}", code="unknown_adapter")
+        raise FeedError(f"no channel adapter called {name!r}", code="unknown_adapter", adapter=name)
     return adapter_class(settings)
 
 

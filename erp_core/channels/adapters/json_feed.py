@@ -77,7 +77,8 @@ class JsonFeedAdapter:
                             http_status=error.code) from error
         except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise FeedError(f"the feed cannot be reached: {reason}", code="feed_unreachable") from error
+            raise FeedError(f"the feed cannot be reached: {reason}", code="feed_unreachable",
+                            reason=str(reason)) from error
         if len(body) > MAX_RESPONSE_BYTES:
             raise FeedError("the feed page is larger than 20 MB; ask for smaller pages", code="feed_too_large")
         return body
@@ -94,7 +95,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         target = urlsplit(newurl)
         if target.scheme not in ("http", "https") or target.hostname != self.host:
             raise FeedError(f"the feed redirected to another server ({target.hostname}); use that URL instead",
-                            code="feed_redirected")
+                            code="feed_redirected", host=target.hostname or "")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
