@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 
 from .errors import DomainError
+from .labels import STATUS_LABELS
 
 # code -> translatable template (or templates, most specific first); placeholders are %(name)s
 # from the error's details. Codes from erp_core, wms, the API's HTTP errors and the access guard.
@@ -87,18 +88,33 @@ MESSAGES: Mapping[str, object] = {
         _l("This order exists already."),
     ),
     "reason_required": _l("This action needs a reason."),
-    "not_auditable": _l("Only pending or held orders are audited."),
-    "not_approvable": _l("This order cannot be approved in its current status."),
-    "not_holdable": _l("This order cannot be put on hold in its current status."),
-    "not_rejectable": _l("This order cannot be rejected in its current status."),
-    "not_cancellable": _l("This order can no longer be cancelled in its current status."),
-    "not_splittable": _l("This order cannot be split in its current status."),
+    "not_auditable": (_l("Order %(order)s is %(order_status)s: only pending or held orders are audited."),
+                     _l("Only pending or held orders are audited.")),
+    "not_approvable": (_l("Order %(order)s is %(order_status)s and cannot be approved."),
+                      _l("This order cannot be approved in its current status.")),
+    "not_holdable": (_l("Order %(order)s is %(order_status)s and cannot be put on hold."),
+                    _l("This order cannot be put on hold in its current status.")),
+    "not_rejectable": (_l("Order %(order)s is %(order_status)s and cannot be rejected."),
+                      _l("This order cannot be rejected in its current status.")),
+    "not_cancellable": (_l("Order %(order)s is %(order_status)s and can no longer be cancelled."),
+                       _l("This order can no longer be cancelled in its current status.")),
+    "not_splittable": (_l("Order %(order)s is %(order_status)s and cannot be split."),
+                      _l("This order cannot be split in its current status.")),
     "nothing_to_split": _l("Choose at least one quantity to split off."),
     "bad_split": _l("A split takes at most what a line has, and leaves something in the original order."),
     "nothing_to_merge": _l("Choose at least two orders to merge."),
     "not_mergeable": _l("Only orders of the same buyer to the same address, not yet released to the "
                         "warehouse, can be merged."),
-    "not_allocatable": _l("Only an approved order can reserve stock."),
+    "not_allocatable": (_l("Order %(order)s is %(order_status)s: only an approved order can reserve stock."),
+                       _l("Only an approved order can reserve stock.")),
+    "order_status_conflict": (_l("Order %(order)s is %(current)s and cannot become %(wanted)s."),
+                              _l("This order cannot make this change in its current status.")),
+    "changed_meanwhile": _l("This was changed by someone else meanwhile: reload it and try again."),
+    "status_conflict": _l("This is %(current)s and cannot become %(wanted)s."),
+    "concurrent_update": _l("Someone else changed the same records at the same moment: nothing was saved, "
+                            "please try again."),
+    "idempotency_in_progress": _l("The same request is still being processed: try again in a moment."),
+    "not_releasable": _l("Order %(order)s is no longer released: plan the wave again."),
     "kit_without_components": _l("A kit on this order has no components: set them in the catalogue first."),
     # --- channels, imports and feeds ----------------------------------------------------------------
     "unknown_channel": (_l("No active shop or channel %(channel)s."),
@@ -197,6 +213,10 @@ MESSAGES: Mapping[str, object] = {
     "bin_empty": _l("This bin has nothing left to pick for this task: someone else picked it already."),
     "task_not_yours": _l("This cart is someone else's: ask your supervisor."),
     "list_finished": _l("This pick list is finished."),
+    "list_not_pausable": _l("This pick list cannot be paused now."),
+    "wave_status_conflict": _l("Wave %(wave)s is %(current)s and cannot become %(wanted)s."),
+    "unknown_pick_task": _l("No such pick task: reload the screen."),
+    "unknown_pick_list": _l("No such pick list."),
     "reservation_missing": _l("The reservation for this pick is missing: ask the office to check the order."),
     "not_a_cart": _l("This is not a cart label: scan the label of the cart."),
     "not_a_batch_cart": _l("This cart was picked per order: it needs no sorting."),
@@ -207,6 +227,7 @@ MESSAGES: Mapping[str, object] = {
 
 # Details that hold a status code are shown as the status's label.
 VALUE_LABELS: Mapping[str, Mapping[str, object]] = {
+    "order_status": STATUS_LABELS, "current": STATUS_LABELS, "wanted": STATUS_LABELS,
     "asn_status": {"open": _l("Awaiting receipt"), "receiving": _l("Receiving"), "closed": _l("Closed"),
                    "cancelled": _l("Cancelled")},
     "status_now": {"draft": _l("Draft"), "shipped": _l("In transit"), "received": _l("Received"),

@@ -25,17 +25,18 @@ def can_move(transitions: Transitions, status: str, to: str) -> bool:
 
 
 def compare_and_set(obj, to: str, transitions: Transitions, *, what: str, code: str = "status_conflict",
-                    **values: object) -> None:
+                    details: Mapping[str, object] | None = None, **values: object) -> None:
     """Move `obj` from the status it was read with to `to`; other columns in `values` in the same UPDATE.
 
     Refused (Conflict `code`) when the table has no such edge; refused (Conflict `changed_meanwhile`)
-    when another transaction changed the row since it was read.
+    when another transaction changed the row since it was read. `what` names the object in the
+    English message; `details` (e.g. the order number) go with the refusal for its translation.
     """
     model = type(obj)
     current = obj.status
     if not can_move(transitions, current, to):
-        raise Conflict(f"{what} is {current} and cannot become {to}", code=code, what=what, current=current,
-                       wanted=to)
+        raise Conflict(f"{what} is {current} and cannot become {to}", code=code, current=current, wanted=to,
+                       **dict(details or {}))
     if hasattr(model, "updated_at"):
         from .models_base import utcnow
 
@@ -45,7 +46,7 @@ def compare_and_set(obj, to: str, transitions: Transitions, *, what: str, code: 
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Conflict(f"{what} was changed by someone else meanwhile; reload and try again",
-                       code="changed_meanwhile", what=what, current=current, wanted=to)
+                       code="changed_meanwhile", current=current, wanted=to, **dict(details or {}))
     # The row is written; tell the loaded object without marking it dirty (no second UPDATE).
     attributes.set_committed_value(obj, "status", to)
     for name, value in values.items():

@@ -77,7 +77,8 @@ def transition(order: Order, to: str, *, code: str = "order_status_conflict", **
     when another transaction changed the order since it was read. `values` are other columns set
     in the same UPDATE.
     """
-    compare_and_set(order, to, TRANSITIONS, what=f"order {order.external_id}", code=code, **values)
+    compare_and_set(order, to, TRANSITIONS, what=f"order {order.external_id}", code=code,
+                    details={"order": order.external_id}, **values)
 
 
 @event.listens_for(Order.status, "set")

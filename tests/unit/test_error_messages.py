@@ -33,7 +33,11 @@ DYNAMIC_CODE_SITES = {
     ("wms/locations/services.py", "f'bad_{what}'"): {"bad_code", "bad_barcode"},
     # a FeedError from check_feed_url re-raised as ValidationFailed: a FeedError code, found below
     ("erp_core/channels/pull.py", "error.code"): set(),
+    # compare_and_set(..., code=code): the code its callers pass (found at the calls, STATE_CHANGERS)
+    ("erp_core/statemachine.py", "code"): {"status_conflict", "order_status_conflict"},
 }
+# Functions that refuse a state change with the code= they are given, and their default code.
+STATE_CHANGERS = {"compare_and_set": "status_conflict", "transition": "order_status_conflict"}
 _SPEC = re.compile(r"%\((\w+)\)([sdifr])")
 
 
@@ -136,6 +140,11 @@ def enumerate_codes() -> Enumeration:
                 found.add(args[0].value, f"{path}:{node.lineno} describe_code")
             if callee == "get" and _name(getattr(node.func, "value", node.func)) == "_HTTP_CODES" and len(args) == 2:
                 found.add(args[1].value, f"{path}:{node.lineno} the HTTP codes' default")
+            if callee in STATE_CHANGERS:  # their code= is the refusal of an edge the table lacks
+                keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+                code = keywords.get("code")
+                found.add(code.value if isinstance(code, ast.Constant) else STATE_CHANGERS[callee],
+                          f"{path}:{node.lineno} {callee}")
             if callee == "_check_code":
                 what = args[1].value if len(args) > 1 else "code"
                 found.add(f"bad_{what}", f"{path}:{node.lineno} _check_code")

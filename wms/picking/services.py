@@ -388,7 +388,7 @@ def _wave_to(wave: Wave, to: str, **values) -> None:
     """Move a wave on with picking (released -> picking -> picked); a no-op when it is there already."""
     if wave.status != to:
         compare_and_set(wave, to, WAVE_TRANSITIONS, what=f"wave {wave.reference}", code="wave_status_conflict",
-                        **values)
+                        details={"wave": wave.reference}, **values)
 
 
 def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
