@@ -28,6 +28,7 @@ from ..customers.models import Customer
 from ..db import atomic
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
+from ..fileimport import RowError
 from ..models_base import utcnow
 from ..orders.models import Order, OrderEvent, OrderLine
 from ..orders.regions import normalise_province
@@ -39,7 +40,7 @@ from ..orders.services import (
     create_order,
     record_event,
 )
-from .importers import ImportResult, ParsedOrder, RowError, parse_orders
+from .importers import ImportResult, ParsedOrder, parse_orders
 from .models import Channel
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from erp_core.channels.importers import RowError
 from erp_core.db import atomic
 from erp_core.errors import NotFound
 from erp_core.extensions import db
+from erp_core.fileimport import RowError
 from erp_core.inventory.models import Location
 from erp_core.inventory.services import warehouse_root
 
@@ -189,7 +189,7 @@ class BinImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list = field(default_factory=list)  # erp_core.channels.importers.RowError
+    errors: list = field(default_factory=list)  # erp_core.fileimport.RowError
 
 
 def bins_csv(warehouse_id: int) -> bytes:

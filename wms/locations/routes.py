@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from erp_core.auth.guard import in_my_warehouses, requires
-from erp_core.channels.importers import errors_to_csv
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.fileimport import errors_to_csv
 from erp_core.inventory.forms import bin_type_label
 from erp_core.inventory.models import Location, Warehouse
 from erp_core.inventory.views import warehouses_for
