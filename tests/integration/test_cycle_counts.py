@@ -63,7 +63,7 @@ def _lines(task_id):
 
 
 def _qty(sku_id, location_id):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     return quant_in(sku_id, location_id)[0]
 

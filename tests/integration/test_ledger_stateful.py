@@ -227,7 +227,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def transit_matches_the_open_transfers(self):
         from erp_core.extensions import db
         from erp_core.inventory.models import StockTransfer, StockTransferLine
-        from erp_core.inventory.views import in_transit
+        from erp_core.inventory.stock_queries import in_transit
 
         expected: dict[tuple[int, int], int] = defaultdict(int)
         for lines in self.open_transfers.values():

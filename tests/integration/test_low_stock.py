@@ -89,7 +89,7 @@ def test_the_listeners_hear_once_after_commit_when_an_adjustment_crosses_the_reo
 def test_the_listeners_hear_nothing_when_the_transaction_rolls_back(app, stock, heard):
     from erp_core.db import atomic
     from erp_core.inventory.services import adjust_counted, reserve
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     with app.app_context():
         with pytest.raises(RuntimeError), atomic():
@@ -114,7 +114,7 @@ def test_shipping_a_transfer_that_empties_the_source_tells_the_listeners(app, st
 def test_a_broken_listener_does_not_silence_the_others_nor_undo_the_change(app, stock, heard):
     from erp_core.inventory.alerts import LOW_STOCK_LISTENERS
     from erp_core.inventory.services import adjust_counted
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     def broken(_payload):
         raise RuntimeError("socket down")

@@ -52,7 +52,7 @@ def _tasks(**where):
 
 
 def _qty(sku_id, location_id):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     return quant_in(sku_id, location_id)[0]
 

@@ -55,7 +55,7 @@ def _rows(page):
 
 
 def test_the_overview_shows_on_hand_reserved_available_and_in_transit_per_sku_and_warehouse(app, stock):
-    from erp_core.inventory.views import stock_overview
+    from erp_core.inventory.stock_queries import stock_overview
 
     with app.app_context():
         page = stock_overview(warehouse_ids=None)
@@ -67,7 +67,7 @@ def test_the_overview_shows_on_hand_reserved_available_and_in_transit_per_sku_an
 
 def test_the_overview_filters_by_warehouse_search_and_available_stock_and_pages(app, stock):
     from erp_core.inventory.services import reserve
-    from erp_core.inventory.views import stock_overview
+    from erp_core.inventory.stock_queries import stock_overview
 
     with app.app_context():
         assert set(_rows(stock_overview(warehouse_ids={stock["sz1"]}))) == {("CUP-1", "SZ1")}
@@ -114,7 +114,7 @@ def test_the_sku_page_shows_bins_with_reservations_and_the_ledger_newest_first(a
 
 def test_the_sku_ledger_pages_and_names_the_user(app, stock, users):
     from erp_core.inventory.services import move_stock
-    from erp_core.inventory.views import sku_ledger
+    from erp_core.inventory.stock_queries import sku_ledger
 
     with app.app_context():
         move_stock(stock["cup"], stock["r"], stock["a"], 1, reason="replenishment", user_id=users["supervisor"])
@@ -133,7 +133,7 @@ def test_an_adjustment_records_the_reason_code_and_the_note(app, stock, users):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
     from erp_core.inventory.services import adjust_counted, ledger_discrepancies
-    from erp_core.inventory.views import parse_adjustment_note, quant_in
+    from erp_core.inventory.stock_queries import parse_adjustment_note, quant_in
 
     with app.app_context():
         move = adjust_counted(stock["pen"], stock["a"], 1, reason_code="damaged", note=" dropped  from shelf ",
@@ -150,7 +150,7 @@ def test_an_adjustment_below_the_reserved_quantity_is_refused_and_changes_nothin
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
     from erp_core.inventory.services import adjust_counted
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     with app.app_context():
         moves = db.session.scalar(select(func.count(StockMove.id)))
@@ -165,7 +165,7 @@ def test_an_adjustment_below_the_reserved_quantity_is_refused_and_changes_nothin
 def test_a_supervisor_adjusts_a_scanned_bin_and_sku_on_the_page(app, stock, login_as):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     client = login_as("supervisor")
     # given the bin barcode and the SKU barcode scanned, the page shows what is there now
@@ -188,7 +188,7 @@ def test_a_supervisor_adjusts_a_scanned_bin_and_sku_on_the_page(app, stock, logi
 
 
 def test_the_adjust_page_refuses_a_count_below_the_reserved_units_with_a_clear_message(app, stock, login_as):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     client = login_as("supervisor")
     token = page_csrf(client, "/stock/adjust")
@@ -218,7 +218,7 @@ def test_a_picker_reads_stock_but_cannot_adjust_it(app, stock, login_as):
 
 
 def test_a_limited_user_cannot_post_an_adjustment_in_another_warehouse(app, stock, sz_clerk):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     token = page_csrf(sz_clerk, "/stock/adjust")
     response = sz_clerk.post("/stock/adjust", data={

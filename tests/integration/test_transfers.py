@@ -33,7 +33,7 @@ def stock(app):
 
 def _qty(sku_id: int, location_id: int) -> tuple[int, int]:
     from erp_core.extensions import db
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     db.session.expire_all()
     return quant_in(sku_id, location_id)
@@ -72,8 +72,8 @@ def test_a_transfer_to_the_same_warehouse_or_without_lines_is_refused(app, stock
 
 def test_shipping_puts_the_units_in_transit_towards_the_destination(app, stock):
     from erp_core.inventory.services import ledger_discrepancies
+    from erp_core.inventory.stock_queries import figures_of, in_transit
     from erp_core.inventory.transfers import create_transfer, ship_transfer
-    from erp_core.inventory.views import figures_of, in_transit
 
     with app.app_context():
         # given a draft of 3 units from the pick face
@@ -108,8 +108,8 @@ def test_shipping_without_a_bin_takes_the_pick_face_first_then_reserve_and_never
 
 def test_shipping_more_than_is_available_is_refused_and_changes_nothing(app, stock):
     from erp_core.inventory.services import reserve
+    from erp_core.inventory.stock_queries import in_transit
     from erp_core.inventory.transfers import create_transfer, get_transfer, ship_transfer
-    from erp_core.inventory.views import in_transit
 
     with app.app_context():
         # given 10 + 5 units in pick and reserve bins, 4 of them reserved for orders
@@ -130,8 +130,8 @@ def test_shipping_more_than_is_available_is_refused_and_changes_nothing(app, sto
 
 def test_a_partial_receipt_then_the_rest_completes_the_transfer(app, stock):
     from erp_core.inventory.services import ledger_discrepancies
+    from erp_core.inventory.stock_queries import figures_of
     from erp_core.inventory.transfers import create_transfer, receive_transfer, ship_transfer
-    from erp_core.inventory.views import figures_of
 
     with app.app_context():
         transfer = create_transfer(stock["sh1"], stock["sz1"], [(stock["sku"], 6, stock["pick"])])

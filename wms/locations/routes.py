@@ -16,7 +16,7 @@ from erp_core.extensions import db
 from erp_core.fileimport import errors_to_csv
 from erp_core.inventory.forms import bin_type_label
 from erp_core.inventory.models import Location, Warehouse
-from erp_core.inventory.views import warehouses_for
+from erp_core.inventory.stock_queries import warehouses_for
 
 from ..documents import BinLabel, bin_label_sheet
 from . import plan as plans
