@@ -339,7 +339,7 @@ def test_the_bins_export_as_csv_with_their_place_and_settings(app, floor, login_
 
 
 def test_an_exported_layout_imports_back_unchanged(app, floor):
-    from wms.locations.layout import bins_csv, import_bins_csv
+    from wms.locations.layout_csv import bins_csv, import_bins_csv
 
     with app.app_context():
         result = import_bins_csv(floor["wh"], "bins.csv", bins_csv(floor["wh"]))
@@ -360,7 +360,7 @@ IMPORT = (
 
 
 def test_an_import_applies_good_rows_whole_and_lists_bad_rows_by_line_and_column(app, floor):
-    from wms.locations.layout import import_bins_csv
+    from wms.locations.layout_csv import import_bins_csv
 
     with app.app_context():
         # when the file is checked first, nothing changes
@@ -385,7 +385,7 @@ def test_an_import_applies_good_rows_whole_and_lists_bad_rows_by_line_and_column
 
 
 def test_an_import_in_gbk_with_chinese_headers_is_read(app, floor):
-    from wms.locations.layout import import_bins_csv
+    from wms.locations.layout_csv import import_bins_csv
 
     data = "库位编码,库位类型,容量,启用\r\nA01-01-2,reserve,99,否\r\n".encode("gb18030")
     with app.app_context():

@@ -36,7 +36,7 @@ ERROR_TEXTS = {
     "bad_number": _l("Coordinates cannot be negative."),
 }
 
-#: The bin import's error codes (wms.locations.layout.IMPORT_REASONS) as translated reasons.
+#: The bin import's error codes (wms.locations.layout_csv.IMPORT_REASONS) as translated reasons.
 IMPORT_ERROR_TEXTS = {
     "bad_encoding": _l("The file is not UTF-8 or GBK text."),
     "empty_file": _l("The file has no header row."),

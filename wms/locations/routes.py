@@ -21,7 +21,8 @@ from erp_core.inventory.stock_queries import warehouses_for
 from ..documents import BinLabel, bin_label_sheet
 from . import plan as plans
 from .forms import BinForm, ImportForm, LayoutForm, SpecialBinForm, error_text, import_error_text
-from .layout import CSV_COLUMNS, bins_csv, has_aisles, import_bins_csv, layout_spec, warehouse_geometry
+from .layout import has_aisles, layout_spec, warehouse_geometry
+from .layout_csv import CSV_COLUMNS, bins_csv, import_bins_csv
 from .services import (
     SPECIAL_BIN_TYPES,
     add_special_bin,
