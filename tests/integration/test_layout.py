@@ -9,6 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 
 # Two zones side by side (A: 2 aisles x 8 bays x 2 levels, B: 1 aisle x 12 bays x 3 levels), one
@@ -28,14 +29,12 @@ def _spec():
 @pytest.fixture
 def floor(app):
     """Warehouse SH1 with the layout above and a packing bin; returns ids."""
-    from erp_core.inventory.services import create_warehouse
-    from wms.locations.services import create_bin, create_layout
-
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        count = create_layout(wh.id, _spec())
-        pack = create_bin(wh.id, "PACK-01", "packing")
-        return {"wh": wh.id, "bins": count, "pack": pack.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="wh")
+             .layout(_spec())
+             .bin("PACK-01", "packing", key="pack")
+             .build(app))
+    return {"wh": floor["wh"], "bins": floor.layout_bins["wh"], "pack": floor["pack"]}
 
 
 def _bin(code):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import FloorBuilder
 from tests.conftest import PASSWORD, login, page_csrf
 
 
@@ -13,29 +14,28 @@ from tests.conftest import PASSWORD, login, page_csrf
 def stock(app):
     """SH1: A-01 with 10 CUP-1 (3 reserved) and 4 PEN-1, R-01 with 7 CUP-1 of which 1 was shipped to SZ1
     (in transit); SZ1: B-01 with 2 CUP-1."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive, reserve
+    from erp_core.inventory.services import reserve
     from erp_core.inventory.transfers import create_transfer, ship_transfer
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        sh1 = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        sz1 = create_warehouse("SZ1", "Shenzhen", name_zh="深圳小仓")
-        a = create_bin(sh1.id, "A-01", "pick")
-        r = create_bin(sh1.id, "R-01", "reserve")
-        b = create_bin(sz1.id, "B-01", "pick")
-        cup = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        pen = create_sku("PEN-1", "Gel pen", name_zh="中性笔")
-        receive(cup.id, a.id, 10, reference="PO-7")
-        receive(cup.id, r.id, 7, reference="PO-7")
-        receive(pen.id, a.id, 4)
-        receive(cup.id, b.id, 2)
-        reserve(cup.id, a.id, 3)
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="sh1")
+                 .warehouse("SZ1", "Shenzhen", name_zh="深圳小仓", key="sz1")
+                 .bin("A-01", "pick", key="a", warehouse="sh1")
+                 .bin("R-01", "reserve", key="r", warehouse="sh1")
+                 .bin("B-01", "pick", key="b", warehouse="sz1")
+                 .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], key="cup")
+                 .sku("PEN-1", "Gel pen", name_zh="中性笔", key="pen")
+                 .stock("cup", "a", 10, reference="PO-7")
+                 .stock("cup", "r", 7, reference="PO-7")
+                 .stock("pen", "a", 4)
+                 .stock("cup", "b", 2)
+                 .build())
+        reserve(floor["cup"], floor["a"], 3)
         # 1 CUP-1 leaves SH1's reserve bin towards SZ1 and is still on the road
-        transfer = create_transfer(sh1.id, sz1.id, [(cup.id, 1, r.id)])
+        transfer = create_transfer(floor["sh1"], floor["sz1"], [(floor["cup"], 1, floor["r"])])
         ship_transfer(transfer.id)
-        return {"sh1": sh1.id, "sz1": sz1.id, "a": a.id, "r": r.id, "b": b.id, "cup": cup.id, "pen": pen.id,
-                "transfer": transfer.reference}
+        return {**floor, "transfer": transfer.reference}
 
 
 @pytest.fixture
