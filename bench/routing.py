@@ -26,7 +26,7 @@ from wms.picking.routing import (
     route_length,
     s_shape_route,
 )
-from wms.picking.routing_base import group_by_location
+from wms.picking.routing.base import group_by_location
 
 SEED = 1
 _HEURISTICS = (("s-shape", s_shape_route), ("largest-gap", largest_gap_route), ("combined", combined_route))

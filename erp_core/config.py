@@ -7,7 +7,14 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("WMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def instance_dir() -> Path:
+    """Where the SQLite file and the generated secret key live: WMS_INSTANCE_DIR, else instance/.
+
+    Read when the configuration is built (not at import), so an app created after the variable
+    changed uses the new directory."""
+    return Path(os.environ.get("WMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -17,23 +24,24 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
+def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment, else a random key kept in instance/ (never in the repo)."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
-def database_url() -> str:
+def database_url(instance: Path) -> str:
+    """DATABASE_URL, else the embedded SQLite file in the instance directory."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{INSTANCE_DIR / 'wms.db'}"
+        instance.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance / 'wms.db'}"
     # Heroku-style URLs and plain postgresql:// mean the psycopg 3 driver here.
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
@@ -46,9 +54,10 @@ def load_config() -> dict:
     """Read the configuration once, at app creation."""
     production = os.environ.get("WMS_ENV", "development").lower() == "production"
     redis_url = os.environ.get("REDIS_URL", "").strip() or None
+    instance = instance_dir()
     return {
-        "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "WMS_ENV": "production" if production else "development",

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
+from .code_labels import STATUS_LABELS
 from .errors import DomainError
-from .labels import STATUS_LABELS
 
 # code -> translatable template (or templates, most specific first); placeholders are %(name)s
 # from the error's details. Codes from erp_core, wms, the API's HTTP errors and the access guard.

@@ -10,7 +10,7 @@ from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from erp_core import labels
+from erp_core import code_labels
 from erp_core.api import init_api
 from erp_core.auth.guard import install_guard, public
 from erp_core.config import PROJECT_ROOT, load_config
@@ -115,11 +115,11 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {"csrf_token": generate_csrf, "current_locale": str(get_locale()), "LOCALES": LOCALES,
-                "current_user": current_user, "role_label": labels.role_label,
-                "status_label": labels.status_label, "platform_label": labels.platform_label,
-                "hold_reasons": labels.hold_reasons, "event_label": labels.event_label,
-                "wave_kind_label": labels.wave_kind_label, "wave_status_label": labels.wave_status_label,
-                "list_status_label": labels.list_status_label}
+                "current_user": current_user, "role_label": code_labels.role_label,
+                "status_label": code_labels.status_label, "platform_label": code_labels.platform_label,
+                "hold_reasons": code_labels.hold_reasons, "event_label": code_labels.event_label,
+                "wave_kind_label": code_labels.wave_kind_label, "wave_status_label": code_labels.wave_status_label,
+                "list_status_label": code_labels.list_status_label}
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="short"):

@@ -6,7 +6,7 @@ ROLES: tuple[str, ...] = (
     "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer",
 )
 
-# Role labels are marked for translation where they are shown (see erp_core/auth/labels.py).
+# Role labels are marked for translation where they are shown (see erp_core/code_labels.py).
 _ALL = set(ROLES)
 _OFFICE = {"admin", "supervisor", "purchaser", "finance", "viewer"}
 _FLOOR = {"admin", "supervisor", "picker", "packer", "shipping"}

@@ -20,13 +20,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..channels.importers import RowError
-from ..channels.importers.assembly import Columns, header_key
-from ..channels.importers.tables import UnreadableFile, read_table
-from ..channels.importers.values import clean, clean_code, parse_money
 from ..db import atomic
 from ..errors import DomainError
 from ..extensions import db
+from ..fileimport import Columns, RowError, UnreadableFile, header_key, read_table
+from ..fileimport.values import clean, clean_code, parse_money
 from .barcodes import InvalidBarcode, parse_barcode
 from .models import KitComponent, Sku
 from .services import create_sku, kit_components_of, set_barcodes, set_kit_components, update_sku

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
 from ..auth.guard import requires
-from ..channels.importers import RowError, errors_to_csv
 from ..errors import DomainError
 from ..extensions import db
+from ..fileimport import RowError, errors_to_csv
 from ..messages import describe
 from .forms import CatalogImportForm, KitForm
 from .io import export_csv, export_xlsx, import_catalog

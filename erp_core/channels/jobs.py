@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from ..db import atomic, end_transaction, on_commit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..fileimport import errors_to_csv
 from ..models_base import utcnow
-from .importers import errors_to_csv
 from .models import Channel, ImportJob
 from .services import ImportReport, parse_order_files, store_parsed_orders
 

@@ -25,9 +25,9 @@ from ..catalog.models import Sku
 from ..db import atomic, end_transaction, in_transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
+from ..fileimport import RowError
 from ..models_base import utcnow
 from .adapters import ADAPTERS, ChannelAdapter, FeedError, FeedSettings, check_feed_url, make_adapter
-from .importers import RowError
 from .models import Channel
 from .services import ImportReport, store_parsed_orders
 

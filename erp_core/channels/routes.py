@@ -41,8 +41,8 @@ from .jobs import (
     recent_jobs,
     start_import_job,
 )
+from .manual import MANUAL_PLATFORMS, ManualOrder, create_manual_order
 from .models import Channel
-from .services import MANUAL_PLATFORMS, ManualOrder, create_manual_order
 
 bp = Blueprint("intake", __name__)
 

@@ -24,7 +24,7 @@ from ..db import atomic, on_commit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .models import Location, Quant, ReorderRule, Warehouse
-from .views import Page, figures_of, paginate, transit_rows
+from .stock_queries import Page, figures_of, paginate, transit_rows
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def low_stock(warehouse_ids: set[int] | None = None, *, limit: int | None = None
 def reorder_rules(warehouse_ids: set[int] | None = None, *, query: str = "", page: int = 1,
                   per_page: int = 50) -> Page:
     """Every rule (low or not) with today's figures, by SKU code then warehouse, one page of them."""
-    from .views import sku_search_clause
+    from .stock_queries import sku_search_clause
 
     stmt = _rules_with_levels(warehouse_ids).order_by(Sku.code, Warehouse.code)
     if query.strip():

@@ -16,7 +16,7 @@ from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError, InsufficientStock
 from ..extensions import db
 from ..messages import describe
-from . import alerts, transfers, views
+from . import alerts, stock_queries, transfers
 from .forms import (
     AdjustForm,
     ReceiveForm,
@@ -73,14 +73,14 @@ def _warehouse_choices(warehouses: list[Warehouse]) -> list[tuple[int, str]]:
 @requires("stock.view")
 def index():
     allowed = _allowed()
-    warehouses = views.warehouses_for(allowed)
+    warehouses = stock_queries.warehouses_for(allowed)
     chosen = request.args.get("warehouse", type=int)
     if chosen:
         _require_warehouse(chosen)
     query = request.args.get("q", "").strip()
     only_available = request.args.get("available") == "1"
-    page = views.stock_overview(warehouse_ids={chosen} if chosen else allowed, query=query,
-                                only_available=only_available, page=_page(), per_page=PER_PAGE)
+    page = stock_queries.stock_overview(warehouse_ids={chosen} if chosen else allowed, query=query,
+                                        only_available=only_available, page=_page(), per_page=PER_PAGE)
     return render_template("stock/index.html", page=page, warehouses=warehouses, chosen=chosen, query=query,
                            only_available=only_available)
 
@@ -92,9 +92,9 @@ def sku(code: str):
     if item is None:
         abort(404)
     allowed = _allowed()
-    return render_template("stock/sku.html", sku=item, figures=views.sku_figures(item.id, allowed),
-                           quants=views.sku_quants(item.id, allowed),
-                           ledger=views.sku_ledger(item.id, allowed, page=_page(), per_page=PER_PAGE))
+    return render_template("stock/sku.html", sku=item, figures=stock_queries.sku_figures(item.id, allowed),
+                           quants=stock_queries.sku_quants(item.id, allowed),
+                           ledger=stock_queries.sku_ledger(item.id, allowed, page=_page(), per_page=PER_PAGE))
 
 
 # --- Adjustments ----------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def _resolve(form: AdjustForm) -> _Target | None:
     if not warehouse_id or not current_user.may_access_warehouse(warehouse_id):
         form.warehouse_id.errors = [_("Choose a warehouse.")]
         return None
-    location = views.find_bin(warehouse_id, form.bin_code.data or "")
+    location = stock_queries.find_bin(warehouse_id, form.bin_code.data or "")
     item = find_sku_by_scan(form.sku.data or "") if (form.sku.data or "").strip() else None
     if location is None:
         form.bin_code.errors = [_("No bin with this code or barcode in the warehouse.")]
@@ -121,13 +121,13 @@ def _resolve(form: AdjustForm) -> _Target | None:
         form.sku.errors = [_("No SKU with this code or barcode.")]
     if location is None or item is None:
         return None
-    quantity, reserved = views.quant_in(item.id, location.id)
+    quantity, reserved = stock_queries.quant_in(item.id, location.id)
     return _Target(location, item, quantity, reserved)
 
 
 def _adjust_form() -> AdjustForm:
     form = AdjustForm() if request.method == "POST" else AdjustForm(formdata=request.args or None)
-    form.warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
+    form.warehouse_id.choices = _warehouse_choices(stock_queries.warehouses_for(_allowed()))
     if form.warehouse_id.data is None and form.warehouse_id.choices:
         form.warehouse_id.data = form.warehouse_id.choices[0][0]
     return form
@@ -191,17 +191,17 @@ def transfer_list():
     status = request.args.get("status", "")
     if status not in TRANSFER_STATUSES:
         status = ""
-    page = views.transfers_page(_allowed(), status=status, page=_page(), per_page=PER_PAGE)
+    page = stock_queries.transfers_page(_allowed(), status=status, page=_page(), per_page=PER_PAGE)
     return render_template("stock/transfers.html", page=page, status=status, statuses=TRANSFER_STATUSES,
-                           totals=views.transfer_totals(t.id for t in page.items))
+                           totals=stock_queries.transfer_totals(t.id for t in page.items))
 
 
 @bp.route("/transfers/new", methods=["GET", "POST"])
 @requires("stock.transfer")
 def new_transfer():
     form = TransferForm()
-    form.from_warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
-    form.to_warehouse_id.choices = _warehouse_choices(views.warehouses_for(None))
+    form.from_warehouse_id.choices = _warehouse_choices(stock_queries.warehouses_for(_allowed()))
+    form.to_warehouse_id.choices = _warehouse_choices(stock_queries.warehouses_for(None))
     line_errors: dict[int, str] = {}
     if form.validate_on_submit():
         lines = []
@@ -211,7 +211,7 @@ def new_transfer():
             if not code and not qty and not bin_code:
                 continue
             item = find_sku_by_scan(code) if code else None
-            location = views.find_bin(form.from_warehouse_id.data, bin_code) if bin_code else None
+            location = stock_queries.find_bin(form.from_warehouse_id.data, bin_code) if bin_code else None
             if item is None:
                 line_errors[i] = _("No SKU with this code or barcode.")
             elif not qty:
@@ -245,8 +245,8 @@ def transfer_detail(transfer_id: int):
     transfer = _visible_transfer(transfer_id)
     lines = list(transfer.lines)
     return render_template("stock/transfer.html", transfer=transfer, lines=lines, receive_form=ReceiveForm(),
-                           skus=views.skus_by_id(x.sku_id for x in lines),
-                           bins=views.locations_by_id(x.from_location_id for x in lines),
+                           skus=stock_queries.skus_by_id(x.sku_id for x in lines),
+                           bins=stock_queries.locations_by_id(x.from_location_id for x in lines),
                            totals=transfers.lines_summary(lines))
 
 
@@ -274,7 +274,7 @@ def receive_transfer(transfer_id: int):
     transfer = _visible_transfer(transfer_id)
     _require_warehouse(transfer.to_warehouse_id)
     form = ReceiveForm()
-    location = views.find_bin(transfer.to_warehouse_id, form.bin_code.data or "")
+    location = stock_queries.find_bin(transfer.to_warehouse_id, form.bin_code.data or "")
     receipts: dict[int, int] = {}
     for line in transfer.lines:
         raw = request.form.get(f"qty-{line.id}", "").strip()
@@ -320,17 +320,17 @@ def _render_low(form: ReorderRuleForm, status: int = 200):
     scope = {chosen} if chosen else allowed
     items = alerts.low_stock(scope)
     page = _page()
-    low_page = views.Page(items[(page - 1) * PER_PAGE: page * PER_PAGE], page, PER_PAGE, len(items))
+    low_page = stock_queries.Page(items[(page - 1) * PER_PAGE: page * PER_PAGE], page, PER_PAGE, len(items))
     rules = alerts.reorder_rules(scope, query=request.args.get("q", ""),
                                  page=max(1, request.args.get("rules_page", 1, type=int) or 1), per_page=PER_PAGE)
     return render_template("stock/low.html", low=low_page, rules=rules, form=form, chosen=chosen,
-                           warehouses=views.warehouses_for(allowed),
+                           warehouses=stock_queries.warehouses_for(allowed),
                            can_edit=current_user.can("stock.adjust")), status
 
 
 def _rule_form() -> ReorderRuleForm:
     form = ReorderRuleForm()
-    form.warehouse_id.choices = _warehouse_choices(views.warehouses_for(_allowed()))
+    form.warehouse_id.choices = _warehouse_choices(stock_queries.warehouses_for(_allowed()))
     return form
 
 

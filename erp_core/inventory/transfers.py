@@ -3,7 +3,7 @@
 Shipping moves every line from the source warehouse's bins to the virtual TRANSIT location (reason
 'transfer_out'), all or nothing; receiving moves units from TRANSIT into a bin of the destination
 (reason 'transfer_in'), in as many receipts as needed. While units travel, the destination sees them
-as "in transit" (erp_core.inventory.views.in_transit); the source's stock already went down.
+as "in transit" (erp_core.inventory.stock_queries.in_transit); the source's stock already went down.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.e2e.conftest import badge_login, scan, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -14,18 +15,17 @@ BOOKS = 4817  # what the books hold; the counter must never see it
 
 @pytest.fixture
 def one_bin_count(app):
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
     from wms.locations.counts import create_count
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        loc = create_bin(wh.id, "A01-01-1", "pick")
-        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        receive(sku.id, loc.id, BOOKS)
-        task = create_count(wh.id, [loc.id])
-        return {"task": task.id, "bin": loc.barcode, "location": loc.id, "sku": sku.id}
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", key="wh")
+                 .bin("A01-01-1", "pick", key="bin")
+                 .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], key="sku")
+                 .stock("sku", "bin", BOOKS)
+                 .build())
+        task = create_count(floor["wh"], [floor["bin"]])
+        return {"task": task.id, "bin": floor.barcode("bin"), "location": floor["bin"], "sku": floor["sku"]}
 
 
 

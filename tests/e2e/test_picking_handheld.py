@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.e2e.conftest import scan  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -12,32 +13,26 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def wave(app, users):
-    from erp_core.catalog.services import create_sku
-    from erp_core.channels.models import Channel
-    from erp_core.extensions import db
-    from erp_core.inventory.models import Location
-    from erp_core.inventory.services import create_warehouse, receive
     from erp_core.orders.workflow import approve_order
     from tests.integration.conftest import make_order
-    from wms.locations.services import LayoutSpec, ZoneSpec, create_layout
+    from wms.locations.services import ZoneSpec
     from wms.picking.planning import WaveRules
     from wms.picking.services import release_waves
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai", province="上海")
-        create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1),)))
-        bins = db.session.scalars(select(Location).filter_by(warehouse_id=wh.id, kind="bin")
-                                  .order_by(Location.id)).all()
-        db.session.add(Channel(code="TM", name="Tmall", platform="tmall"))
-        db.session.commit()
-        a = create_sku("A", "Cup", barcodes=["6901234567892"])
-        b = create_sku("B", "Lid", barcodes=["BC-LID"])
-        receive(a.id, bins[0].id, 5)
-        receive(b.id, bins[5].id, 5)
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", province="上海")
+                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1))
+                 .channel("TM", "Tmall", "tmall")
+                 .sku("A", "Cup", barcodes=["6901234567892"])
+                 .sku("B", "Lid", barcodes=["BC-LID"])
+                 .stock("A", "A01-01-1", 5)
+                 .stock("B", "A02-02-1", 5)
+                 .build())
         approve_order(make_order("W1", [("A", 1), ("B", 1)]))
-        release_waves(wh.id, WaveRules(cart_slots=4))
-        return {"bins": {a.id: bins[0].barcode, b.id: bins[5].barcode},
-                "items": {a.id: "6901234567892", b.id: "BC-LID"}}
+        release_waves(floor["SH1"], WaveRules(cart_slots=4))
+        return {"bins": {floor["A"]: floor.barcode("A01-01-1"), floor["B"]: floor.barcode("A02-02-1")},
+                "items": {floor["A"]: "6901234567892", floor["B"]: "BC-LID"}}
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.e2e.conftest import badge_login, scan, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -13,32 +14,35 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def floor(app, users):
     """SH1 with a staging bin holding 4 received cups waiting for putaway, a pick face and a reserve bin."""
-    from erp_core.catalog.services import create_sku
     from erp_core.extensions import db
-    from erp_core.inventory.services import create_warehouse, move_stock, receive
+    from erp_core.inventory.services import move_stock
     from wms.locations.models import PutawayTask
     from wms.locations.replenishment import assign_pick_face, plan_replenishment
-    from wms.locations.services import create_bin
+
+    def putaway_task(floor) -> None:
+        db.session.add(PutawayTask(warehouse_id=floor["wh"], sku_id=floor["cup"], quantity=4,
+                                   from_location_id=floor["staging"], suggested_location_id=floor["reserve"]))
+        db.session.commit()
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        staging = create_bin(wh.id, "STAGE-IN", "staging")
-        face = create_bin(wh.id, "A01-01-1", "pick", x=1.5, y=2.0)
-        reserve = create_bin(wh.id, "R01-01-3", "reserve", x=1.5, y=8.0)
-        cup = create_sku("CUP-1", "Thermos cup", barcodes=["6901234567892"])
-        lid = create_sku("LID-1", "Lid", barcodes=["BC-LID"])
-        receive(cup.id, staging.id, 4, reference="ASN-1")
-        db.session.add(PutawayTask(warehouse_id=wh.id, sku_id=cup.id, quantity=4, from_location_id=staging.id,
-                                   suggested_location_id=reserve.id))
-        db.session.commit()
-        receive(lid.id, face.id, 1)
-        receive(lid.id, reserve.id, 20)
-        move_stock(lid.id, face.id, reserve.id, 1, reason="move")  # the face is now empty
-        assign_pick_face(face.id, lid.id, 2, 10)
-        plan_replenishment(wh.id)
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", key="wh")
+                 .bin("STAGE-IN", "staging", key="staging")
+                 .bin("A01-01-1", "pick", key="face", x=1.5, y=2.0)
+                 .bin("R01-01-3", "reserve", key="reserve", x=1.5, y=8.0)
+                 .sku("CUP-1", "Thermos cup", barcodes=["6901234567892"], key="cup")
+                 .sku("LID-1", "Lid", barcodes=["BC-LID"], key="lid")
+                 .stock("cup", "staging", 4, reference="ASN-1")
+                 .then(putaway_task)
+                 .stock("lid", "face", 1)
+                 .stock("lid", "reserve", 20)
+                 .build())
+        move_stock(floor["lid"], floor["face"], floor["reserve"], 1, reason="move")  # the face is now empty
+        assign_pick_face(floor["face"], floor["lid"], 2, 10)
+        plan_replenishment(floor["wh"])
         task_id = db.session.scalar(select(PutawayTask.id))
-        return {"putaway": task_id, "reserve": reserve.barcode, "face": face.barcode, "staging": staging.id,
-                "cup": cup.id, "lid": lid.id, "face_id": face.id}
+        return {"putaway": task_id, "reserve": floor.barcode("reserve"), "face": floor.barcode("face"),
+                "staging": floor["staging"], "cup": floor["cup"], "lid": floor["lid"], "face_id": floor["face"]}
 
 
 def _quantity(app, sku_id, location_id):

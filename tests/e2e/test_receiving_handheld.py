@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import FloorBuilder
 from tests.e2e.conftest import badge_login, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -13,16 +14,15 @@ EAN = "6901234567892"
 
 @pytest.fixture
 def asn(app):
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse
     from wms.locations.inbound import create_asn
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        create_bin(wh.id, "STAGE-IN", "staging")
-        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=[EAN])
-        return create_asn(wh.id, [(sku.id, 3)], reference="ASN-E2E").id
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai")
+                 .bin("STAGE-IN", "staging")
+                 .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=[EAN])
+                 .build())
+        return create_asn(floor["SH1"], [(floor["CUP-1"], 3)], reference="ASN-E2E").id
 
 
 

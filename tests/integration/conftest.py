@@ -6,36 +6,27 @@ from decimal import Decimal
 
 import pytest
 
+from tests.builders import FloorBuilder
+
 
 @pytest.fixture
 def world(app):
     """SH1 (Shanghai) with A x10 in a pick bin and x5 in reserve, SZ1 (Guangdong) with B x3; kit K = 2A + 1B."""
-    from erp_core.catalog.models import KitComponent
-    from erp_core.catalog.services import create_sku
-    from erp_core.channels.models import Channel
-    from erp_core.extensions import db
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import create_bin
-
-    with app.app_context():
-        sh = create_warehouse("SH1", "Shanghai", province="上海")
-        sz = create_warehouse("SZ1", "Shenzhen", province="广东省")
-        sh_pick = create_bin(sh.id, "P-01", "pick")
-        sh_res = create_bin(sh.id, "R-01", "reserve")
-        sz_pick = create_bin(sz.id, "P-01", "pick")
-        a = create_sku("A", "Cup")
-        b = create_sku("B", "Lid")
-        k = create_sku("K", "Cup set")
-        k.is_kit = True
-        db.session.add_all([KitComponent(kit_sku_id=k.id, component_sku_id=a.id, quantity=2),
-                            KitComponent(kit_sku_id=k.id, component_sku_id=b.id, quantity=1),
-                            Channel(code="TM", name="Tmall", platform="tmall")])
-        db.session.commit()
-        receive(a.id, sh_res.id, 5)
-        receive(a.id, sh_pick.id, 10)
-        receive(b.id, sz_pick.id, 3)
-        return {"sh": sh.id, "sz": sz.id, "sh_pick": sh_pick.id, "sh_res": sh_res.id, "sz_pick": sz_pick.id,
-                "a": a.id, "b": b.id, "k": k.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", province="上海", key="sh")
+             .warehouse("SZ1", "Shenzhen", province="广东省", key="sz")
+             .bin("P-01", "pick", key="sh_pick", warehouse="sh")
+             .bin("R-01", "reserve", key="sh_res", warehouse="sh")
+             .bin("P-01", "pick", key="sz_pick", warehouse="sz")
+             .sku("A", "Cup", key="a")
+             .sku("B", "Lid", key="b")
+             .sku("K", "Cup set", key="k", kit={"a": 2, "b": 1})
+             .channel("TM", "Tmall", "tmall")
+             .stock("a", "sh_res", 5)
+             .stock("a", "sh_pick", 10)
+             .stock("b", "sz_pick", 3)
+             .build(app))
+    return {key: floor[key] for key in ("sh", "sz", "sh_pick", "sh_res", "sz_pick", "a", "b", "k")}
 
 
 def make_order(external_id, lines, *, province="上海", paid=True, note="", phone="13800138000", name="王芳"):

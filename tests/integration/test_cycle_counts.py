@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.conftest import login, page_csrf
 
 # Distinctive book quantities: a blind-count page containing one of them would leak it.
@@ -20,38 +21,43 @@ CUP_IN_B1, LID_IN_B1, CUP_IN_B2, LID_OUTSIDE = 4817, 2931, 3607, 7
 def store(app):
     """SH1 with zone A > aisle A01 > bins A01-01-1 (CUP 4817, LID 2931), A01-02-1 (CUP 3607) and
     A01-03-1 (empty); Z-99 outside the zone (LID 7). PEN is in no bin."""
-    from erp_core.catalog.services import create_sku
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", key="wh")
+             .then(_zone_a_by_hand)
+             .bin("Z-99", "pick", key="z99")
+             .sku("CUP", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], cost=Decimal("12.50"), key="cup")
+             .sku("LID", "Lid", barcodes=["6901234567809"], cost=Decimal("1.00"), key="lid")
+             .sku("PEN", "Pen", cost=Decimal("1.00"), key="pen")
+             .stock("cup", "A01-01-1", CUP_IN_B1)
+             .stock("lid", "A01-01-1", LID_IN_B1)
+             .stock("cup", "A01-02-1", CUP_IN_B2)
+             .stock("lid", "z99", LID_OUTSIDE)
+             .build(app))
+    return dict(floor)
+
+
+def _zone_a_by_hand(floor) -> dict[str, int]:
+    """Zone A > aisle A01 > three bins, made row by row: a tree without a generated layout."""
     from erp_core.extensions import db
     from erp_core.inventory.models import Location
-    from erp_core.inventory.services import create_warehouse, receive, warehouse_root
-    from wms.locations.services import create_bin
+    from erp_core.inventory.services import warehouse_root
 
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        zone = Location(warehouse_id=wh.id, parent_id=warehouse_root(wh.id).id, code="A", usage="view", kind="zone")
-        db.session.add(zone)
+    wh_id = floor["wh"]
+    zone = Location(warehouse_id=wh_id, parent_id=warehouse_root(wh_id).id, code="A", usage="view", kind="zone")
+    db.session.add(zone)
+    db.session.flush()
+    aisle = Location(warehouse_id=wh_id, parent_id=zone.id, code="A01", usage="view", kind="aisle")
+    db.session.add(aisle)
+    db.session.flush()
+    bins = {}
+    for key, code, bin_type in (("b1", "A01-01-1", "pick"), ("b2", "A01-02-1", "pick"), ("b3", "A01-03-1", "reserve")):
+        loc = Location(warehouse_id=wh_id, parent_id=aisle.id, code=code, barcode=f"SH1-{code}", usage="internal",
+                       kind="bin", bin_type=bin_type)
+        db.session.add(loc)
         db.session.flush()
-        aisle = Location(warehouse_id=wh.id, parent_id=zone.id, code="A01", usage="view", kind="aisle")
-        db.session.add(aisle)
-        db.session.flush()
-        bins = {}
-        for code, bin_type in (("A01-01-1", "pick"), ("A01-02-1", "pick"), ("A01-03-1", "reserve")):
-            loc = Location(warehouse_id=wh.id, parent_id=aisle.id, code=code, barcode=f"SH1-{code}", usage="internal",
-                           kind="bin", bin_type=bin_type)
-            db.session.add(loc)
-            db.session.flush()
-            bins[code] = loc.id
-        db.session.commit()
-        outside = create_bin(wh.id, "Z-99", "pick")
-        cup = create_sku("CUP", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], cost=Decimal("12.50"))
-        lid = create_sku("LID", "Lid", barcodes=["6901234567809"], cost=Decimal("1.00"))
-        pen = create_sku("PEN", "Pen", cost=Decimal("1.00"))
-        receive(cup.id, bins["A01-01-1"], CUP_IN_B1)
-        receive(lid.id, bins["A01-01-1"], LID_IN_B1)
-        receive(cup.id, bins["A01-02-1"], CUP_IN_B2)
-        receive(lid.id, outside.id, LID_OUTSIDE)
-        return {"wh": wh.id, "zone": zone.id, "b1": bins["A01-01-1"], "b2": bins["A01-02-1"], "b3": bins["A01-03-1"],
-                "z99": outside.id, "cup": cup.id, "lid": lid.id, "pen": pen.id}
+        bins[key] = loc.id
+    db.session.commit()
+    return {"zone": zone.id, **bins}
 
 
 def _lines(task_id):
@@ -63,7 +69,7 @@ def _lines(task_id):
 
 
 def _qty(sku_id, location_id):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     return quant_in(sku_id, location_id)[0]
 

@@ -6,21 +6,19 @@ import json
 
 import pytest
 
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 
 
 @pytest.fixture
 def stocked_bin(app):
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import create_bin
-
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        loc = create_bin(wh.id, "A01-01-1", "pick")
-        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        receive(sku.id, loc.id, 7)
-        return loc.barcode
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai")
+             .bin("A01-01-1", "pick")
+             .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
+             .stock("CUP-1", "A01-01-1", 7)
+             .build(app))
+    return floor.barcode("A01-01-1")
 
 
 def test_the_menu_shows_the_tasks_of_the_role(login_as):

@@ -272,7 +272,7 @@ def test_a_chunk_the_database_refuses_is_stored_again_one_order_at_a_time(app, s
         refused.append(len(args[1]))
         raise IntegrityError("INSERT ...", {}, Exception("simulated"))
 
-    monkeypatch.setattr(services, "_insert_chunk", refuse)
+    monkeypatch.setattr(services, "insert_new_orders", refuse)
     report = _store(app, "TMALL", [_parsed(f"F{n}") for n in range(3)])
     assert refused == [3] and len(report.created) == 3 and report.errors == []
     with app.app_context():

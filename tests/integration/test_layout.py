@@ -9,6 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 
 # Two zones side by side (A: 2 aisles x 8 bays x 2 levels, B: 1 aisle x 12 bays x 3 levels), one
@@ -28,14 +29,12 @@ def _spec():
 @pytest.fixture
 def floor(app):
     """Warehouse SH1 with the layout above and a packing bin; returns ids."""
-    from erp_core.inventory.services import create_warehouse
-    from wms.locations.services import create_bin, create_layout
-
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        count = create_layout(wh.id, _spec())
-        pack = create_bin(wh.id, "PACK-01", "packing")
-        return {"wh": wh.id, "bins": count, "pack": pack.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="wh")
+             .layout(_spec())
+             .bin("PACK-01", "packing", key="pack")
+             .build(app))
+    return {"wh": floor["wh"], "bins": floor.layout_bins["wh"], "pack": floor["pack"]}
 
 
 def _bin(code):
@@ -339,7 +338,7 @@ def test_the_bins_export_as_csv_with_their_place_and_settings(app, floor, login_
 
 
 def test_an_exported_layout_imports_back_unchanged(app, floor):
-    from wms.locations.layout import bins_csv, import_bins_csv
+    from wms.locations.layout_csv import bins_csv, import_bins_csv
 
     with app.app_context():
         result = import_bins_csv(floor["wh"], "bins.csv", bins_csv(floor["wh"]))
@@ -360,7 +359,7 @@ IMPORT = (
 
 
 def test_an_import_applies_good_rows_whole_and_lists_bad_rows_by_line_and_column(app, floor):
-    from wms.locations.layout import import_bins_csv
+    from wms.locations.layout_csv import import_bins_csv
 
     with app.app_context():
         # when the file is checked first, nothing changes
@@ -385,7 +384,7 @@ def test_an_import_applies_good_rows_whole_and_lists_bad_rows_by_line_and_column
 
 
 def test_an_import_in_gbk_with_chinese_headers_is_read(app, floor):
-    from wms.locations.layout import import_bins_csv
+    from wms.locations.layout_csv import import_bins_csv
 
     data = "库位编码,库位类型,容量,启用\r\nA01-01-2,reserve,99,否\r\n".encode("gb18030")
     with app.app_context():

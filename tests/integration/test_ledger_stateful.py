@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 from erp_core.errors import DomainError, InsufficientStock, ValidationFailed
+from tests.builders import FloorBuilder
 
 SKUS = st.integers(0, 1)
 BINS = st.integers(0, 2)  # source warehouse: P-1 and P-2 (pick faces), R-1 (reserve)
@@ -36,22 +37,25 @@ def _attempt(operation, *refusals) -> bool:
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        from erp_core.catalog.services import create_sku
         from erp_core.inventory.alerts import set_reorder_rule
-        from erp_core.inventory.services import create_warehouse
-        from wms.locations.services import create_bin
 
         tag = uuid.uuid4().hex[:8].upper()  # fresh warehouses and SKUs for every example
-        source = create_warehouse(f"S{tag}", "Source")
-        destination = create_warehouse(f"D{tag}", "Destination")
-        self.source_id, self.destination_id = source.id, destination.id
-        # created out of code order, so the pick-faces-first order is not the creation order
-        reserve_bin = create_bin(source.id, "R-1", "reserve")
-        self.bins = [create_bin(source.id, "P-1", "pick").id, create_bin(source.id, "P-2", "pick").id,
-                     reserve_bin.id]
-        self.dest_bin = create_bin(destination.id, "D-1", "pick").id
-        self.skus = [create_sku(f"SKU-{tag}-{i}", f"Item {i}").id for i in range(2)]
-        set_reorder_rule(self.skus[0], source.id, 5, 20)  # so adjustments and shipments check for low stock
+        builder = (FloorBuilder()
+                   .warehouse(f"S{tag}", "Source", key="source")
+                   .warehouse(f"D{tag}", "Destination", key="destination")
+                   # created out of code order, so the pick-faces-first order is not the creation order
+                   .bin("R-1", "reserve", warehouse="source")
+                   .bin("P-1", "pick", warehouse="source")
+                   .bin("P-2", "pick", warehouse="source")
+                   .bin("D-1", "pick", warehouse="destination"))
+        for i in range(2):
+            builder.sku(f"SKU-{tag}-{i}", f"Item {i}", key=f"sku{i}")
+        floor = builder.build()
+        self.source_id, self.destination_id = floor["source"], floor["destination"]
+        self.bins = [floor["P-1"], floor["P-2"], floor["R-1"]]
+        self.dest_bin = floor["D-1"]
+        self.skus = [floor["sku0"], floor["sku1"]]
+        set_reorder_rule(self.skus[0], self.source_id, 5, 20)  # so adjustments and shipments check for low stock
         self.qty: dict[tuple[int, int], int] = defaultdict(int)       # (sku, location) -> on hand
         self.reserved: dict[tuple[int, int], int] = defaultdict(int)  # (sku, location) -> reserved
         self.open_transfers: dict[int, dict[int, list[int]]] = {}     # id -> {line id: [sku, qty, received]}
@@ -233,7 +237,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def transit_matches_the_open_transfers(self):
         from erp_core.extensions import db
         from erp_core.inventory.models import StockTransfer, StockTransferLine
-        from erp_core.inventory.views import in_transit
+        from erp_core.inventory.stock_queries import in_transit
 
         expected: dict[tuple[int, int], int] = defaultdict(int)
         for lines in self.open_transfers.values():

@@ -7,28 +7,28 @@ import pytest
 from sqlalchemy import select
 
 from erp_core.errors import InsufficientStock
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 
 
 @pytest.fixture
 def stock(app):
     """SH1 bin A-01 with 20 TEA-1 and 3 MUG-1; SZ1 bin B-01 empty. Rules: TEA-1 in SH1 min 10 max 50."""
-    from erp_core.catalog.services import create_sku
     from erp_core.inventory.alerts import set_reorder_rule
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        sh1 = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        sz1 = create_warehouse("SZ1", "Shenzhen", name_zh="深圳小仓")
-        a = create_bin(sh1.id, "A-01", "pick")
-        b = create_bin(sz1.id, "B-01", "pick")
-        tea = create_sku("TEA-1", "Green tea", name_zh="绿茶")
-        mug = create_sku("MUG-1", "Mug", name_zh="马克杯")
-        receive(tea.id, a.id, 20)
-        receive(mug.id, a.id, 3)
-        set_reorder_rule(tea.id, sh1.id, 10, 50)
-        return {"sh1": sh1.id, "sz1": sz1.id, "a": a.id, "b": b.id, "tea": tea.id, "mug": mug.id}
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="sh1")
+                 .warehouse("SZ1", "Shenzhen", name_zh="深圳小仓", key="sz1")
+                 .bin("A-01", "pick", key="a", warehouse="sh1")
+                 .bin("B-01", "pick", key="b", warehouse="sz1")
+                 .sku("TEA-1", "Green tea", name_zh="绿茶", key="tea")
+                 .sku("MUG-1", "Mug", name_zh="马克杯", key="mug")
+                 .stock("tea", "a", 20)
+                 .stock("mug", "a", 3)
+                 .build())
+        set_reorder_rule(floor["tea"], floor["sh1"], 10, 50)
+        return dict(floor)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_the_listeners_hear_once_after_commit_when_an_adjustment_crosses_the_reo
 def test_the_listeners_hear_nothing_when_the_transaction_rolls_back(app, stock, heard):
     from erp_core.db import atomic
     from erp_core.inventory.services import adjust_counted
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
     from tests.stock_helpers import reserve
 
     with app.app_context():
@@ -115,7 +115,7 @@ def test_shipping_a_transfer_that_empties_the_source_tells_the_listeners(app, st
 def test_a_broken_listener_does_not_silence_the_others_nor_undo_the_change(app, stock, heard):
     from erp_core.inventory.alerts import LOW_STOCK_LISTENERS
     from erp_core.inventory.services import adjust_counted
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     def broken(_payload):
         raise RuntimeError("socket down")

@@ -65,8 +65,8 @@ def test_importing_the_same_file_twice_creates_nothing_new(app, shop):
 
 
 def test_a_file_with_bad_rows_imports_its_good_orders_and_reports_the_rest(app, shop):
-    from erp_core.channels.importers import errors_to_csv
     from erp_core.channels.services import import_order_files
+    from erp_core.fileimport import errors_to_csv
 
     with app.app_context():
         report = import_order_files("MANUAL", [_file("template_with_errors.csv")])

@@ -9,40 +9,36 @@ import pytest
 from sqlalchemy import func, select
 
 from erp_core.errors import DomainError
+from tests.builders import FloorBuilder
 
 
 @pytest.fixture
 def floor(app, users):
     """SH1 with a generated layout (2 aisles), 3 SKUs in pick bins, 6 released orders."""
     from erp_core.auth.models import User
-    from erp_core.catalog.services import create_sku
-    from erp_core.channels.models import Channel
     from erp_core.extensions import db
-    from erp_core.inventory.models import Location
-    from erp_core.inventory.services import create_warehouse, receive
     from erp_core.orders.workflow import approve_order
     from tests.integration.conftest import make_order
-    from wms.locations.services import LayoutSpec, ZoneSpec, create_layout
+    from wms.locations.services import ZoneSpec
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai", province="上海")
-        create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=6, levels=1),)))
-        bins = db.session.scalars(select(Location).filter_by(warehouse_id=wh.id, kind="bin")
-                                  .order_by(Location.id)).all()
-        db.session.add(Channel(code="TM", name="Tmall", platform="tmall"))
-        db.session.commit()
-        skus = {}
-        for n, code in enumerate(["A", "B", "C"]):
-            sku = create_sku(code, f"Item {code}", barcodes=[f"BC-{code}"])
-            receive(sku.id, bins[n * 4].id, 10)
-            skus[code] = sku.id
-        receive(skus["A"], bins[10].id, 5)  # a second bin of A, for short picks
+        # bins in id order: A01-01-1 .. A01-06-1, then A02-01-1 .. A02-06-1
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", province="上海", key="wh")
+                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=6, levels=1))
+                 .channel("TM", "Tmall", "tmall")
+                 .sku("A", "Item A", barcodes=["BC-A"]).stock("A", "A01-01-1", 10)
+                 .sku("B", "Item B", barcodes=["BC-B"]).stock("B", "A01-05-1", 10)
+                 .sku("C", "Item C", barcodes=["BC-C"]).stock("C", "A02-03-1", 10)
+                 .stock("A", "A02-05-1", 5)  # a second bin of A, for short picks
+                 .build())
         orders = [make_order(f"P{i}", lines, phone=f"1380013800{i}") for i, lines in enumerate(
             [[("A", 1), ("B", 2)], [("A", 2)], [("C", 1), ("B", 1)], [("A", 1), ("C", 1)], [("B", 1)], [("C", 3)]])]
         for order_id in orders:
             approve_order(order_id)
         picker = db.session.scalar(select(User.id).filter_by(username="picker"))
-        return {"wh": wh.id, "orders": orders, "skus": skus, "picker": picker, "bins": [b.id for b in bins]}
+        return {"wh": floor["wh"], "orders": orders, "skus": {code: floor[code] for code in "ABC"},
+                "picker": picker, "bins": floor.bins()}
 
 
 def _release(app, floor, **rules):

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 from tests.unit.test_bin_labels import decoded, needs_pdftoppm, rasterise
 
@@ -16,18 +17,17 @@ from tests.unit.test_bin_labels import decoded, needs_pdftoppm, rasterise
 def floor(app):
     """SH1: zone A of 2 aisles x 6 bays x 2 levels (capacity 60 a bin), a tote, a packing bench by the
     depot; CUP x60 in A01-01-1."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import LayoutSpec, ZoneSpec, create_bin, create_layout
+    from wms.locations.services import ZoneSpec
 
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=6, levels=2),)))
-        tote = create_bin(wh.id, "TOTE-1", "tote")
-        create_bin(wh.id, "PACK-01", "packing", x=1.0, y=0.5)
-        cup = create_sku("CUP", "Cup", name_zh="杯子")
-        receive(cup.id, _bin("A01-01-1").id, 60)
-        return {"wh": wh.id, "tote": tote.id, "cup": cup.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="wh")
+             .layout(ZoneSpec("A", aisles=2, bays_per_aisle=6, levels=2))
+             .bin("TOTE-1", "tote", key="tote")
+             .bin("PACK-01", "packing", x=1.0, y=0.5)
+             .sku("CUP", "Cup", name_zh="杯子", key="cup")
+             .stock("cup", "A01-01-1", 60)
+             .build(app))
+    return {key: floor[key] for key in ("wh", "tote", "cup")}
 
 
 def _bin(code):

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import FloorBuilder
 from wms.realtime import broadcast, socketio, warehouse_room
 
 
 @pytest.fixture
 def two_warehouses(app, users):
     from erp_core.auth.services import update_user
-    from erp_core.inventory.services import create_warehouse
 
     with app.app_context():
-        sh = create_warehouse("SH1", "Shanghai")
-        sz = create_warehouse("SZ1", "Shenzhen")
-        update_user(users["picker"], full_name="p", role="picker", active=True, warehouse_ids=[sh.id])
-        return sh.id, sz.id
+        floor = FloorBuilder().warehouse("SH1", "Shanghai").warehouse("SZ1", "Shenzhen").build()
+        update_user(users["picker"], full_name="p", role="picker", active=True, warehouse_ids=[floor["SH1"]])
+        return floor["SH1"], floor["SZ1"]
 
 
 def test_an_anonymous_socket_is_refused(app, client):

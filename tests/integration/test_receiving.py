@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import FloorBuilder
 from tests.conftest import login, page_csrf
 
 EAN_A = "6901234567892"
@@ -17,31 +18,26 @@ EAN_A = "6901234567892"
 def dock(app):
     """SH1 with a staging bin, a damaged bin, a pick face holding 10 x A and two reserve bins; SZ1 without
     staging; SKUs A (with an EAN), B and C; ASN-1 at SH1 expects 3 x A and 2 x B."""
-    from erp_core.catalog.services import create_sku
     from erp_core.extensions import db
-    from erp_core.inventory.services import create_warehouse, receive
     from wms.locations.inbound import create_asn
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        sh = create_warehouse("SH1", "Shanghai", name_zh="上海仓")
-        sz = create_warehouse("SZ1", "Shenzhen")
-        staging = create_bin(sh.id, "STAGE-IN", "staging")
-        damaged = create_bin(sh.id, "DMG-01", "damaged")
-        pick = create_bin(sh.id, "P-01", "pick", x=1.5, y=2.5)
-        near = create_bin(sh.id, "R-01", "reserve", x=4.5, y=2.5)
-        far = create_bin(sh.id, "R-02", "reserve", x=10.5, y=30.0)
-        sz_bin = create_bin(sz.id, "P-01", "pick", x=1.5, y=2.5)
-        pick.capacity, near.capacity, far.capacity, sz_bin.capacity = 60, 200, 200, 60
-        db.session.commit()
-        a = create_sku("A", "Thermos cup", name_zh="保温杯", barcodes=[EAN_A])
-        b = create_sku("B", "Lid", name_zh="杯盖")
-        c = create_sku("C", "Straw", name_zh="吸管")
-        receive(a.id, pick.id, 10)
-        asn = create_asn(sh.id, [(a.id, 3), (b.id, 2)], reference="ASN-1", supplier="Acme")
-        ids = {"sh": sh.id, "sz": sz.id, "staging": staging.id, "damaged": damaged.id, "pick": pick.id,
-               "near": near.id, "far": far.id, "sz_bin": sz_bin.id, "a": a.id, "b": b.id, "c": c.id,
-               "asn": asn.id}
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", name_zh="上海仓", key="sh")
+                 .warehouse("SZ1", "Shenzhen", key="sz")
+                 .bin("STAGE-IN", "staging", key="staging", warehouse="sh")
+                 .bin("DMG-01", "damaged", key="damaged", warehouse="sh")
+                 .bin("P-01", "pick", key="pick", warehouse="sh", x=1.5, y=2.5, capacity=60)
+                 .bin("R-01", "reserve", key="near", warehouse="sh", x=4.5, y=2.5, capacity=200)
+                 .bin("R-02", "reserve", key="far", warehouse="sh", x=10.5, y=30.0, capacity=200)
+                 .bin("P-01", "pick", key="sz_bin", warehouse="sz", x=1.5, y=2.5, capacity=60)
+                 .sku("A", "Thermos cup", name_zh="保温杯", barcodes=[EAN_A], key="a")
+                 .sku("B", "Lid", name_zh="杯盖", key="b")
+                 .sku("C", "Straw", name_zh="吸管", key="c")
+                 .stock("a", "pick", 10)
+                 .build())
+        asn = create_asn(floor["sh"], [(floor["a"], 3), (floor["b"], 2)], reference="ASN-1", supplier="Acme")
+        ids = {**floor, "asn": asn.id}
         db.session.remove()
         return ids
 

@@ -10,38 +10,38 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
+from tests.builders import FloorBuilder
 from tests.conftest import login, page_csrf
 
 
 @pytest.fixture
 def floor(app):
     """SH1: pick face P-01 (CUP, min 10 max 50) holding 4; reserve bins R-01 (30), R-02 (12), R-03 far away (20)."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
     from wms.locations.replenishment import assign_pick_face
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        other = create_warehouse("SZ1", "Shenzhen")
-        pick = create_bin(wh.id, "P-01", "pick", x=1.0, y=1.0)
-        pick2 = create_bin(wh.id, "P-02", "pick", x=1.0, y=2.0)
-        r1 = create_bin(wh.id, "R-01", "reserve", x=5.0, y=5.0)
-        r2 = create_bin(wh.id, "R-02", "reserve", x=2.0, y=2.0)
-        r3 = create_bin(wh.id, "R-03", "reserve", x=30.0, y=30.0)
-        far = create_bin(other.id, "R-01", "reserve")
-        cup = create_sku("CUP", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        lid = create_sku("LID", "Lid", barcodes=["6901234567809"])
-        receive(cup.id, pick.id, 4)
-        receive(cup.id, r1.id, 30)
-        receive(cup.id, r2.id, 12)
-        receive(cup.id, far.id, 500)
-        receive(lid.id, r3.id, 20)
-        face = assign_pick_face(pick.id, cup.id, 10, 50)
-        lid_face = assign_pick_face(pick2.id, lid.id, 5, 15)
-        return {"wh": wh.id, "other": other.id, "pick": pick.id, "pick2": pick2.id, "r1": r1.id, "r2": r2.id,
-                "r3": r3.id, "cup": cup.id, "lid": lid.id, "face": face.id, "lid_face": lid_face.id,
-                "pick_code": pick.barcode, "r1_code": r1.barcode, "r2_code": r2.barcode}
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", key="wh")
+                 .warehouse("SZ1", "Shenzhen", key="other")
+                 .bin("P-01", "pick", key="pick", warehouse="wh", x=1.0, y=1.0)
+                 .bin("P-02", "pick", key="pick2", warehouse="wh", x=1.0, y=2.0)
+                 .bin("R-01", "reserve", key="r1", warehouse="wh", x=5.0, y=5.0)
+                 .bin("R-02", "reserve", key="r2", warehouse="wh", x=2.0, y=2.0)
+                 .bin("R-03", "reserve", key="r3", warehouse="wh", x=30.0, y=30.0)
+                 .bin("R-01", "reserve", key="far", warehouse="other")
+                 .sku("CUP", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], key="cup")
+                 .sku("LID", "Lid", barcodes=["6901234567809"], key="lid")
+                 .stock("cup", "pick", 4)
+                 .stock("cup", "r1", 30)
+                 .stock("cup", "r2", 12)
+                 .stock("cup", "far", 500)
+                 .stock("lid", "r3", 20)
+                 .build())
+        face = assign_pick_face(floor["pick"], floor["cup"], 10, 50)
+        lid_face = assign_pick_face(floor["pick2"], floor["lid"], 5, 15)
+        ids = {key: floor[key] for key in ("wh", "other", "pick", "pick2", "r1", "r2", "r3", "cup", "lid")}
+        return {**ids, "face": face.id, "lid_face": lid_face.id, "pick_code": floor.barcode("pick"),
+                "r1_code": floor.barcode("r1"), "r2_code": floor.barcode("r2")}
 
 
 def _tasks(**where):
@@ -52,7 +52,7 @@ def _tasks(**where):
 
 
 def _qty(sku_id, location_id):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     return quant_in(sku_id, location_id)[0]
 

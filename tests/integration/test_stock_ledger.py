@@ -9,22 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from erp_core.errors import InsufficientStock
+from tests.builders import FloorBuilder
 
 
 @pytest.fixture
 def stocked(app):
     """SKU CUP-1 with 10 units in bin A, and an empty bin B, in warehouse SH1."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import create_bin
-
-    with app.app_context():
-        wh = create_warehouse("SH1", "Shanghai")
-        a = create_bin(wh.id, "A-01", "pick", x=1.5, y=2.5)
-        b = create_bin(wh.id, "B-01", "pick", x=4.5, y=2.5)
-        sku = create_sku("CUP-1", "Thermos cup")
-        receive(sku.id, a.id, 10, reference="PO-1")
-        return {"sku": sku.id, "a": a.id, "b": b.id, "wh": wh.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", key="wh")
+             .bin("A-01", "pick", key="a", x=1.5, y=2.5)
+             .bin("B-01", "pick", key="b", x=4.5, y=2.5)
+             .sku("CUP-1", "Thermos cup", key="sku")
+             .stock("sku", "a", 10, reference="PO-1")
+             .build(app))
+    return dict(floor)
 
 
 def _quant(sku, loc):

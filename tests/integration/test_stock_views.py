@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.builders import FloorBuilder
 from tests.conftest import PASSWORD, login, page_csrf
 
 
@@ -13,30 +14,28 @@ from tests.conftest import PASSWORD, login, page_csrf
 def stock(app):
     """SH1: A-01 with 10 CUP-1 (3 reserved) and 4 PEN-1, R-01 with 7 CUP-1 of which 1 was shipped to SZ1
     (in transit); SZ1: B-01 with 2 CUP-1."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
     from erp_core.inventory.transfers import create_transfer, ship_transfer
     from tests.stock_helpers import reserve
-    from wms.locations.services import create_bin
 
     with app.app_context():
-        sh1 = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        sz1 = create_warehouse("SZ1", "Shenzhen", name_zh="深圳小仓")
-        a = create_bin(sh1.id, "A-01", "pick")
-        r = create_bin(sh1.id, "R-01", "reserve")
-        b = create_bin(sz1.id, "B-01", "pick")
-        cup = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        pen = create_sku("PEN-1", "Gel pen", name_zh="中性笔")
-        receive(cup.id, a.id, 10, reference="PO-7")
-        receive(cup.id, r.id, 7, reference="PO-7")
-        receive(pen.id, a.id, 4)
-        receive(cup.id, b.id, 2)
-        reserve(cup.id, a.id, 3)
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="sh1")
+                 .warehouse("SZ1", "Shenzhen", name_zh="深圳小仓", key="sz1")
+                 .bin("A-01", "pick", key="a", warehouse="sh1")
+                 .bin("R-01", "reserve", key="r", warehouse="sh1")
+                 .bin("B-01", "pick", key="b", warehouse="sz1")
+                 .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], key="cup")
+                 .sku("PEN-1", "Gel pen", name_zh="中性笔", key="pen")
+                 .stock("cup", "a", 10, reference="PO-7")
+                 .stock("cup", "r", 7, reference="PO-7")
+                 .stock("pen", "a", 4)
+                 .stock("cup", "b", 2)
+                 .build())
+        reserve(floor["cup"], floor["a"], 3)
         # 1 CUP-1 leaves SH1's reserve bin towards SZ1 and is still on the road
-        transfer = create_transfer(sh1.id, sz1.id, [(cup.id, 1, r.id)])
+        transfer = create_transfer(floor["sh1"], floor["sz1"], [(floor["cup"], 1, floor["r"])])
         ship_transfer(transfer.id)
-        return {"sh1": sh1.id, "sz1": sz1.id, "a": a.id, "r": r.id, "b": b.id, "cup": cup.id, "pen": pen.id,
-                "transfer": transfer.reference}
+        return {**floor, "transfer": transfer.reference}
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ def _rows(page):
 
 
 def test_the_overview_shows_on_hand_reserved_available_and_in_transit_per_sku_and_warehouse(app, stock):
-    from erp_core.inventory.views import stock_overview
+    from erp_core.inventory.stock_queries import stock_overview
 
     with app.app_context():
         page = stock_overview(warehouse_ids=None)
@@ -67,7 +66,7 @@ def test_the_overview_shows_on_hand_reserved_available_and_in_transit_per_sku_an
 
 
 def test_the_overview_filters_by_warehouse_search_and_available_stock_and_pages(app, stock):
-    from erp_core.inventory.views import stock_overview
+    from erp_core.inventory.stock_queries import stock_overview
     from tests.stock_helpers import reserve
 
     with app.app_context():
@@ -115,7 +114,7 @@ def test_the_sku_page_shows_bins_with_reservations_and_the_ledger_newest_first(a
 
 def test_the_sku_ledger_pages_and_names_the_user(app, stock, users):
     from erp_core.inventory.services import move_stock
-    from erp_core.inventory.views import sku_ledger
+    from erp_core.inventory.stock_queries import sku_ledger
 
     with app.app_context():
         move_stock(stock["cup"], stock["r"], stock["a"], 1, reason="replenishment", user_id=users["supervisor"])
@@ -134,7 +133,7 @@ def test_an_adjustment_records_the_reason_code_and_the_note(app, stock, users):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
     from erp_core.inventory.services import adjust_counted, ledger_discrepancies
-    from erp_core.inventory.views import parse_adjustment_note, quant_in
+    from erp_core.inventory.stock_queries import parse_adjustment_note, quant_in
 
     with app.app_context():
         move = adjust_counted(stock["pen"], stock["a"], 1, reason_code="damaged", note=" dropped  from shelf ",
@@ -151,7 +150,7 @@ def test_an_adjustment_below_the_reserved_quantity_is_refused_and_changes_nothin
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
     from erp_core.inventory.services import adjust_counted
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     with app.app_context():
         moves = db.session.scalar(select(func.count(StockMove.id)))
@@ -166,7 +165,7 @@ def test_an_adjustment_below_the_reserved_quantity_is_refused_and_changes_nothin
 def test_a_supervisor_adjusts_a_scanned_bin_and_sku_on_the_page(app, stock, login_as):
     from erp_core.extensions import db
     from erp_core.inventory.models import StockMove
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     client = login_as("supervisor")
     # given the bin barcode and the SKU barcode scanned, the page shows what is there now
@@ -189,7 +188,7 @@ def test_a_supervisor_adjusts_a_scanned_bin_and_sku_on_the_page(app, stock, logi
 
 
 def test_the_adjust_page_refuses_a_count_below_the_reserved_units_with_a_clear_message(app, stock, login_as):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     client = login_as("supervisor")
     token = page_csrf(client, "/stock/adjust")
@@ -219,7 +218,7 @@ def test_a_picker_reads_stock_but_cannot_adjust_it(app, stock, login_as):
 
 
 def test_a_limited_user_cannot_post_an_adjustment_in_another_warehouse(app, stock, sz_clerk):
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     token = page_csrf(sz_clerk, "/stock/adjust")
     response = sz_clerk.post("/stock/adjust", data={

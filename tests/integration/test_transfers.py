@@ -6,34 +6,31 @@ import pytest
 from sqlalchemy import func, select
 
 from erp_core.errors import Conflict, InsufficientStock, ValidationFailed
+from tests.builders import FloorBuilder
 from tests.conftest import page_csrf
 
 
 @pytest.fixture
 def stock(app):
     """SH1: pick face A-01 (10 units), reserve bin R-01 (5), damaged bin DMG (4); SZ1: empty bin B-01."""
-    from erp_core.catalog.services import create_sku
-    from erp_core.inventory.services import create_warehouse, receive
-    from wms.locations.services import create_bin
-
-    with app.app_context():
-        sh1 = create_warehouse("SH1", "Shanghai", name_zh="上海主仓")
-        sz1 = create_warehouse("SZ1", "Shenzhen", name_zh="深圳小仓")
-        reserve_bin = create_bin(sh1.id, "R-01", "reserve")
-        pick = create_bin(sh1.id, "A-01", "pick")
-        damaged = create_bin(sh1.id, "DMG", "damaged")
-        dest = create_bin(sz1.id, "B-01", "pick")
-        sku = create_sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"])
-        receive(sku.id, pick.id, 10)
-        receive(sku.id, reserve_bin.id, 5)
-        receive(sku.id, damaged.id, 4)
-        return {"sh1": sh1.id, "sz1": sz1.id, "pick": pick.id, "reserve": reserve_bin.id, "damaged": damaged.id,
-                "dest": dest.id, "sku": sku.id}
+    floor = (FloorBuilder()
+             .warehouse("SH1", "Shanghai", name_zh="上海主仓", key="sh1")
+             .warehouse("SZ1", "Shenzhen", name_zh="深圳小仓", key="sz1")
+             .bin("R-01", "reserve", key="reserve", warehouse="sh1")
+             .bin("A-01", "pick", key="pick", warehouse="sh1")
+             .bin("DMG", "damaged", key="damaged", warehouse="sh1")
+             .bin("B-01", "pick", key="dest", warehouse="sz1")
+             .sku("CUP-1", "Thermos cup", name_zh="保温杯", barcodes=["6901234567892"], key="sku")
+             .stock("sku", "pick", 10)
+             .stock("sku", "reserve", 5)
+             .stock("sku", "damaged", 4)
+             .build(app))
+    return dict(floor)
 
 
 def _qty(sku_id: int, location_id: int) -> tuple[int, int]:
     from erp_core.extensions import db
-    from erp_core.inventory.views import quant_in
+    from erp_core.inventory.stock_queries import quant_in
 
     db.session.expire_all()
     return quant_in(sku_id, location_id)
@@ -72,8 +69,8 @@ def test_a_transfer_to_the_same_warehouse_or_without_lines_is_refused(app, stock
 
 def test_shipping_puts_the_units_in_transit_towards_the_destination(app, stock):
     from erp_core.inventory.services import ledger_discrepancies
+    from erp_core.inventory.stock_queries import figures_of, in_transit
     from erp_core.inventory.transfers import create_transfer, ship_transfer
-    from erp_core.inventory.views import figures_of, in_transit
 
     with app.app_context():
         # given a draft of 3 units from the pick face
@@ -107,8 +104,8 @@ def test_shipping_without_a_bin_takes_the_pick_face_first_then_reserve_and_never
 
 
 def test_shipping_more_than_is_available_is_refused_and_changes_nothing(app, stock):
+    from erp_core.inventory.stock_queries import in_transit
     from erp_core.inventory.transfers import create_transfer, get_transfer, ship_transfer
-    from erp_core.inventory.views import in_transit
     from tests.stock_helpers import reserve
 
     with app.app_context():
@@ -130,8 +127,8 @@ def test_shipping_more_than_is_available_is_refused_and_changes_nothing(app, sto
 
 def test_a_partial_receipt_then_the_rest_completes_the_transfer(app, stock):
     from erp_core.inventory.services import ledger_discrepancies
+    from erp_core.inventory.stock_queries import figures_of
     from erp_core.inventory.transfers import create_transfer, receive_transfer, ship_transfer
-    from erp_core.inventory.views import figures_of
 
     with app.app_context():
         transfer = create_transfer(stock["sh1"], stock["sz1"], [(stock["sku"], 6, stock["pick"])])

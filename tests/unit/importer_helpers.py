@@ -6,11 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from erp_core.channels.importers import (
-    ImportResult,
-    ParsedOrder,
-    RowError,
-)
+from erp_core.channels.importers import ImportResult, ParsedOrder
+from erp_core.fileimport import RowError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 DOCS_TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "import-template.csv"

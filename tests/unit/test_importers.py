@@ -10,12 +10,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from erp_core.channels.importers import (
-    RowError,
-    detect_format,
-    errors_to_csv,
-    parse_orders,
-)
+from erp_core.channels.importers import detect_format, parse_orders
+from erp_core.fileimport import RowError, errors_to_csv
 from tests.unit.importer_helpers import (
     DOCS_TEMPLATE,
     FIXTURES,

@@ -48,14 +48,14 @@ def test_chinese_addresses_are_split_into_province_city_district_and_detail(
     ],
 )
 def test_timestamps_in_every_usual_spelling_become_utc(raw: str, utc: datetime) -> None:
-    from erp_core.channels.importers.values import parse_datetime
+    from erp_core.fileimport.values import parse_datetime
 
     assert parse_datetime(raw) == utc
 
 
 @pytest.mark.parametrize("raw", ["", "yesterday", "2026-02-30 10:00:00", "2026-11-20 24:00:00", "20/11/2026"])
 def test_impossible_timestamps_are_refused(raw: str) -> None:
-    from erp_core.channels.importers.values import parse_datetime
+    from erp_core.fileimport.values import parse_datetime
 
     with pytest.raises(ValueError):
         parse_datetime(raw)
@@ -64,21 +64,21 @@ def test_impossible_timestamps_are_refused(raw: str) -> None:
 @pytest.mark.parametrize(("raw", "amount"), [("12.50", "12.50"), ("¥1,299.00", "1299.00"), ("$8", "8"),
                                              ("'0.10", "0.10"), (" 68 ", "68")])
 def test_amounts_are_read_as_exact_decimals(raw: str, amount: str) -> None:
-    from erp_core.channels.importers.values import parse_money
+    from erp_core.fileimport.values import parse_money
 
     assert parse_money(raw) == Decimal(amount)
 
 
 @pytest.mark.parametrize("raw", ["", "-5", "12,5", "1e3", "NaN", "十块"])
 def test_doubtful_amounts_are_refused_rather_than_guessed(raw: str) -> None:
-    from erp_core.channels.importers.values import parse_money
+    from erp_core.fileimport.values import parse_money
 
     with pytest.raises(ValueError):
         parse_money(raw)
 
 
 def test_scientific_notation_matches_only_numbers_that_round_to_it() -> None:
-    from erp_core.channels.importers.values import scientific_matches
+    from erp_core.fileimport.values import scientific_matches
 
     assert scientific_matches("2.34568E+18", "2345678901234567890")
     assert scientific_matches("2.34568E+18", "2345675000000000000")  # rounds half up

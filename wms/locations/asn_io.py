@@ -4,7 +4,7 @@ Columns (English or Chinese headers): reference, warehouse, supplier, expected_a
 supplier and expected_at may be left out. `parse_asn_file` is pure (bytes in, parsed ASNs and row
 errors out); `import_asn_file` checks warehouses, SKUs and references against the database and
 creates each good ASN in its own transaction. Errors point at file, line and column with a stable
-code, and `errors_to_csv` (erp_core.channels.importers) turns them into the downloadable report.
+code, and `errors_to_csv` (erp_core.fileimport) turns them into the downloadable report.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from erp_core.channels.importers import REASONS, RowError
-from erp_core.channels.importers.assembly import Columns
-from erp_core.channels.importers.model import row_error
-from erp_core.channels.importers.tables import UnreadableFile, read_table
-from erp_core.channels.importers.values import SHANGHAI, clean, clean_code, parse_datetime, parse_quantity
+from erp_core.fileimport import COMMON_REASONS, Columns, RowError, UnreadableFile, read_table, row_error
+from erp_core.fileimport.values import SHANGHAI, clean, clean_code, parse_datetime, parse_quantity
 
 COLUMNS = ("reference", "warehouse", "supplier", "expected_at", "sku", "quantity")
 REQUIRED = ("reference", "warehouse", "sku", "quantity")
@@ -35,8 +32,9 @@ ASN_FIELDS = ("warehouse", "supplier", "expected_at")  # must agree on every row
 
 #: Stable codes and their reasons (shown in the error report; change them with the docs).
 ASN_REASONS: dict[str, str] = {
-    **{code: REASONS[code] for code in ("bad_encoding", "unreadable_file", "empty_file", "missing_column",
-                                        "missing_sku", "unknown_sku", "bad_quantity", "bad_date")},
+    **{code: COMMON_REASONS[code] for code in ("bad_encoding", "unreadable_file", "empty_file",
+                                               "missing_column", "missing_sku", "unknown_sku", "bad_quantity",
+                                               "bad_date")},
     "missing_reference": "ASN reference is empty",
     "bad_reference": "ASN reference is longer than 40 characters",
     "missing_warehouse": "warehouse is empty",

@@ -13,7 +13,7 @@ from erp_core.inventory.forms import bin_type_label
 
 from .services import AISLE_BIN_TYPES, EDITABLE_BIN_TYPES, MAX_LEVELS, SPECIAL_BIN_TYPES, LayoutSpec, ZoneSpec
 
-#: The bin import's error codes (wms.locations.layout.IMPORT_REASONS) as translated reasons.
+#: The bin import's error codes (wms.locations.layout_csv.IMPORT_REASONS) as translated reasons.
 IMPORT_ERROR_TEXTS = {
     "bad_encoding": _l("The file is not UTF-8 or GBK text."),
     "empty_file": _l("The file has no header row."),

@@ -21,9 +21,9 @@ from wtforms.validators import Length, NumberRange, Optional
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.catalog.services import find_sku_by_scan
-from erp_core.channels.importers import RowError, errors_to_csv
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.fileimport import RowError, errors_to_csv
 from erp_core.inventory.models import Location, Warehouse
 
 from ..handheld import HandheldTask, register_task, scan_result

@@ -11,18 +11,19 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from erp_core.auth.guard import in_my_warehouses, requires
-from erp_core.channels.importers import errors_to_csv
 from erp_core.errors import DomainError
 from erp_core.extensions import db
+from erp_core.fileimport import errors_to_csv
 from erp_core.inventory.forms import bin_type_label
 from erp_core.inventory.models import Location, Warehouse
-from erp_core.inventory.views import warehouses_for
+from erp_core.inventory.stock_queries import warehouses_for
 from erp_core.messages import describe
 
 from ..documents import BinLabel, bin_label_sheet
 from . import plan as plans
 from .forms import BinForm, ImportForm, LayoutForm, SpecialBinForm, import_error_text
-from .layout import CSV_COLUMNS, bins_csv, has_aisles, import_bins_csv, layout_spec, warehouse_geometry
+from .layout import has_aisles, layout_spec, warehouse_geometry
+from .layout_csv import CSV_COLUMNS, bins_csv, import_bins_csv
 from .services import (
     SPECIAL_BIN_TYPES,
     add_special_bin,

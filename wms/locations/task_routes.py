@@ -18,7 +18,7 @@ from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
-from erp_core.inventory.views import find_bin, warehouses_for
+from erp_core.inventory.stock_queries import find_bin, warehouses_for
 from wms.handheld import HandheldTask, register_task, scan_result
 
 from . import counts, replenishment

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from wms.locations.geometry import Layout, PickPoint
 from wms.picking.routing import Route, best_route, combined_length, extents_of, merge_extents
-from wms.picking.routing_heuristics import Extents
+from wms.picking.routing.heuristics import Extents
 
 Router = Callable[[Layout, Iterable[PickPoint]], Route]
 METHODS = ("fcfs", "seed", "savings", "seed+local", "savings+local")

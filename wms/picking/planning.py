@@ -9,7 +9,7 @@ Wave types, as Chinese e-commerce warehouses run them:
 - zone: multi-item orders picked zone by zone, consolidated at packing.
 
 Orders are taken by priority, then ship-by time (cut-off), then age, within the supervisor's rules
-and the wave's limits; carts are batched (wms/picking/batching.py) and routed (routing.py).
+and the wave's limits; carts are batched (wms/picking/batching.py) and routed (wms/picking/routing/).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from erp_core.channels.importers.model import ParsedOrder, RowError, SkuCheck
+from erp_core.channels.importers.model import ParsedOrder, SkuCheck
 from erp_core.errors import DomainError
+from erp_core.fileimport import RowError
 
 #: Longest cursor a channel can store (``channels.pull_cursor`` is VARCHAR(200)).
 MAX_CURSOR_LENGTH = 200

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from erp_core.channels.adapters.base import MAX_CURSOR_LENGTH, FeedError, FeedSettings, FetchPage, check_feed_url
-from erp_core.channels.importers.model import REASONS, ParsedLine, ParsedOrder, RowError, sku_predicate
-from erp_core.channels.importers.values import clean, parse_money, parse_quantity
+from erp_core.channels.importers.model import REASONS, ParsedLine, ParsedOrder, sku_predicate
+from erp_core.fileimport import RowError
+from erp_core.fileimport.values import clean, parse_money, parse_quantity
 from erp_core.orders.regions import is_mainland_china, normalise_province
 
 #: Reasons of the errors a JSON feed words its own way (the others are the file importers' ``REASONS``).

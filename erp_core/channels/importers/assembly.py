@@ -7,15 +7,16 @@ rejected whole, and the other orders of the file still come through.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from operator import itemgetter
 
-from erp_core.channels.importers.model import ParsedLine, RowError, row_error
-from erp_core.channels.importers.values import (
+from erp_core.channels.importers.model import ParsedLine, order_error
+from erp_core.fileimport.columns import Columns
+from erp_core.fileimport.errors import RowError
+from erp_core.fileimport.values import (
     STRIP_CHARS,
     clean,
     clean_code,
@@ -26,52 +27,7 @@ from erp_core.channels.importers.values import (
     parse_quantity,
 )
 
-_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 _ZERO = Decimal("0")
-
-
-def header_key(text: str) -> str:
-    """Normalise a header for lookup: trimmed, lower case, spaces and hyphens as underscores."""
-    return _HEADER_SEPARATORS.sub("_", clean(text).lower())
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """Where each field is in a file: ``field -> (index, header as written)``."""
-
-    found: Mapping[str, tuple[int, str]]
-
-    @classmethod
-    def resolve(cls, header: Sequence[str], aliases: Mapping[str, str]) -> Columns:
-        """Map header cells to fields through ``aliases`` (normalised header -> field); first wins."""
-        found: dict[str, tuple[int, str]] = {}
-        for index, text in enumerate(header):
-            name = aliases.get(header_key(text))
-            if name is not None and name not in found:
-                found[name] = (index, clean(text))
-        return cls(found)
-
-    def has(self, name: str) -> bool:
-        """Whether the file has a column for ``name``."""
-        return name in self.found
-
-    def header(self, name: str, default: str | None = None) -> str:
-        """The column's header as written in the file (or ``default``/``name`` when absent)."""
-        found = self.found.get(name)
-        if found is not None:
-            return found[1]
-        return name if default is None else default
-
-    def get(self, cells: Sequence[str], name: str) -> str:
-        """The trimmed cell of ``name`` in a row, or ``""``."""
-        found = self.found.get(name)
-        if found is None or found[0] >= len(cells):
-            return ""
-        return clean(cells[found[0]])
-
-    def missing(self, required: Sequence[str]) -> list[str]:
-        """The required fields that have no column."""
-        return [name for name in required if name not in self.found]
 
 
 @dataclass(slots=True)
@@ -107,7 +63,7 @@ class Draft:
 
     def fail(self, line: int | None, column: str, code: str, value: str = "") -> None:
         """Record an error that rejects this order."""
-        self.errors.append(row_error(self.file, line, column, code, value))
+        self.errors.append(order_error(self.file, line, column, code, value))
 
     def where(self, name: str, columns: Columns) -> tuple[int, str]:
         """Line and column to blame for the order-level field ``name``."""
@@ -188,7 +144,7 @@ class DraftCollector:
             if self._blank_key_continues and self._current is not None:
                 draft = self._current
             else:
-                self.errors.append(row_error(self.file, line, self.columns.header(self._key_field),
+                self.errors.append(order_error(self.file, line, self.columns.header(self._key_field),
                                              "missing_order_number"))
                 return None
         elif self._current is not None and key == self._current.key:

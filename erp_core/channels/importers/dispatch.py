@@ -5,19 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from erp_core.channels.importers.model import (
-    ImportResult,
-    ParsedOrder,
-    RowError,
-    SkuCheck,
-    row_error,
-    sku_predicate,
-)
+from erp_core.channels.importers.model import ImportResult, ParsedOrder, SkuCheck, order_error, sku_predicate
 from erp_core.channels.importers.shopify import looks_like_shopify, parse_shopify
-from erp_core.channels.importers.tables import Table, UnreadableFile, read_table
 from erp_core.channels.importers.taobao import looks_like_taobao_items, looks_like_taobao_orders, parse_taobao
 from erp_core.channels.importers.template import looks_like_template, parse_template
-from erp_core.channels.importers.values import SHANGHAI
+from erp_core.fileimport.errors import RowError
+from erp_core.fileimport.tables import Table, UnreadableFile, read_table
+from erp_core.fileimport.values import SHANGHAI
 
 TEMPLATE, SHOPIFY, TAOBAO_ORDERS, TAOBAO_ITEMS, UNKNOWN = (
     "template", "shopify", "taobao_orders", "taobao_items", "unknown")
@@ -75,7 +69,7 @@ def parse_orders(files: Sequence[tuple[str, bytes]], known_skus: SkuCheck = None
             table = read_table(name, data)
         except UnreadableFile as problem:
             result.files[name] = UNKNOWN
-            result.errors.append(row_error(name, None, "", problem.code))
+            result.errors.append(order_error(name, None, "", problem.code))
             continue
         kind = _classify(name, table.header)
         result.files[name] = kind
@@ -90,14 +84,14 @@ def parse_orders(files: Sequence[tuple[str, bytes]], known_skus: SkuCheck = None
             elif kind == TAOBAO_ITEMS:
                 taobao_items.append(table)
             else:
-                result.errors.append(row_error(name, table.header_line, "", "unknown_format"))
+                result.errors.append(order_error(name, table.header_line, "", "unknown_format"))
         except UnreadableFile as problem:  # a CSV that breaks half-way (e.g. a runaway quote)
-            result.errors.append(row_error(name, None, "", problem.code))
+            result.errors.append(order_error(name, None, "", problem.code))
     if taobao_orders or taobao_items:
         try:
             _collect(result, *parse_taobao(taobao_orders, taobao_items, known_sku, local_tz))
         except UnreadableFile as problem:
-            result.errors.append(row_error("", None, "", problem.code))
+            result.errors.append(order_error("", None, "", problem.code))
     families = {_FAMILY[kind] for kind in result.files.values() if kind in _FAMILY}
     result.format = families.pop() if len(families) == 1 else ("mixed" if families else UNKNOWN)
     return result
@@ -108,7 +102,7 @@ def _collect(result: ImportResult, orders: list[ParsedOrder], errors: list[RowEr
     seen = {(order.platform, order.external_id) for order in result.orders}
     for order in orders:
         if (order.platform, order.external_id) in seen:
-            result.errors.append(row_error(order.source_file, order.source_line, "",
+            result.errors.append(order_error(order.source_file, order.source_line, "",
                                            "duplicate_order_in_batch", order.external_id))
             continue
         seen.add((order.platform, order.external_id))

@@ -1,4 +1,4 @@
-"""Plain data produced by the order importers: parsed orders, their lines, and row errors.
+"""Plain data produced by the order importers: parsed orders and their lines, and the importers' error codes.
 
 Nothing here knows about the database; the ``import_orders`` service turns a ``ParsedOrder`` into an
 ``Order(pending)`` and deduplicates it by (channel, external id).
@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from erp_core.fileimport.errors import COMMON_REASONS, RowError, row_error
+
 #: A way to ask "does this SKU exist?": a set of known SKUs or a predicate. ``None`` skips the check.
 SkuCheck = Callable[[str], bool] | set[str] | frozenset[str] | None
 
-#: Stable error codes and their short English reason. The reason text is part of the contract (it is
-#: shown in the downloadable error report), so change it only together with the docs.
+#: Stable error codes of the order importers and their short English reason: the ones every file
+#: import shares, then the order files' own. The reason text is part of the contract (it is shown in
+#: the downloadable error report), so change it only together with the docs.
 REASONS: dict[str, str] = {
-    "bad_encoding": "file is not UTF-8 or GBK/GB18030 text",
-    "unreadable_file": "file cannot be read as CSV or XLSX",
-    "empty_file": "file has no header row",
+    **COMMON_REASONS,
     "unknown_format": "file is not a known order export",
-    "missing_column": "required column is missing",
     "missing_pair_file": "Taobao orders and items reports must be imported together",
     "missing_order_number": "order number is empty",
     "mangled_order_number": "order number was rounded by Excel (scientific notation); export it again",
@@ -30,40 +30,16 @@ REASONS: dict[str, str] = {
     "conflicting_order_value": "value differs from an earlier row of the same order",
     "order_without_lines": "order has no item lines in the items report",
     "lines_without_order": "item line has no order in the orders report",
-    "missing_sku": "SKU is empty",
-    "unknown_sku": "SKU does not exist in the catalogue",
-    "bad_quantity": "quantity must be a whole number from 1 to 1000000",
     "quantity_mismatch": "item quantities do not add up to the order's total quantity",
-    "bad_number": "not a valid non-negative amount",
-    "bad_date": "not a valid date and time",
     "missing_recipient": "recipient name is empty",
     "missing_phone": "recipient phone is empty",
     "missing_address": "shipping address is incomplete",
 }
 
 
-@dataclass(slots=True)
-class RowError:
-    """One problem found in an imported file, pointing at the cell a person must fix.
-
-    ``line`` is 1-based and counts physical lines of the file (the header is line 1; for XLSX, the
-    sheet's row number); it is ``None`` for problems with the whole file. ``column`` is the header as
-    written in the file, or the expected column name when the column is missing.
-    """
-
-    file: str
-    line: int | None
-    column: str
-    code: str
-    reason: str
-    value: str = ""
-
-
-def row_error(file: str, line: int | None, column: str, code: str, value: str = "", *,
-              reasons: dict[str, str] = REASONS) -> RowError:
-    """Build a ``RowError`` whose reason is the stable text for ``code`` (from ``reasons``: other
-    importers, e.g. ASNs, pass their own table)."""
-    return RowError(file=file, line=line, column=column, code=code, reason=reasons[code], value=value)
+def order_error(file: str, line: int | None, column: str, code: str, value: str = "") -> RowError:
+    """A ``RowError`` of the order importers, with the stable reason of ``code`` from ``REASONS``."""
+    return row_error(file, line, column, code, value, reasons=REASONS)
 
 
 @dataclass(slots=True)

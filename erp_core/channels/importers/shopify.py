@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import tzinfo
 
-from erp_core.channels.importers.assembly import Columns, Draft, DraftCollector, LineReader, header_key
-from erp_core.channels.importers.model import ParsedOrder, RowError, row_error
-from erp_core.channels.importers.tables import Table
-from erp_core.channels.importers.values import clean_code
+from erp_core.channels.importers.assembly import Draft, DraftCollector, LineReader
+from erp_core.channels.importers.model import ParsedOrder, order_error
+from erp_core.fileimport.columns import Columns, header_key
+from erp_core.fileimport.errors import RowError
+from erp_core.fileimport.tables import Table
+from erp_core.fileimport.values import clean_code
 from erp_core.orders.regions import is_mainland_china, normalise_province
 
 SHOPIFY_COLUMNS: dict[str, str] = {
@@ -63,7 +65,7 @@ def parse_shopify(table: Table, known_sku: Callable[[str], bool] | None, local_t
     columns = Columns.resolve(table.header, _ALIASES)
     missing = [column for column in REQUIRED if not columns.has(SHOPIFY_COLUMNS[column])]
     if missing:
-        return [], [row_error(table.file, table.header_line, c, "missing_column") for c in missing], [], []
+        return [], [order_error(table.file, table.header_line, c, "missing_column") for c in missing], [], []
     collector = DraftCollector(table.file, columns, _ORDER_FIELDS)
     lines = LineReader(columns, known_sku)
     for line, cells in table.rows:

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from erp_core.channels.importers.address import split_cn_address
-from erp_core.channels.importers.assembly import Columns, Draft, header_key
-from erp_core.channels.importers.model import ParsedLine, ParsedOrder, RowError, row_error
-from erp_core.channels.importers.tables import Table
-from erp_core.channels.importers.values import (
+from erp_core.channels.importers.assembly import Draft
+from erp_core.channels.importers.model import ParsedLine, ParsedOrder, order_error
+from erp_core.fileimport.columns import Columns, header_key
+from erp_core.fileimport.errors import RowError
+from erp_core.fileimport.tables import Table
+from erp_core.fileimport.values import (
     clean,
     clean_code,
     is_scientific,
@@ -126,7 +128,7 @@ def parse_taobao(order_tables: list[Table], item_tables: list[Table], known_sku:
                                     one_of=("商家编码", "外部系统编号"))
     if not order_tables or not item_tables:
         for table in order_tables or item_tables:
-            errors.append(row_error(table.file, None, "", "missing_pair_file"))
+            errors.append(order_error(table.file, None, "", "missing_pair_file"))
         return [], errors, [], []
     if not order_columns or not item_columns:  # a side is unusable: its missing columns say why
         return [], errors, [], []
@@ -138,7 +140,7 @@ def parse_taobao(order_tables: list[Table], item_tables: list[Table], known_sku:
         columns = order_columns[row.file]
         key = item_index.resolve(row.code)
         if key is None:
-            errors.append(row_error(row.file, row.line, columns.header("external_id"),
+            errors.append(order_error(row.file, row.line, columns.header("external_id"),
                                     "mangled_order_number", row.code))
             rejected.append(row.code)
         elif key in orders:
@@ -157,9 +159,9 @@ def parse_taobao(order_tables: list[Table], item_tables: list[Table], known_sku:
         key = order_index.resolve(row.code)
         column = columns.header("external_id")
         if key is None:
-            errors.append(row_error(row.file, row.line, column, "mangled_order_number", row.code))
+            errors.append(order_error(row.file, row.line, column, "mangled_order_number", row.code))
         elif key not in orders:
-            errors.append(row_error(row.file, row.line, column, "lines_without_order", row.code))
+            errors.append(order_error(row.file, row.line, column, "lines_without_order", row.code))
         else:
             _read_item(orders[key], row, columns, known_sku)
     parsed: list[ParsedOrder] = []
@@ -188,7 +190,7 @@ def _read(tables: list[Table], aliases: dict[str, str], required: tuple[str, ...
         if one_of and not any(columns.has(aliases[header_key(c)]) for c in one_of):
             missing.append(one_of[0])
         if missing:
-            errors.extend(row_error(table.file, table.header_line, c, "missing_column") for c in missing)
+            errors.extend(order_error(table.file, table.header_line, c, "missing_column") for c in missing)
             continue
         found[table.file] = columns
         for line, cells in table.rows:
@@ -196,7 +198,7 @@ def _read(tables: list[Table], aliases: dict[str, str], required: tuple[str, ...
             if code:
                 rows.append(_Row(table.file, line, cells, code))
             elif any(cell.strip() for cell in cells):
-                errors.append(row_error(table.file, line, columns.header("external_id"),
+                errors.append(order_error(table.file, line, columns.header("external_id"),
                                         "missing_order_number"))
     return rows, found
 
@@ -210,7 +212,7 @@ def _read_item(order: _Order, row: _Row, columns: Columns, known_sku: SkuPredica
     before = len(order.item_errors)
 
     def fail(name: str, code: str, value: str = "") -> None:
-        order.item_errors.append(row_error(row.file, row.line, columns.header(name), code, value))
+        order.item_errors.append(order_error(row.file, row.line, columns.header(name), code, value))
 
     if not sku:
         fail(sku_field, "missing_sku")

@@ -9,17 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import tzinfo
 
-from erp_core.channels.importers.assembly import (
-    Columns,
-    Draft,
-    DraftCollector,
-    LineReader,
-    header_key,
-    lines_total,
-)
-from erp_core.channels.importers.model import ParsedOrder, RowError, row_error
-from erp_core.channels.importers.tables import Table
-from erp_core.channels.importers.values import clean_code
+from erp_core.channels.importers.assembly import Draft, DraftCollector, LineReader, lines_total
+from erp_core.channels.importers.model import ParsedOrder, order_error
+from erp_core.fileimport.columns import Columns, header_key
+from erp_core.fileimport.errors import RowError
+from erp_core.fileimport.tables import Table
+from erp_core.fileimport.values import clean_code
 from erp_core.orders.regions import is_mainland_china, normalise_province
 
 #: Template column -> (field it fills, accepted aliases). The first name is the one in the template.
@@ -79,7 +74,7 @@ def parse_template(table: Table, known_sku: Callable[[str], bool] | None, local_
     columns = template_columns(table.header)
     missing = columns.missing([TEMPLATE_COLUMNS[c][0] for c in REQUIRED_COLUMNS])
     if missing:
-        return [], [row_error(table.file, table.header_line, _FIELD_TO_COLUMN[name], "missing_column")
+        return [], [order_error(table.file, table.header_line, _FIELD_TO_COLUMN[name], "missing_column")
                      for name in missing], []
     collector = DraftCollector(table.file, columns, _ORDER_FIELDS, blank_key_continues=True)
     add, read = collector.add, LineReader(columns, known_sku).read

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from wms.locations.geometry import Layout, PickPoint
-from wms.picking.routing_base import Route, check_picks, make_route
+from wms.picking.routing.base import Route, check_picks, make_route
 
 Extents = dict[tuple[int, int], tuple[float, float]]  # (block, aisle) -> (lowest y, highest y) of picks
 _INF = float("inf")

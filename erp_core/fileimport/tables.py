@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from erp_core.channels.importers.values import clean
+from erp_core.fileimport.values import clean
 
 XLSX_MAGIC = b"PK\x03\x04"
 # What openpyxl raises for damaged archives and sheets (zip, XML and value errors, missing parts).

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from wms.locations.geometry import Layout, PickPoint
-from wms.picking.routing_base import Route, route_length
-from wms.picking.routing_exact import exact_route, exact_route_length
-from wms.picking.routing_heuristics import (
+from wms.picking.routing.base import Route, route_length
+from wms.picking.routing.exact import exact_route, exact_route_length
+from wms.picking.routing.heuristics import (
     combined_length,
     combined_route,
     extents_of,
@@ -24,7 +24,7 @@ from wms.picking.routing_heuristics import (
     merge_extents,
     s_shape_route,
 )
-from wms.picking.routing_tsp import local_search_route
+from wms.picking.routing.tsp import local_search_route
 
 Router = Callable[[Layout, Iterable[PickPoint]], Route]
 

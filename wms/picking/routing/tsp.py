@@ -13,8 +13,8 @@ import random
 from collections.abc import Iterable
 
 from wms.locations.geometry import Layout, PickPoint, distance
-from wms.picking.routing_base import Route, check_picks, group_by_location, make_route
-from wms.picking.routing_heuristics import combined_route
+from wms.picking.routing.base import Route, check_picks, group_by_location, make_route
+from wms.picking.routing.heuristics import combined_route
 
 _EPS = 1e-9
 _Matrix = list[list[float]]

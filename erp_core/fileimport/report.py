@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from erp_core.channels.importers.model import RowError
+from erp_core.fileimport.errors import RowError
 
 REPORT_COLUMNS = ("file", "line", "column", "code", "reason", "value")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,4 +1,4 @@
-"""Cell-level parsing shared by the importers: codes, money, quantities and times.
+"""Cell-level parsing shared by the file imports: codes, money, quantities and times.
 
 Every parser raises ``ValueError`` on bad input; the caller turns that into a ``RowError`` with the
 right code. Regular expressions are compiled once here, because these run for every row.

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from wms.locations.geometry import Layout, PickPoint
-from wms.picking.routing_base import Route, check_picks, group_by_location, make_route
+from wms.picking.routing.base import Route, check_picks, group_by_location, make_route
 
 _INF = float("inf")
 _ZERO, _ODD, _EVEN = 0, 1, 2
