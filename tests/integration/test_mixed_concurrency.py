@@ -93,6 +93,7 @@ class Figures:
     refusals: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     server_errors: int = 0
+    seconds: Counter = field(default_factory=Counter)  # wall time spent in each kind of operation
     claims: int = 0  # pick_list_for calls: the handheld asking for its list, not counted as operations
     stuck: set = field(default_factory=set)  # tasks that could neither be picked nor reported short
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,9 +103,10 @@ class Figures:
         with self.lock:
             return sum(self.by_operation.values()) < self.target
 
-    def record(self, operation: str, outcome: Outcome) -> None:
+    def record(self, operation: str, outcome: Outcome, seconds: float = 0.0) -> None:
         with self.lock:
             self.by_operation[operation] += 1
+            self.seconds[operation] += seconds
             if outcome.kind == "ok":
                 self.successes[operation] += 1
             elif outcome.kind == "refused":
@@ -112,9 +114,10 @@ class Figures:
             else:
                 self.failures.append(f"{operation}: {where_it_failed(outcome)}")
 
-    def record_http(self, operation: str, status: int, body: dict | None) -> None:
+    def record_http(self, operation: str, status: int, body: dict | None, seconds: float) -> None:
         with self.lock:
             self.by_operation[operation] += 1
+            self.seconds[operation] += seconds
             if status < 400:
                 self.successes[operation] += 1
             elif status < 500:
@@ -175,8 +178,9 @@ class Worker:
         return order_id
 
     def _call(self, operation: str, job) -> Outcome:
+        began = time.perf_counter()
         outcome = run_call(job)
-        self.figures.record(operation, outcome)
+        self.figures.record(operation, outcome, time.perf_counter() - began)
         return outcome
 
     # --- the operations ---------------------------------------------------------------------------
@@ -206,13 +210,15 @@ class Worker:
         self._post("push_again", key, body)
 
     def _post(self, operation: str, key: str, body: dict) -> None:
+        began = time.perf_counter()
         try:
             response = self.client.post("/api/v1/orders", json=body, headers={
                 "Authorization": f"Bearer {self.world['token']}", "Idempotency-Key": key})
         except Exception as error:  # noqa: BLE001  (the test client re-raises what the app did not handle)
             self.figures.record(operation, Outcome("error", error=error))
             return
-        self.figures.record_http(operation, response.status_code, response.get_json(silent=True))
+        self.figures.record_http(operation, response.status_code, response.get_json(silent=True),
+                                 time.perf_counter() - began)
 
     def audit_twice(self) -> None:
         """The audit button pressed twice (or by two clerks): both calls at the same moment."""
@@ -221,8 +227,10 @@ class Worker:
         order_id = self._random_order("pending")
         if order_id is None:
             return self.approve()
-        for outcome in race(self.app, lambda: audit_order(order_id).status, lambda: audit_order(order_id).status):
-            self.figures.record("audit", outcome)
+        began = time.perf_counter()
+        outcomes = race(self.app, lambda: audit_order(order_id).status, lambda: audit_order(order_id).status)
+        for outcome in outcomes:
+            self.figures.record("audit", outcome, (time.perf_counter() - began) / len(outcomes))
 
     def approve(self) -> None:
         from erp_core.orders.workflow import approve_order
@@ -357,6 +365,7 @@ def test_twenty_workers_mixing_office_api_and_floor_operations_break_no_invarian
         "by_operation": dict(figures.by_operation.most_common()),
         "successes_by_operation": dict(figures.successes.most_common()),
         "refusals_by_code": dict(figures.refusals.most_common()),
+        "ms_per_operation": {k: round(1000 * v / figures.by_operation[k]) for k, v in figures.seconds.most_common()},
         "orders_by_status": statuses, "held_for": dict(held_for.most_common()),
         "waves": waves, "units_picked": int(picked), "list_claims": figures.claims,
         "stuck_tasks": len(figures.stuck), "hung_threads": hung,
