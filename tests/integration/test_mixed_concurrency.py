@@ -362,6 +362,7 @@ def test_twenty_workers_mixing_office_api_and_floor_operations_break_no_invarian
         "refusals": sum(figures.refusals.values()), "failures": len(figures.failures),
         "http_5xx": figures.server_errors, "elapsed_s": round(elapsed, 1),
         "ops_per_s": round(figures.operations / elapsed, 1), "violations": len(violations),
+        "violations_by_kind": dict(Counter(v.split(":", 1)[0] for v in violations).most_common()),
         "by_operation": dict(figures.by_operation.most_common()),
         "successes_by_operation": dict(figures.successes.most_common()),
         "refusals_by_code": dict(figures.refusals.most_common()),
