@@ -1,0 +1,198 @@
+"""Every handheld scan flow through its real route, exactly as the handheld sends a scan (htmx, the
+CSRF header, a fresh Idempotency-Key): a confirm that fails after its first write is answered with
+the refusal and leaves every row of the database as it was; a replay of that scan answers the same
+refusal and still changes nothing; the next good scan, with a new key, works.
+
+The request wrapper (the idempotency layer) holds the outer transaction and commits the stored
+answer, so what makes these pass is the service's own atomic() being a savepoint that rolls back
+alone. Were it to join the outer transaction, the failed confirm's first writes would be committed
+with the refusal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from erp_core.errors import InsufficientStock
+from tests.conftest import page_csrf
+from tests.integration.test_picking import _pick_everything, _release
+from tests.integration.test_picking import floor as pick_floor  # noqa: F401  (fixture)
+
+STORED_ANSWERS = "idempotency_records"  # the one table a refused scan writes: its stored answer
+
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table but the stored answers, in primary-key order, as committed."""
+    from erp_core.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        return {table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in db.metadata.sorted_tables if table.name != STORED_ANSWERS}
+
+
+def stored_answers(app) -> int:
+    from erp_core.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        table = db.metadata.tables[STORED_ANSWERS]
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+class Handheld:
+    """A logged-in handheld: every scan a POST with htmx's header, the CSRF token and its own key."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = page_csrf(client, "/m/")
+
+    def scan(self, path: str, key: str | None = None, **fields):
+        headers = {"X-CSRFToken": self.token, "HX-Request": "true", "Idempotency-Key": key or uuid.uuid4().hex}
+        response = self.client.post(path, data=fields, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return response
+
+
+def sound(response) -> tuple[str, str]:
+    """The sound the handheld plays and the message that goes with it."""
+    return next(iter(json.loads(response.headers["HX-Trigger"]).items()))
+
+
+def assert_refused(response) -> str:
+    kind, message = sound(response)
+    assert kind == "scan-error" and message, response.headers["HX-Trigger"]
+    assert html.escape(message, quote=False) in response.get_data(as_text=True)  # and it is on the screen
+    return message
+
+
+def fail_after(monkeypatch, module, name: str, error: Exception) -> None:
+    """`module.name` does its real work, then raises `error`: a failure after the confirm's first writes."""
+    real = getattr(module, name)
+
+    def failing(*args, **kwargs):
+        real(*args, **kwargs)
+        raise error
+
+    monkeypatch.setattr(module, name, failing)
+
+
+def refused_and_replayed(app, handheld: Handheld, path: str, fields: dict, fail) -> str:
+    """Scan with `fail` in place: refused, nothing changed; then replay the same scan (the failure
+    gone): the same refusal, still nothing changed. Returns the refusal."""
+    before, answers = snapshot(app), stored_answers(app)
+    key = uuid.uuid4().hex
+    with pytest.MonkeyPatch.context() as patch:
+        fail(patch)
+        refused = handheld.scan(path, key=key, **fields)
+    message = assert_refused(refused)
+    assert snapshot(app) == before
+    assert stored_answers(app) == answers + 1
+    replay = handheld.scan(path, key=key, **fields)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.get_data() == refused.get_data() and sound(replay) == sound(refused)
+    assert snapshot(app) == before
+    return message
+
+
+def _rows(app, model, **where):
+    from erp_core.extensions import db
+
+    with app.app_context():
+        return db.session.scalars(select(model).filter_by(**where)).all()
+
+
+# --- pick, short pick, put wall ------------------------------------------------------------------
+
+def _my_first_task(app, pick_floor, **where):  # noqa: F811
+    from erp_core.extensions import db
+    from wms.picking.models import PickTask
+    from wms.picking.services import pick_list_for
+
+    with app.app_context():
+        pick_list = pick_list_for(pick_floor["picker"], None)
+        task = next(t for t in pick_list.tasks if t.status == "open"
+                    and all(getattr(t, k) == v for k, v in where.items()))
+        found = db.session.get(PickTask, task.id)
+        return {"id": found.id, "bin": found.location.barcode, "item": f"BC-{found.sku.code}",
+                "slot": f"{found.tote.barcode}-S{found.slot}", "quantity": found.quantity}
+
+
+def test_a_pick_failing_after_its_first_write_is_refused_and_changes_nothing(app, pick_floor, login_as):  # noqa: F811
+    from erp_core.inventory.models import StockMove
+    from wms.picking import services
+    from wms.picking.models import PickTask
+
+    # given a picker at a cluster cart who scanned the bin and the item of a task
+    _release(app, pick_floor, cart_items=20, cart_slots=6)
+    handheld = Handheld(login_as("picker"))
+    task = _my_first_task(app, pick_floor)
+    assert sound(handheld.scan("/picking/pick/scan", task_id=task["id"], code=task["bin"]))[0] == "scan-ok"
+    item = handheld.scan("/picking/pick/scan", task_id=task["id"], bin=task["bin"], code=task["item"], qty="1")
+    assert sound(item)[0] == "scan-ok" and 'data-step="slot"' in item.get_data(as_text=True)
+    slot_scan = {"task_id": task["id"], "bin": task["bin"], "item": task["item"], "qty": "1", "code": task["slot"]}
+    # when the slot scan confirms, and the bin's stock turns out to be gone after the task's progress
+    # and the move to the cart were written
+    refused_and_replayed(app, handheld, "/picking/pick/scan", slot_scan, lambda patch: fail_after(
+        patch, services, "move_stock", InsufficientStock("not enough stock in the bin")))
+    # then (checked above) nothing of it is left; and the same scan with a new key picks the unit
+    assert sound(handheld.scan("/picking/pick/scan", **slot_scan))[0] == "scan-ok"
+    assert [t.picked_quantity for t in _rows(app, PickTask, id=task["id"])] == [1]
+    assert len(_rows(app, StockMove, reference=f"PICK-{task['id']}")) == 1
+
+
+def test_a_short_pick_failing_after_its_first_write_is_refused_and_changes_nothing(app, pick_floor,  # noqa: F811
+                                                                                   login_as):
+    from wms.locations.models import CountTask
+    from wms.picking import services
+    from wms.picking.models import PickTask
+
+    # given a picker at a task asking for 2 x A who finds only 1 in the bin
+    _release(app, pick_floor, cart_items=20, cart_slots=6)
+    handheld = Handheld(login_as("picker"))
+    task = _my_first_task(app, pick_floor, sku_id=pick_floor["skus"]["A"], quantity=2)
+    path = f"/picking/pick/{task['id']}/short"
+    # when the short pick releases the missing unit, re-sources it and asks for a count, and then the
+    # unit found cannot be moved to the cart
+    refused_and_replayed(app, handheld, path, {"found": "1"}, lambda patch: fail_after(
+        patch, services, "move_stock", InsufficientStock("not enough stock in the bin")))
+    # then (checked above) nothing of it is left; and reporting it again with a new key works
+    assert sound(handheld.scan(path, found="1"))[0] == "scan-ok"
+    short = _rows(app, PickTask, id=task["id"])[0]
+    assert (short.picked_quantity, short.short_quantity) == (1, 1)
+    assert len(_rows(app, PickTask, location_id=pick_floor["bins"][10])) == 1  # the missing unit, re-sourced
+    assert len(_rows(app, CountTask)) == 1
+
+
+def test_a_sort_failing_after_its_first_write_is_refused_and_changes_nothing(app, pick_floor, login_as):  # noqa: F811
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, StockReservation
+    from wms.picking import put_wall
+    from wms.picking.models import PickList
+
+    # given a batch cart picked completely, and a sorter who scanned the cart and one of its items
+    _release(app, pick_floor, cart_items=20, cart_slots=6, multi_item_mode="batch_sort")
+    _pick_everything(app, pick_floor)
+    with app.app_context():
+        pick_list = next(pl for pl in db.session.scalars(select(PickList)) if pl.wave.kind == "batch_sort")
+        list_id, cart = pick_list.id, db.session.scalar(select(Location.barcode).filter_by(code=f"CART-{pick_list.id}"))
+    handheld = Handheld(login_as("packer"))
+    opened = handheld.scan("/picking/sort/scan", step="cart", code=cart)
+    assert sound(opened)[0] == "scan-ok"
+    where = handheld.scan("/picking/sort/scan", step="item", list_id=list_id, code="BC-B")
+    assert sound(where)[0] == "scan-ok"
+    with app.app_context():
+        instruction = put_wall.where_does_it_go(list_id, "BC-B")
+        slot_scan = {"step": "slot", "list_id": list_id, "line_id": instruction.order_line_id,
+                     "sku_id": instruction.sku_id, "slot": instruction.slot, "code": instruction.slot_code}
+        slot_id = db.session.scalar(select(Location.id).filter_by(barcode=instruction.slot_code))
+    # when the slot scan moves the unit to the slot and takes it off the cart's reservation, and then
+    # the slot's reservation fails
+    refused_and_replayed(app, handheld, "/picking/sort/scan", slot_scan, lambda patch: fail_after(
+        patch, put_wall, "reserve", InsufficientStock("not enough available stock to reserve")))
+    # then (checked above) nothing of it is left; and the same scan with a new key sorts the unit
+    assert sound(handheld.scan("/picking/sort/scan", **slot_scan))[0] == "scan-ok"
+    assert sum(r.quantity for r in _rows(app, StockReservation, location_id=slot_id)) == 1
