@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from erp_core.errors import DomainError
+from erp_core.errors import DomainError, ValidationFailed
 
 MAX_TYPED_QUANTITY_DIGITS = 5
 
@@ -78,6 +78,6 @@ def unknown_code(scanned: str) -> WrongItemScanned:
                             scanned=scanned or "–")
 
 
-def bad_quantity(minimum: int, maximum: int) -> ScanRefused:
-    return ScanRefused(f"The quantity must be a whole number from {minimum} to {maximum}.", code="bad_quantity",
-                       minimum=minimum, maximum=maximum)
+def bad_quantity(minimum: int, maximum: int) -> ValidationFailed:
+    return ValidationFailed(f"The quantity must be a whole number from {minimum} to {maximum}.",
+                            code="bad_quantity", minimum=minimum, maximum=maximum)

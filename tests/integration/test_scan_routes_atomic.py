@@ -18,10 +18,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from erp_core.errors import InsufficientStock
+from erp_core.errors import InsufficientStock, NotFound
 from tests.conftest import page_csrf
 from tests.integration.test_picking import _pick_everything, _release
 from tests.integration.test_picking import floor as pick_floor  # noqa: F401  (fixture)
+from tests.integration.test_putaway import received  # noqa: F401  (fixture)
+from tests.integration.test_receiving import EAN_A, dock  # noqa: F401  (fixture)
 
 STORED_ANSWERS = "idempotency_records"  # the one table a refused scan writes: its stored answer
 
@@ -196,3 +198,43 @@ def test_a_sort_failing_after_its_first_write_is_refused_and_changes_nothing(app
     # then (checked above) nothing of it is left; and the same scan with a new key sorts the unit
     assert sound(handheld.scan("/picking/sort/scan", **slot_scan))[0] == "scan-ok"
     assert sum(r.quantity for r in _rows(app, StockReservation, location_id=slot_id)) == 1
+
+
+# --- receive, putaway ----------------------------------------------------------------------------
+
+def test_a_receipt_failing_after_its_first_write_is_refused_and_changes_nothing(app, dock, login_as):  # noqa: F811
+    from erp_core.inventory.models import Quant
+    from wms.locations import inbound
+    from wms.locations.models import Asn, AsnLine
+
+    # given a picker at the receiving screen of ASN-1, which expects 3 x A
+    handheld = Handheld(login_as("picker"))
+    path = f"/inbound/receive/{dock['asn']}/scan"
+    # when a carton of 2 x A is scanned, the units reach staging, and then the staging bin is gone
+    refused_and_replayed(app, handheld, path, {"code": f"2*{EAN_A}"}, lambda patch: fail_after(
+        patch, inbound, "receive", NotFound("no such location")))
+    # then (checked above) nothing of it is left; and the same scan with a new key receives them
+    assert sound(handheld.scan(path, code=f"2*{EAN_A}"))[0] == "scan-ok"
+    assert _rows(app, AsnLine, asn_id=dock["asn"], sku_id=dock["a"])[0].received_quantity == 2
+    assert _rows(app, Quant, sku_id=dock["a"], location_id=dock["staging"])[0].quantity == 2
+    assert _rows(app, Asn, id=dock["asn"])[0].status == "receiving"
+
+
+def test_a_putaway_failing_after_its_first_write_is_refused_and_changes_nothing(app, received, login_as):  # noqa: F811
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, Quant
+    from wms.locations import inbound
+    from wms.locations.models import PutawayTask
+
+    # given 3 x A in staging with a putaway task suggesting the pick face P-01
+    with app.app_context():
+        pick_code = db.session.get(Location, received["pick"]).barcode
+    handheld = Handheld(login_as("picker"))
+    path = f"/inbound/putaway/{received['task_a']}/scan"
+    # when P-01 is scanned, the units move out of staging, and then staging turns out short
+    refused_and_replayed(app, handheld, path, {"code": pick_code}, lambda patch: fail_after(
+        patch, inbound, "move_stock", InsufficientStock("not enough stock in STAGE-IN")))
+    # then (checked above) nothing of it is left; and the same scan with a new key puts them away
+    assert sound(handheld.scan(path, code=pick_code))[0] == "scan-ok"
+    assert _rows(app, PutawayTask, id=received["task_a"])[0].status == "done"
+    assert _rows(app, Quant, sku_id=received["a"], location_id=received["pick"])[0].quantity == 13

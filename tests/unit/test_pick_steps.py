@@ -71,7 +71,7 @@ def test_a_short_pick_finds_from_none_to_all_of_what_is_left():
     assert short_step(0, TASK).confirm and short_step(2, TASK).confirm
     for found in (-1, 3):
         refusal = short_step(found, TASK)
-        assert refusal.code == "bad_quantity" and refusal.details == {"expected": "", "minimum": 0, "maximum": 2}
+        assert refusal.code == "bad_quantity" and refusal.details == {"minimum": 0, "maximum": 2}
 
 
 # --- put wall ------------------------------------------------------------------------------------

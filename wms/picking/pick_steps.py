@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from wms.scanning import BinLabel, ScanRefused, bad_quantity, bin_matches, wrong_bin, wrong_item
+from erp_core.errors import DomainError
+from wms.scanning import BinLabel, bad_quantity, bin_matches, wrong_bin, wrong_item
 
 from .errors import bin_empty, too_many, wrong_slot
 
@@ -74,7 +75,7 @@ class Step:
     params: Mapping[str, int] = field(default_factory=dict)
 
 
-def next_step(state: PickState, scan: Scan, task: PickTaskView) -> Step | ScanRefused:
+def next_step(state: PickState, scan: Scan, task: PickTaskView) -> Step | DomainError:
     """One scan of the pick screen: the bin must be the task's, the item its SKU (and no more units
     than are left), the slot its order's; a cart without slots confirms on the item."""
     code = scan.code.strip()
@@ -112,7 +113,7 @@ def after_pick(state: PickState, *, cart_done: bool, left_here: int) -> Step:
     return Step(PickState(), "next_bin")
 
 
-def short_step(found: int, task: PickTaskView) -> Step | ScanRefused:
+def short_step(found: int, task: PickTaskView) -> Step | DomainError:
     """A short pick (缺货): the picker found `found` of the units left; anything from none to all."""
     if not 0 <= found <= task.remaining:
         return bad_quantity(0, task.remaining)

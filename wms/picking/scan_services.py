@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic
-from erp_core.errors import NotFound
+from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
-from wms.scanning import BinLabel, ScanRefused
+from wms.scanning import BinLabel
 
 from . import pick_steps, put_wall, services, sort_steps
 from .errors import TaskNotYours
@@ -59,7 +59,7 @@ def scan_pick(task_id: int, state: pick_steps.PickState, code: str, *, user_id: 
         task = _my_task(task_id, user_id)
         sku = find_sku_by_scan(code) if state.step == "item" and code.strip() else None
         step = pick_steps.next_step(state, pick_steps.Scan(code, sku.id if sku else None), _view(task))
-        if isinstance(step, ScanRefused):
+        if isinstance(step, DomainError):
             raise step
         if step.confirm:
             picked = step.state
@@ -78,7 +78,7 @@ def short_pick(task_id: int, found: int, *, user_id: int) -> PickAnswer:
     with atomic():
         task = _my_task(task_id, user_id)
         step = pick_steps.short_step(found, _view(task))
-        if isinstance(step, ScanRefused):
+        if isinstance(step, DomainError):
             raise step
         services.report_short(task.id, found=found, user_id=user_id)
         db.session.refresh(task.pick_list)
@@ -134,7 +134,7 @@ def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
             else:
                 view = _slot_view(pick_list, state.line_id, state.sku_id, state.slot)
         step = sort_steps.next_step(state, code, view)
-        if isinstance(step, ScanRefused):
+        if isinstance(step, DomainError):
             raise step
         if step.confirm:
             put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id)

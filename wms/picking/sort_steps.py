@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from erp_core.errors import DomainError
 from wms.scanning import BinLabel, ScanRefused, bin_matches
 
 from .errors import wrong_slot
@@ -82,7 +83,7 @@ def not_a_batch_cart() -> ScanRefused:
     return ScanRefused("This cart was picked per order: it needs no sorting.", code="not_a_batch_cart")
 
 
-def next_step(state: SortState, code: str, view: CartView | SlotView | None) -> Step | ScanRefused:
+def next_step(state: SortState, code: str, view: CartView | SlotView | None) -> Step | DomainError:
     """One put-wall scan. `view` is what the code names at this step: the cart (None: no cart has
     this label), the slot the scanned unit goes to, or (at the slot step) the slot waited for."""
     code = code.strip()
