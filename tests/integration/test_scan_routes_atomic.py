@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 
 from erp_core.errors import InsufficientStock, NotFound
 from tests.conftest import page_csrf
+from tests.integration.test_cycle_counts import bin_count, store  # noqa: F401  (fixture)
 from tests.integration.test_picking import _pick_everything, _release
 from tests.integration.test_picking import floor as pick_floor  # noqa: F401  (fixture)
 from tests.integration.test_putaway import received  # noqa: F401  (fixture)
 from tests.integration.test_receiving import EAN_A, dock  # noqa: F401  (fixture)
+from tests.integration.test_replenishment import floor as replenish_floor  # noqa: F401  (fixture)
 
 STORED_ANSWERS = "idempotency_records"  # the one table a refused scan writes: its stored answer
 
@@ -82,22 +84,22 @@ def fail_after(monkeypatch, module, name: str, error: Exception) -> None:
     monkeypatch.setattr(module, name, failing)
 
 
-def refused_and_replayed(app, handheld: Handheld, path: str, fields: dict, fail) -> str:
+def refused_and_replayed(app, handheld: Handheld, path: str, fields: dict, fail):
     """Scan with `fail` in place: refused, nothing changed; then replay the same scan (the failure
-    gone): the same refusal, still nothing changed. Returns the refusal."""
+    gone): the same refusal, still nothing changed. Returns the refused answer."""
     before, answers = snapshot(app), stored_answers(app)
     key = uuid.uuid4().hex
     with pytest.MonkeyPatch.context() as patch:
         fail(patch)
         refused = handheld.scan(path, key=key, **fields)
-    message = assert_refused(refused)
+    assert_refused(refused)
     assert snapshot(app) == before
     assert stored_answers(app) == answers + 1
     replay = handheld.scan(path, key=key, **fields)
     assert replay.headers.get("Idempotent-Replayed") == "true"
     assert replay.get_data() == refused.get_data() and sound(replay) == sound(refused)
     assert snapshot(app) == before
-    return message
+    return refused
 
 
 def _rows(app, model, **where):
@@ -138,8 +140,10 @@ def test_a_pick_failing_after_its_first_write_is_refused_and_changes_nothing(app
     slot_scan = {"task_id": task["id"], "bin": task["bin"], "item": task["item"], "qty": "1", "code": task["slot"]}
     # when the slot scan confirms, and the bin's stock turns out to be gone after the task's progress
     # and the move to the cart were written
-    refused_and_replayed(app, handheld, "/picking/pick/scan", slot_scan, lambda patch: fail_after(
+    refused = refused_and_replayed(app, handheld, "/picking/pick/scan", slot_scan, lambda patch: fail_after(
         patch, services, "move_stock", InsufficientStock("not enough stock in the bin")))
+    # and the refusal shows the task as it is: its unit still to pick
+    assert f"{task['quantity']}</strong>" in refused.get_data(as_text=True).split('class="pick-qty"')[1][:80]
     # then (checked above) nothing of it is left; and the same scan with a new key picks the unit
     assert sound(handheld.scan("/picking/pick/scan", **slot_scan))[0] == "scan-ok"
     assert [t.picked_quantity for t in _rows(app, PickTask, id=task["id"])] == [1]
@@ -238,3 +242,72 @@ def test_a_putaway_failing_after_its_first_write_is_refused_and_changes_nothing(
     assert sound(handheld.scan(path, code=pick_code))[0] == "scan-ok"
     assert _rows(app, PutawayTask, id=received["task_a"])[0].status == "done"
     assert _rows(app, Quant, sku_id=received["a"], location_id=received["pick"])[0].quantity == 13
+
+
+# --- replenish, count ----------------------------------------------------------------------------
+
+@pytest.fixture
+def one_task(app, replenish_floor):  # noqa: F811
+    """A task moving 16 cups from R-01 (30 on hand) to the pick face P-01 (4 on hand, max 20)."""
+    from wms.locations.replenishment import plan_replenishment, update_pick_face
+
+    with app.app_context():
+        update_pick_face(replenish_floor["face"], 10, 20)
+        created = plan_replenishment(replenish_floor["wh"]).created
+        return next(t.id for t in created if t.sku_id == replenish_floor["cup"])
+
+
+def test_a_replenishment_failing_after_its_first_write_is_refused_and_changes_nothing(app, replenish_floor,  # noqa: F811
+                                                                                      one_task, login_as):
+    from erp_core.inventory.services import reserve
+    from erp_core.inventory.views import quant_in
+    from wms.locations.models import ReplenishmentTask
+
+    floor = replenish_floor
+    # given a task to move 16 cups from R-01, where 20 of the 30 are reserved for orders meanwhile, and a
+    # picker who scanned R-01 and the item
+    with app.app_context():
+        reserve(floor["cup"], floor["r1"], 20)
+    handheld = Handheld(login_as("picker"))
+    path = f"/tasks/replenish/{one_task}/scan"
+    assert sound(handheld.scan(path, step="from", code=floor["r1_code"]))[0] == "scan-ok"
+    assert sound(handheld.scan(path, step="item", from_code=floor["r1_code"], code="6901234567892"))[0] == "scan-ok"
+    at_face = {"step": "to", "from_code": floor["r1_code"], "item_code": "6901234567892", "code": floor["pick_code"]}
+    # when the pick face is scanned: the task is marked done, then the move finds only 10 free units
+    refused = refused_and_replayed(app, handheld, path, at_face, lambda patch: None)
+    # then (checked above) the task is still the picker's to do, and the refusal says how many are free
+    assert "10" in sound(refused)[1] and 'data-expected>10<' in refused.get_data(as_text=True)
+    with app.app_context():
+        assert _rows(app, ReplenishmentTask, id=one_task)[0].status == "in_progress"
+    # and with a new key the picker types the 10 and scans the pick face again: they move
+    assert sound(handheld.scan(path, **{**at_face, "code": "10"}))[0] == "scan-ok"
+    assert sound(handheld.scan(path, **at_face, qty="10"))[0] == "scan-ok"
+    with app.app_context():
+        assert (quant_in(floor["cup"], floor["r1"])[0], quant_in(floor["cup"], floor["pick"])[0]) == (20, 14)
+    assert _rows(app, ReplenishmentTask, id=one_task)[0].status == "done"
+
+
+def test_a_count_scan_failing_after_its_first_write_is_refused_and_changes_nothing(app, store, bin_count,  # noqa: F811
+                                                                                   login_as):
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location
+    from wms.locations import counts
+    from wms.locations.count_steps import bin_counted
+    from wms.locations.models import CountLine
+
+    # given a picker counting the empty bin A01-03-1
+    handheld = Handheld(login_as("picker"))
+    path = f"/tasks/count/{bin_count}/scan"
+    assert sound(handheld.scan(path, code="SH1-A01-03-1"))[0] == "scan-ok"
+    with app.app_context():
+        b3 = db.session.get(Location, store["b3"])
+        b3_code = b3.code
+    # when a pen, which the books do not have there, is scanned: its line is written, and then the bin
+    # turns out to be finished by someone else
+    refused = refused_and_replayed(app, handheld, path, {"code": "PEN", "location_id": store["b3"]},
+                                   lambda patch: fail_after(patch, counts, "_line_for", bin_counted(b3_code)))
+    assert f"data-expected>{b3_code}<" in refused.get_data(as_text=True)
+    # then (checked above) nothing of it is left; and the same scan with a new key counts the pen
+    assert sound(handheld.scan(path, code="PEN", location_id=store["b3"]))[0] == "scan-ok"
+    line = _rows(app, CountLine, task_id=bin_count, location_id=store["b3"], sku_id=store["pen"])
+    assert [(li.expected_quantity, li.counted_quantity) for li in line] == [(0, 1)]

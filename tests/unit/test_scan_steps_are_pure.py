@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STEP_MODULES = ["wms.scanning", "wms.picking.pick_steps", "wms.picking.sort_steps", "wms.locations.inbound_steps"]
+STEP_MODULES = ["wms.scanning", "wms.picking.pick_steps", "wms.picking.sort_steps", "wms.locations.inbound_steps",
+                "wms.locations.replenish_steps", "wms.locations.count_steps"]
 
 
 @pytest.mark.parametrize("module", STEP_MODULES)
