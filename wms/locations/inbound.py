@@ -121,7 +121,7 @@ def _locked_asn(asn_id: int) -> Asn:
     asn = db.session.scalar(select(Asn).where(Asn.id == asn_id).with_for_update()
                             .execution_options(populate_existing=True))
     if asn is None:
-        raise NotFound("no such ASN", code="unknown_asn")
+        raise NotFound("No such ASN.", code="unknown_asn", scanned="–")
     return asn
 
 
