@@ -201,7 +201,11 @@ MESSAGES: Mapping[str, object] = {
     "nothing_due": _l("No SKU is due for counting."),
     "count_closed": _l("This count is closed."),
     "count_incomplete": _l("%(uncounted)s lines are not counted yet: the count cannot be approved."),
-    "bin_not_in_count": (_l("Bin %(bin)s is not part of this count."), _l("This bin is not part of this count.")),
+    "bin_not_in_count": (_l("Bin %(scanned)s is not part of this count."),
+                         _l("This bin is not part of this count.")),
+    "not_free_to_move": _l("Only %(free)s units in %(bin)s are free to move (%(reserved)s are reserved for orders): "
+                           "type a smaller quantity."),
+    "no_putaway_task": _l("No open putaway task for %(sku)s."),
     "bin_counted": (_l("Bin %(bin)s is counted already."), _l("This bin is counted already.")),
     "finish_first": _l("Finish this bin first: scan its barcode again or press Finish bin."),
     "item_first": _l("Scan an item before typing its quantity."),

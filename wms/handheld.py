@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, make_response, render_template, request, send_from_directory
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,8 +18,11 @@ from sqlalchemy import select
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import public, requires
 from erp_core.catalog.services import find_sku_by_scan
+from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
+from erp_core.messages import describe
+from wms.scanning import unknown_code
 
 bp = Blueprint("handheld", __name__)
 
@@ -47,6 +49,21 @@ def scan_result(template: str, *, ok: bool, message: str = "", **context):
     response = make_response(render_template(template, ok=ok, message=message, **context))
     response.headers["HX-Trigger"] = json.dumps({"scan-ok" if ok else "scan-error": message})
     return response
+
+
+def expected_of(error: DomainError) -> str:
+    """What the task wanted instead (a bin, an item, a slot, a quantity), as the screen shows it."""
+    expected = error.details.get("expected") or getattr(error, "expected", "") or ""
+    if isinstance(expected, list | tuple | set | frozenset):
+        return ", ".join(str(e) for e in expected)
+    return str(expected)
+
+
+def scan_refused(template: str, error: DomainError, **context):
+    """The answer to any refused scan: the fragment with the refusal in the reader's language, what
+    was expected shown big, and the error sound. It is a 200, so the idempotency layer stores it and
+    a replayed scan gets the same refusal (the refusing service rolled back its own savepoint)."""
+    return scan_result(template, ok=False, message=describe(error), expected=expected_of(error), **context)
 
 
 @bp.route("/")
@@ -76,8 +93,7 @@ def lookup_scan():
         return scan_result("handheld/_lookup_bin.html", ok=True, location=location, quants=quants)
     sku = find_sku_by_scan(code) if code else None
     if sku is None:
-        return scan_result("handheld/_scan_error.html", ok=False,
-                           message=_("Nothing is known by this code: %(code)s", code=code or "–"))
+        return scan_refused("handheld/_scan_error.html", unknown_code(code))
     stmt = (select(Quant).join(Location).where(Quant.sku_id == sku.id, Quant.quantity > 0,
                                                Location.usage == "internal").order_by(Location.code))
     if allowed is not None:

@@ -32,12 +32,14 @@ from erp_core.inventory.services import adjust
 from erp_core.models_base import utcnow
 from erp_core.settings import get_setting, put_setting
 
-from ..scanning import ScanRefused, WrongBinScanned, WrongItemScanned
+from ..scanning import MAX_TYPED_QUANTITY_DIGITS, bad_quantity, unknown_code
 from . import count_rules as rules
+from .count_steps import bin_counted, bin_not_in_count, count_closed
 from .models import CountLine, CountTask
 from .replenishment import matches
 
 THRESHOLD_KEY = "counts.recount_threshold"
+MAX_COUNTED = 10**MAX_TYPED_QUANTITY_DIGITS - 1  # the largest quantity the handheld lets a counter type
 USAGE_DAYS = 365
 COUNTABLE = (Location.kind == "bin", Location.usage == "internal", Location.active.is_(True),
              func.coalesce(Location.bin_type, "") != "tote")
@@ -208,7 +210,7 @@ def _locked_task(task_id: int) -> CountTask:
 def _open_task(task_id: int) -> CountTask:
     task = _locked_task(task_id)
     if task.status != "open":
-        raise ScanRefused("this count is closed", code="count_closed")
+        raise count_closed()
     return task
 
 
@@ -237,11 +239,9 @@ def start_bin(task_id: int, code: str) -> Location:
         task = _open_task(task_id)
         loc = bin_in_task(task, code)
         if loc is None:
-            raise WrongBinScanned(f"bin {code} is not in this count", code="bin_not_in_count", expected="",
-                                  bin=code)
+            raise bin_not_in_count(code.strip())
         if all(line.counted_at is not None for line in task.lines if line.location_id == loc.id):
-            raise ScanRefused(f"bin {loc.code} is counted already", code="bin_counted", expected=loc.code,
-                              bin=loc.code)
+            raise bin_counted(loc.code)
     return loc
 
 
@@ -265,14 +265,10 @@ def _line_for(task: CountTask, location_id: int, sku_id: int) -> CountLine:
 def _bin_open(task: CountTask, location_id: int) -> None:
     lines = [line for line in task.lines if line.location_id == location_id]
     if not lines:
-        raise ScanRefused("this bin is not in this count", code="bin_not_in_count", bin=_bin_code(location_id))
+        loc = db.session.get(Location, location_id)
+        raise bin_not_in_count(loc.code if loc is not None else "")
     if all(line.counted_at is not None for line in lines):
-        raise ScanRefused("this bin is counted already", code="bin_counted", bin=_bin_code(location_id))
-
-
-def _bin_code(location_id: int) -> str:
-    loc = db.session.get(Location, location_id)
-    return loc.code if loc is not None else ""
+        raise bin_counted(lines[0].location.code)
 
 
 def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> CountLine:
@@ -282,7 +278,7 @@ def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> Co
         _bin_open(task, location_id)
         sku = find_sku_by_scan(code) if code.strip() else None
         if sku is None:
-            raise WrongItemScanned(f"nothing is known by this code: {code}", code="unknown_item", scanned=code)
+            raise unknown_code(code.strip())
         line = _line_for(task, location_id, sku.id)
         db.session.execute(update(CountLine).where(CountLine.id == line.id)
                            .values(counted_quantity=func.coalesce(CountLine.counted_quantity, 0) + 1,
@@ -294,7 +290,7 @@ def count_item(task_id: int, location_id: int, code: str, *, user_id: int) -> Co
 def set_counted(task_id: int, location_id: int, sku_id: int, quantity: int, *, user_id: int) -> CountLine:
     """The counter typed how many of the last scanned item lie in the bin."""
     if quantity < 0:
-        raise ValidationFailed("a count cannot be negative", code="bad_quantity")
+        raise bad_quantity(0, MAX_COUNTED)
     with atomic():
         task = _open_task(task_id)
         _bin_open(task, location_id)

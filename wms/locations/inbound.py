@@ -15,23 +15,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
 from erp_core.catalog.models import Sku
 from erp_core.db import atomic
-from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from erp_core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant, Warehouse
 from erp_core.inventory.services import move_stock, receive
 from erp_core.models_base import utcnow
 
+from ..scanning import bad_quantity
+from .inbound_steps import MAX_SCAN_QUANTITY, BinView, PutawayView, putaway_step
 from .models import Asn, AsnLine, PutawayTask
 from .putaway import STORAGE_BIN_TYPES, PutawaySuggestion, suggest_putaway_bin
 
 RECEIVABLE = ("open", "receiving")
 OPEN_TASK = ("open", "in_progress")
-MAX_SCAN_QUANTITY = 100_000
-MAX_EXPECTED_QUANTITY = 10_000_000
+MAX_ASN_QUANTITY = 10_000_000
+# What the screens, and the refusals, call each status of an ASN.
+ASN_STATUS_LABELS = {"open": _l("Awaiting receipt"), "receiving": _l("Receiving"), "closed": _l("Closed"),
+                     "cancelled": _l("Cancelled")}
 
 
 # --- ASNs -----------------------------------------------------------------------------------------
@@ -45,19 +50,18 @@ def create_asn(warehouse_id: int, lines: Iterable[tuple[int, int]], *, reference
     reference = reference.strip()
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
-        if not isinstance(quantity, int) or not 0 < quantity <= MAX_EXPECTED_QUANTITY:
-            raise ValidationFailed("expected quantities are whole numbers from 1", code="bad_quantity",
-                                   maximum=MAX_EXPECTED_QUANTITY)
+        if not isinstance(quantity, int) or not 0 < quantity <= MAX_ASN_QUANTITY:
+            raise bad_quantity(1, MAX_ASN_QUANTITY)
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     if not wanted:
-        raise ValidationFailed("an ASN needs at least one line", code="no_lines")
+        raise ValidationFailed("Enter at least one line with a SKU and a quantity.", code="no_lines")
     if len(reference) > 40:
         raise ValidationFailed("a reference has at most 40 characters", code="bad_reference")
     with atomic():
         if db.session.get(Warehouse, warehouse_id) is None:
             raise NotFound("no such warehouse", code="unknown_warehouse")
         if reference and db.session.scalar(select(Asn.id).filter_by(reference=reference)):
-            raise Conflict(f"ASN {reference} already exists", code="asn_exists", reference=reference)
+            raise Conflict(f"ASN {reference} already exists.", code="asn_exists", reference=reference)
         known = set(db.session.scalars(select(Sku.id).where(Sku.id.in_(wanted))))
         if known != set(wanted):
             raise NotFound("no such SKU", code="unknown_sku")
@@ -98,7 +102,8 @@ def staging_bin(warehouse_id: int) -> Location:
     found = _bin_of_type(warehouse_id, "staging")
     if found is None:
         code = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
-        raise ValidationFailed(f"warehouse {code} has no staging bin", code="no_staging_bin", warehouse=code)
+        raise ValidationFailed(f"Warehouse {code} has no staging bin: create a bin of type staging first.",
+                               code="no_staging_bin", warehouse=code)
     return found
 
 
@@ -107,7 +112,8 @@ def damaged_bin(warehouse_id: int) -> Location:
     found = _bin_of_type(warehouse_id, "damaged")
     if found is None:
         code = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
-        raise ValidationFailed(f"warehouse {code} has no damaged-goods bin", code="no_damaged_bin", warehouse=code)
+        raise ValidationFailed(f"Warehouse {code} has no damaged-goods bin: create one to set units aside.",
+                               code="no_damaged_bin", warehouse=code)
     return found
 
 
@@ -115,14 +121,17 @@ def _locked_asn(asn_id: int) -> Asn:
     asn = db.session.scalar(select(Asn).where(Asn.id == asn_id).with_for_update()
                             .execution_options(populate_existing=True))
     if asn is None:
-        raise NotFound("no such ASN", code="unknown_asn")
+        raise NotFound("No such ASN.", code="unknown_asn", scanned="–")
     return asn
 
 
-def _require_receivable(asn: Asn) -> None:
+def require_receivable(asn: Asn) -> None:
+    """Refused (asn_not_receivable) when the ASN is closed or cancelled."""
     if asn.status not in RECEIVABLE:
-        raise Conflict(f"ASN {asn.reference} is {asn.status}", code="asn_not_receivable", reference=asn.reference,
-                       asn_status=asn.status)
+        # status_label: the status in the reader's language; the English sentence uses the English one.
+        raise Conflict(f"ASN {asn.reference} is {asn.status.capitalize()}: nothing more can be received on it.",
+                       code="asn_not_receivable", reference=asn.reference, asn_status=asn.status,
+                       status_label=ASN_STATUS_LABELS.get(asn.status, asn.status))
 
 
 # --- Receiving ------------------------------------------------------------------------------------
@@ -154,11 +163,10 @@ def receive_scan(asn_id: int, sku_id: int, quantity: int = 1, *, damaged: bool =
     write; over-receipt is allowed and reported (`went_over` on the scan that crosses the line).
     """
     if not isinstance(quantity, int) or not 0 < quantity <= MAX_SCAN_QUANTITY:
-        raise ValidationFailed("the quantity must be a whole number from 1", code="bad_quantity",
-                               maximum=MAX_SCAN_QUANTITY)
+        raise bad_quantity(1, MAX_SCAN_QUANTITY)
     with atomic():
         asn = _locked_asn(asn_id)
-        _require_receivable(asn)
+        require_receivable(asn)
         sku = db.session.get(Sku, sku_id)
         if sku is None:
             raise NotFound("no such SKU", code="unknown_sku")
@@ -167,8 +175,9 @@ def receive_scan(asn_id: int, sku_id: int, quantity: int = 1, *, damaged: bool =
         if line is None and not asn.blind:
             expected = list(db.session.scalars(select(Sku.code).join(AsnLine, AsnLine.sku_id == Sku.id)
                                                .where(AsnLine.asn_id == asn.id).order_by(Sku.code)))
-            raise ValidationFailed(f"{sku.code} is not on ASN {asn.reference}", code="not_on_asn", sku=sku.code,
-                                   reference=asn.reference, expected=expected)
+            skus = ", ".join(expected) or "–"
+            raise ValidationFailed(f"{sku.code} is not on ASN {asn.reference}. It expects: {skus}.", code="not_on_asn",
+                                   sku=sku.code, reference=asn.reference, skus=skus, expected=expected)
         target = damaged_bin(asn.warehouse_id) if damaged else staging_bin(asn.warehouse_id)
         if line is None:
             line = AsnLine(asn_id=asn.id, sku_id=sku_id, expected_quantity=0)
@@ -253,7 +262,7 @@ def finish_receipt(asn_id: int, *, user_id: int | None = None,
     """
     with atomic():
         asn = _locked_asn(asn_id)
-        _require_receivable(asn)
+        require_receivable(asn)
         planned = _plan_putaways(asn, user_id, velocities)
         db.session.refresh(asn)
         short = open_lines(asn)
@@ -270,7 +279,7 @@ def close_asn(asn_id: int, *, user_id: int | None = None) -> FinishedReceipt:
     good units not yet in a putaway task get one. Locks: the ASN row."""
     with atomic():
         asn = _locked_asn(asn_id)
-        _require_receivable(asn)
+        require_receivable(asn)
         planned = _plan_putaways(asn, user_id, None)
         db.session.refresh(asn)
         asn.status, asn.closed_at = "closed", utcnow()
@@ -309,7 +318,7 @@ def _locked_task(task_id: int) -> PutawayTask:
     if task is None:
         raise NotFound("no such putaway task", code="unknown_task")
     if task.status not in OPEN_TASK:
-        raise Conflict(f"putaway task {task.id} is {task.status}", code="task_not_open", task_status=task.status)
+        raise Conflict("This putaway task is already done.", code="task_not_open", task_status=task.status)
     return task
 
 
@@ -327,25 +336,16 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
         task = _locked_task(task_id)
         loc = db.session.scalar(select(Location).where(Location.id == location_id).with_for_update())
         if loc is None:
-            raise NotFound("no such bin", code="unknown_bin")
-        if loc.warehouse_id != task.warehouse_id:
-            raise ValidationFailed(f"{loc.code} is in another warehouse", code="wrong_warehouse", bin=loc.code,
-                                   warehouse=loc.warehouse.code if loc.warehouse else "")
-        if not is_storage_bin(loc):
-            raise ValidationFailed(f"{loc.code} is not a storage bin", code="not_storage_bin", bin=loc.code)
-        as_suggested = loc.id == task.suggested_location_id
-        room = None if loc.capacity is None else loc.capacity - bin_on_hand(loc.id)
-        quantity = task.quantity
-        if room is not None and room < quantity:
-            if not (as_suggested and room > 0):
-                raise ValidationFailed(f"{loc.code} has room for {max(room, 0)}, not {quantity}", code="no_room",
-                                       bin=loc.code, room=max(room, 0), quantity=quantity)
-            quantity = room
+            raise NotFound("No such bin.", code="unknown_bin", scanned="–")
         available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).filter_by(
             sku_id=task.sku_id, location_id=task.from_location_id)) or 0
-        if available < quantity:
-            raise InsufficientStock(f"staging holds {available}, not {quantity}", code="staging_short",
-                                    available=int(available), quantity=quantity)
+        placed = putaway_step(
+            PutawayView(task.warehouse_id, task.quantity, task.suggested_location_id, int(available)),
+            BinView(loc.id, loc.code, loc.warehouse_id, loc.warehouse.code if loc.warehouse else "",
+                    is_storage_bin(loc), None if loc.capacity is None else loc.capacity - bin_on_hand(loc.id)))
+        if isinstance(placed, DomainError):
+            raise placed
+        quantity, as_suggested = placed.quantity, placed.as_suggested
         note = "" if as_suggested else (
             f"suggested {task.suggested_location.code}, put in {loc.code}" if task.suggested_location
             else f"no suggestion, put in {loc.code}")

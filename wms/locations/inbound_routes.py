@@ -24,11 +24,14 @@ from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.fileimport import RowError, errors_to_csv
-from erp_core.inventory.models import Location, Warehouse
+from erp_core.inventory.models import Warehouse
+from erp_core.messages import describe
 
-from ..handheld import HandheldTask, register_task, scan_result
-from . import inbound
+from ..handheld import HandheldTask, register_task, scan_refused, scan_result
+from . import inbound, scan_services
 from .asn_io import import_asn_file
+from .inbound import ASN_STATUS_LABELS
+from .inbound_steps import ReceiveState
 from .models import ASN_STATUSES, Asn, PutawayTask
 from .putaway import suggest_putaway_bin
 
@@ -37,8 +40,6 @@ bp = Blueprint("inbound", __name__)
 register_task(HandheldTask("inbound.receive_start", _l("Receiving"), "inbound.work", "📦"))
 register_task(HandheldTask("inbound.putaway_list", _l("Putaway"), "inbound.work", "📥"))
 
-ASN_STATUS_LABELS = {"open": _l("Awaiting receipt"), "receiving": _l("Receiving"), "closed": _l("Closed"),
-                     "cancelled": _l("Cancelled")}
 RULE_LABELS = {"holds_sku": _l("already holds this SKU"), "empty_bin": _l("empty bin in the SKU's velocity band"),
                "shared_bin": _l("holds other SKUs but has room"), "partial_fit": _l("room for part of the units"),
                "no_room": _l("no storage bin has room"), "no_bins": _l("the warehouse has no storage bins")}
@@ -48,42 +49,6 @@ PER_PAGE = 50
 @bp.context_processor
 def _helpers():
     return {"asn_status_label": lambda s: str(ASN_STATUS_LABELS.get(s, s)), "rule_label": RULE_LABELS}
-
-
-def _say(error: DomainError, code: str = "") -> str:
-    """The translated sentence for a refusal; unknown codes say their own (English) message."""
-    d = error.details
-    messages = {
-        "not_on_asn": lambda: _("%(sku)s is not on ASN %(reference)s. It expects: %(skus)s.", sku=d.get("sku"),
-                                reference=d.get("reference"), skus=", ".join(d.get("expected", [])) or "–"),
-        "asn_not_receivable": lambda: _("ASN %(reference)s is %(status)s: nothing more can be received on it.",
-                                        reference=d.get("reference"),
-                                        status=ASN_STATUS_LABELS.get(d.get("asn_status"), d.get("asn_status"))),
-        "no_staging_bin": lambda: _("Warehouse %(code)s has no staging bin: create a bin of type staging first.",
-                                    code=d.get("warehouse")),
-        "no_damaged_bin": lambda: _("Warehouse %(code)s has no damaged-goods bin: create one to set units aside.",
-                                    code=d.get("warehouse")),
-        "bad_quantity": lambda: _("The quantity must be a whole number from 1 to %(max)d.",
-                                  max=inbound.MAX_SCAN_QUANTITY),
-        "wrong_warehouse": lambda: _("Bin %(bin)s is in warehouse %(warehouse)s, not in this task's warehouse.",
-                                     bin=d.get("bin"), warehouse=d.get("warehouse")),
-        "not_storage_bin": lambda: _("%(bin)s is not a storage bin (pick face or reserve): scan another bin.",
-                                     bin=d.get("bin")),
-        "no_room": lambda: _("Bin %(bin)s has room for %(room)d, the task has %(quantity)d: scan another bin.",
-                             bin=d.get("bin"), room=d.get("room", 0), quantity=d.get("quantity", 0)),
-        "task_not_open": lambda: _("This putaway task is already done."),
-        "staging_short": lambda: _("Staging holds only %(available)d of these units: nothing was moved.",
-                                   available=d.get("available", 0)),
-        "asn_exists": lambda: _("ASN %(reference)s already exists.", reference=d.get("reference")),
-        "no_lines": lambda: _("Enter at least one line with a SKU and a quantity."),
-    }
-    found = messages.get(code or error.code)
-    return found() if found else error.message
-
-
-def _refuse(template: str, error: DomainError, **context):
-    # The refusing service rolled back its own savepoint: nothing of the scan is left to commit.
-    return scan_result(template, ok=False, message=_say(error), **context)
 
 
 def _allowed() -> set[int] | None:
@@ -166,7 +131,7 @@ def asn_new():
                                          supplier=form.supplier.data or "", expected_at=_local_midnight(
                                              form.expected_at.data), user_id=current_user.id)
             except DomainError as error:
-                flash(_say(error), "error")
+                flash(describe(error), "error")
             else:
                 flash(_("ASN %(reference)s created.", reference=asn.reference), "success")
                 return redirect(url_for("inbound.asn_detail", asn_id=asn.id))
@@ -194,7 +159,7 @@ def asn_close(asn_id: int):
     try:
         done = inbound.close_asn(asn_id, user_id=current_user.id)
     except DomainError as error:
-        flash(_say(error), "error")
+        flash(describe(error), "error")
     else:
         if done.open_lines:
             flash(_("ASN closed with %(n)d under-received lines.", n=len(done.open_lines)), "error")
@@ -248,14 +213,10 @@ def receive_start():
 @idempotent
 def receive_open():
     """Scan an ASN's reference to start receiving it."""
-    code = request.form.get("code", "").strip()
-    asn = inbound.asn_by_reference(code) if code else None
-    if asn is None or not current_user.may_access_warehouse(asn.warehouse_id):
-        return scan_result("handheld/_scan_error.html", ok=False,
-                           message=_("No ASN has this reference: %(code)s", code=code or "–"))
-    if asn.status not in inbound.RECEIVABLE:
-        return scan_result("handheld/_scan_error.html", ok=False, message=_say(DomainError(
-            "", code="asn_not_receivable", reference=asn.reference, asn_status=asn.status)))
+    try:
+        asn = scan_services.open_receipt(request.form.get("code", ""), warehouse_ids=_allowed())
+    except DomainError as error:
+        return scan_refused("handheld/_scan_error.html", error)
     return _redirect_scan(asn.reference, url_for("inbound.receive_screen", asn_id=asn.id))
 
 
@@ -268,7 +229,7 @@ def receive_blind():
     try:
         asn = inbound.start_blind_receipt(warehouse_id, user_id=current_user.id)
     except DomainError as error:
-        flash(_say(error), "error")
+        flash(describe(error), "error")
         return redirect(url_for("inbound.receive_start"))
     return redirect(url_for("inbound.receive_screen", asn_id=asn.id))
 
@@ -280,15 +241,15 @@ def receive_screen(asn_id: int):
     return render_template("inbound/receive.html", asn=asn, lines=asn.lines, ok=True, message="", last_sku=None)
 
 
-def _split_quantity(code: str, typed: str | None) -> tuple[int | None, str]:
-    """'12*6901234567892' (typed before the scan in the scan field) or the quantity field; else 1."""
-    head, star, tail = code.partition("*")
-    if star and head.strip().isdigit():
-        return int(head), tail.strip()
-    typed = (typed or "").strip()
-    if not typed:
-        return 1, code
-    return (int(typed), code) if typed.isdigit() else (None, code)
+def _received(scan: inbound.ReceiptScan) -> str:
+    line, sku = scan.line, scan.sku.code
+    if scan.damaged:
+        return _("%(n)d × %(sku)s set aside as damaged in %(bin)s.", n=scan.quantity, sku=sku, bin=scan.location.code)
+    if scan.over:
+        return _("Over-receipt: %(sku)s received %(received)d, expected %(expected)d. Allowed, and flagged.",
+                 sku=sku, received=line.received_quantity, expected=line.expected_quantity)
+    return _("+%(n)d %(sku)s: %(received)d of %(expected)d received.", n=scan.quantity, sku=sku,
+             received=line.received_quantity, expected=line.expected_quantity)
 
 
 @bp.route("/receive/<int:asn_id>/scan", methods=["POST"])
@@ -297,30 +258,13 @@ def _split_quantity(code: str, typed: str | None) -> tuple[int | None, str]:
 def receive_scan(asn_id: int):
     """One receiving scan: a unit (or the typed quantity) into staging, or aside when damaged."""
     asn = _asn(asn_id)
-    quantity, code = _split_quantity(request.form.get("code", "").strip(), request.form.get("quantity"))
-    damaged = request.form.get("damaged") == "1"
-    context = {"asn": asn, "lines": asn.lines, "last_sku": None}
-    sku = find_sku_by_scan(code) if code else None
-    if sku is None:
-        return scan_result("inbound/_receipt.html", ok=False, **context,
-                           message=_("Nothing is known by this code: %(code)s", code=code or "–"))
     try:
-        scan = inbound.receive_scan(asn.id, sku.id, quantity or 0, damaged=damaged, user_id=current_user.id)
+        scan = scan_services.scan_receipt(asn.id, ReceiveState.from_form(request.form), user_id=current_user.id)
     except DomainError as error:
-        return _refuse("inbound/_receipt.html", error, **context)
-    line = scan.line
-    if damaged:
-        message = _("%(n)d × %(sku)s set aside as damaged in %(bin)s.", n=scan.quantity, sku=sku.code,
-                    bin=scan.location.code)
-    elif scan.over:
-        message = _("Over-receipt: %(sku)s received %(received)d, expected %(expected)d. Allowed, and flagged.",
-                    sku=sku.code, received=line.received_quantity, expected=line.expected_quantity)
-    else:
-        message = _("+%(n)d %(sku)s: %(received)d of %(expected)d received.", n=scan.quantity, sku=sku.code,
-                    received=line.received_quantity, expected=line.expected_quantity)
+        return scan_refused("inbound/_receipt.html", error, asn=asn, lines=asn.lines, last_sku=None)
     db.session.refresh(asn)
-    return scan_result("inbound/_receipt.html", ok=not scan.went_over, message=message, asn=asn, lines=asn.lines,
-                       last_sku=sku.id, reset=True)
+    return scan_result("inbound/_receipt.html", ok=not scan.went_over, message=_received(scan), asn=asn,
+                       lines=asn.lines, last_sku=scan.sku.id, reset=True)
 
 
 @bp.route("/receive/<int:asn_id>/finish", methods=["POST"])
@@ -330,7 +274,7 @@ def receive_finish(asn_id: int):
     try:
         done = inbound.finish_receipt(asn.id, user_id=current_user.id)
     except DomainError as error:
-        flash(_say(error), "error")
+        flash(describe(error), "error")
         return redirect(url_for("inbound.receive_screen", asn_id=asn_id))
     flash(_("Receipt finished: %(n)d putaway tasks.", n=len(done.putaways)), "success")
     if done.open_lines:
@@ -359,14 +303,11 @@ def putaway_list():
 @idempotent
 def putaway_find():
     """Scan an item waiting in staging to open its (oldest) putaway task."""
-    code = request.form.get("code", "").strip()
-    sku = find_sku_by_scan(code) if code else None
-    tasks = inbound.open_tasks(_allowed(), sku_id=sku.id) if sku else []
-    if not tasks:
-        message = (_("No open putaway task for %(sku)s.", sku=sku.code) if sku
-                   else _("Nothing is known by this code: %(code)s", code=code or "–"))
-        return scan_result("handheld/_scan_error.html", ok=False, message=message)
-    return _redirect_scan(sku.code, url_for("inbound.putaway_task", task_id=tasks[0].id))
+    try:
+        task = scan_services.find_putaway(request.form.get("code", ""), warehouse_ids=_allowed())
+    except DomainError as error:
+        return scan_refused("handheld/_scan_error.html", error)
+    return _redirect_scan(task.sku.code, url_for("inbound.putaway_task", task_id=task.id))
 
 
 @bp.route("/putaway/<int:task_id>")
@@ -385,25 +326,22 @@ def putaway_task(task_id: int):
 def putaway_confirm(task_id: int):
     """Scan the bin the units went into: the suggested one, or another storage bin with room."""
     task = _task(task_id)
-    code = request.form.get("code", "").strip()
-    loc = db.session.scalar(select(Location).where(Location.barcode == code, Location.kind == "bin")) if code else None
-    if loc is None:
-        return scan_result("inbound/_putaway_result.html", ok=False, task=task,
-                           message=_("No bin has this barcode: %(code)s", code=code or "–"))
     try:
-        done = inbound.confirm_putaway(task.id, loc.id, user_id=current_user.id)
+        done = scan_services.scan_putaway(task.id, request.form.get("code", ""), user_id=current_user.id)
     except DomainError as error:
-        return _refuse("inbound/_putaway_result.html", error, task=task)
-    if done.remainder is not None:
-        message = _("%(n)d × %(sku)s put in %(bin)s; %(rest)d more need another bin.", n=done.quantity,
-                    sku=done.task.sku.code, bin=loc.code, rest=done.remainder.quantity)
-    elif done.as_suggested:
-        message = _("%(n)d × %(sku)s put in %(bin)s.", n=done.quantity, sku=done.task.sku.code, bin=loc.code)
-    else:
-        message = _("%(n)d × %(sku)s put in %(bin)s instead of the suggested bin (noted).", n=done.quantity,
-                    sku=done.task.sku.code, bin=loc.code)
-    return scan_result("inbound/_putaway_result.html", ok=True, message=message, task=done.task, done=done,
+        return scan_refused("inbound/_putaway_result.html", error, task=task)
+    return scan_result("inbound/_putaway_result.html", ok=True, message=_put_away(done), task=done.task, done=done,
                        next_tasks=inbound.open_tasks(_allowed())[:1])
+
+
+def _put_away(done: inbound.PutawayDone) -> str:
+    n, sku, bin_code = done.quantity, done.task.sku.code, done.location.code
+    if done.remainder is not None:
+        return _("%(n)d × %(sku)s put in %(bin)s; %(rest)d more need another bin.", n=n, sku=sku, bin=bin_code,
+                 rest=done.remainder.quantity)
+    if done.as_suggested:
+        return _("%(n)d × %(sku)s put in %(bin)s.", n=n, sku=sku, bin=bin_code)
+    return _("%(n)d × %(sku)s put in %(bin)s instead of the suggested bin (noted).", n=n, sku=sku, bin=bin_code)
 
 
 @bp.route("/putaway/<int:task_id>/suggest", methods=["POST"])
@@ -413,5 +351,5 @@ def putaway_resuggest(task_id: int):
     try:
         inbound.suggest_again(task_id)
     except DomainError as error:
-        flash(_say(error), "error")
+        flash(describe(error), "error")
     return redirect(url_for("inbound.putaway_task", task_id=task_id))

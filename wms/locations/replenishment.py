@@ -16,13 +16,13 @@ from sqlalchemy import func, select, update
 
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic
-from erp_core.errors import Conflict, NotFound, ValidationFailed
+from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
 from erp_core.inventory.services import move_stock
 from erp_core.models_base import utcnow
 
-from ..scanning import WrongBinScanned, WrongItemScanned, bin_matches
+from ..scanning import bad_quantity, bin_matches, wrong_bin, wrong_item
 from .models import PickFace, ReplenishmentTask
 
 OPEN = ("open", "in_progress")
@@ -218,32 +218,35 @@ def open_tasks(warehouse_ids: set[int] | None, *, near: tuple[float, float] = (0
 matches = bin_matches  # the name the count screens use
 
 
-def _task(task_id: int) -> ReplenishmentTask:
+def task_closed() -> Conflict:
+    return Conflict("This task is not open any more.", code="task_closed")
+
+
+def open_task(task_id: int) -> ReplenishmentTask:
+    """The task, refused (task_closed) once it is done or cancelled."""
     task = db.session.get(ReplenishmentTask, task_id)
     if task is None:
-        raise NotFound("no such replenishment task")
+        raise NotFound("No such replenishment task.")
     if task.status not in OPEN:
-        raise Conflict("this replenishment task is not open any more", code="task_closed")
+        raise task_closed()
     return task
 
 
 def check_from_bin(task_id: int, code: str, *, user_id: int) -> ReplenishmentTask:
     """The first scan: the reserve bin. The task becomes the scanner's (in progress)."""
     with atomic():
-        task = _task(task_id)
+        task = open_task(task_id)
         if not matches(task.from_location, code):
-            raise WrongBinScanned(f"wrong bin {code}: take from {task.from_location.code}", code="wrong_bin",
-                                  expected=task.from_location.code)
+            raise wrong_bin(code.strip(), task.from_location.code)
         task.status, task.user_id = "in_progress", user_id
     return task
 
 
 def check_item(task_id: int, code: str) -> ReplenishmentTask:
-    task = _task(task_id)
+    task = open_task(task_id)
     sku = find_sku_by_scan(code) if code.strip() else None
     if sku is None or sku.id != task.sku_id:
-        raise WrongItemScanned(f"wrong item {code}: take {task.sku.code}", code="wrong_item",
-                               expected=task.sku.code)
+        raise wrong_item(code.strip(), task.sku.code)
     return task
 
 
@@ -259,23 +262,24 @@ def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_sc
     never taken (InsufficientStock, nothing changed).
     """
     with atomic():
-        task = _task(task_id)
+        task = open_task(task_id)
         if not matches(task.from_location, from_scan):
-            raise WrongBinScanned(f"wrong bin {from_scan}: take from {task.from_location.code}", code="wrong_bin",
-                                  expected=task.from_location.code)
+            raise wrong_bin(from_scan.strip() or "–", task.from_location.code)
         check_item(task.id, item_scan)
         if not matches(task.to_location, to_scan):
-            raise WrongBinScanned(f"wrong bin {to_scan}: put it into {task.to_location.code}", code="wrong_bin",
-                                  expected=task.to_location.code)
+            raise wrong_bin(to_scan.strip(), task.to_location.code)
         if not 1 <= quantity <= task.quantity:
-            raise ValidationFailed(f"move 1 to {task.quantity}", code="bad_quantity", maximum=task.quantity)
+            raise bad_quantity(1, task.quantity)
         done = db.session.execute(
             update(ReplenishmentTask).where(ReplenishmentTask.id == task.id, ReplenishmentTask.status.in_(OPEN))
             .values(status="done", quantity=quantity, user_id=user_id, done_at=utcnow())).rowcount
         if done != 1:
-            raise Conflict("this replenishment task is done already", code="task_closed")
-        move_stock(task.sku_id, task.from_location_id, task.to_location_id, quantity, reason="replenishment",
-                   reference=f"RPL-{task.id}", user_id=user_id)
+            raise task_closed()
+        try:
+            move_stock(task.sku_id, task.from_location_id, task.to_location_id, quantity, reason="replenishment",
+                       reference=f"RPL-{task.id}", user_id=user_id)
+        except InsufficientStock as error:
+            raise not_free_to_move(task) from error
     db.session.refresh(task)
     return task
 
@@ -284,3 +288,12 @@ def free_in_bin(sku_id: int, location_id: int) -> tuple[int, int]:
     """(units free to move, units reserved) of a SKU in a bin."""
     on_hand, reserved = _on_hand(sku_id, location_id)
     return on_hand - reserved, reserved
+
+
+def not_free_to_move(task: ReplenishmentTask) -> InsufficientStock:
+    """The reserve bin holds fewer units free to move than the task takes (the rest are reserved)."""
+    free, reserved = free_in_bin(task.sku_id, task.from_location_id)
+    free, bin_code = max(free, 0), task.from_location.code
+    return InsufficientStock(f"Only {free} units in {bin_code} are free to move ({reserved} are reserved for orders). "
+                             "Type a smaller quantity.", code="not_free_to_move", free=free, reserved=reserved,
+                             bin=bin_code, expected=str(free))

@@ -19,10 +19,12 @@ from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
 from erp_core.inventory.stock_queries import find_bin, warehouses_for
-from wms.handheld import HandheldTask, register_task, scan_result
+from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
 
-from . import counts, replenishment
+from . import counts, replenish_steps, replenishment, scan_services
+from .count_steps import CountState
 from .models import CountTask, PickFace, ReplenishmentTask
+from .replenish_steps import ReplenishState
 
 bp = Blueprint("floor_tasks", __name__)
 register_task(HandheldTask("floor_tasks.replenish_list", _l("Replenish"), "replenish.work", "📦"))
@@ -54,29 +56,6 @@ def _mine(warehouse_id: int | None) -> None:
 def _number(name: str) -> int | None:
     value = request.form.get(name, "").strip()
     return int(value) if value.isdigit() else None
-
-
-def _refusal(error: DomainError, code: str) -> str:
-    """The handheld's sentence for a refused scan: what was scanned and what was expected."""
-    expected = getattr(error, "expected", "") or ""
-    known = {
-        "wrong_bin": _("Wrong bin %(code)s: expected %(expected)s.", code=code, expected=expected),
-        "wrong_item": _("Wrong item %(code)s: expected %(expected)s.", code=code, expected=expected),
-        "unknown_item": _("Nothing is known by this code: %(code)s", code=code or "–"),
-        "task_closed": _("This task is not open any more."),
-        "bin_not_in_count": _("Bin %(code)s is not part of this count.", code=code),
-        "bin_counted": _("Bin %(code)s is counted already.", code=expected or code),
-        "count_closed": _("This count is closed."),
-        "bad_quantity": _("That quantity is not possible here."),
-        "finish_first": _("Finish this bin first: scan its barcode again or press Finish bin."),
-        "item_first": _("Scan an item before typing its quantity."),
-    }
-    return known.get(error.code, error.message)
-
-
-def _is_quantity(code: str) -> bool:
-    """A typed quantity, not a barcode: digits only, at most five of them."""
-    return code.isdigit() and len(code) <= 5
 
 
 # --- Pick faces (office) ---------------------------------------------------------------------------
@@ -211,12 +190,20 @@ def replenish(task_id: int):
     if task.status not in replenishment.OPEN:
         flash(_("This task is not open any more."), "error")
         return redirect(url_for(".replenish_list"))
-    return render_template("tasks/replenish.html", task=task, step="from", hidden={}, ok=True, message="")
+    return render_template("tasks/replenish.html", ok=True, message="", **_replenish_panel(task, ReplenishState()))
 
 
-def _replenish_answer(task: ReplenishmentTask | None, message: str, *, ok: bool = True, step: str = "from",
-                      **hidden):
-    return scan_result("tasks/_replenish_panel.html", ok=ok, message=message, task=task, step=step, hidden=hidden)
+def _replenish_panel(task: ReplenishmentTask | None, state: ReplenishState) -> dict:
+    return dict(task=task, step=state.step if task else "from", hidden=state.hidden() if task else {})
+
+
+def _replenish_says(step: replenish_steps.Step) -> str:
+    n, bin_code = step.params.get("n"), step.params.get("bin")
+    says = {"bin_ok": lambda: _("Bin OK. Scan the item."),
+            "take": lambda: _("Take %(n)d, then scan the pick face %(bin)s.", n=n, bin=bin_code),
+            "quantity": lambda: _("Quantity %(n)d. Scan the pick face %(bin)s.", n=n, bin=bin_code),
+            "done": lambda: _("Done: %(n)d x %(sku)s moved to %(bin)s.", n=n, sku=step.params["sku"], bin=bin_code)}
+    return says[step.say]()
 
 
 @bp.route("/replenish/<int:task_id>/scan", methods=["POST"])
@@ -224,44 +211,15 @@ def _replenish_answer(task: ReplenishmentTask | None, message: str, *, ok: bool 
 @idempotent
 def replenish_scan(task_id: int):
     """One scan of a replenishment task: the reserve bin, the item, then the pick face (or a quantity)."""
-    task = _replenishment_task(task_id)
-    form = request.form
-    code, step = form.get("code", "").strip(), form.get("step", "from")
-    carried = {k: form.get(k, "") for k in ("from_code", "item_code") if form.get(k)}
-    qty = form.get("qty", type=int) or task.quantity
+    task, state = _replenishment_task(task_id), ReplenishState.from_form(request.form)
     try:
-        if step == "item":
-            replenishment.check_item(task.id, code)
-            return _replenish_answer(task, _("Take %(n)d, then scan the pick face %(bin)s.", n=qty,
-                                             bin=task.to_location.code), step="to", qty=qty, item_code=code,
-                                     **carried)
-        if step == "to" and _is_quantity(code):
-            if not 1 <= int(code) <= task.quantity:
-                raise ValidationFailed("quantity", code="bad_quantity")
-            return _replenish_answer(task, _("Quantity %(n)d. Scan the pick face %(bin)s.", n=int(code),
-                                             bin=task.to_location.code), step="to", qty=int(code), **carried)
-        if step == "to":
-            replenishment.confirm_replenishment(task.id, from_scan=carried.get("from_code", ""),
-                                                item_scan=carried.get("item_code", ""), to_scan=code,
-                                                quantity=qty, user_id=current_user.id)
-            here = task.to_location
-            following = replenishment.open_tasks(_allowed(), near=(here.x or 0.0, here.y or 0.0))
-            return _replenish_answer(following[0] if following else None,
-                                     _("Done: %(n)d x %(sku)s moved to %(bin)s.", n=qty, sku=task.sku.code,
-                                       bin=here.code))
-        replenishment.check_from_bin(task.id, code, user_id=current_user.id)
-        return _replenish_answer(task, _("Bin OK. Scan the item."), step="item", from_code=code)
+        answer = scan_services.scan_replenishment(task.id, state, request.form.get("code", ""),
+                                                  user_id=current_user.id, warehouse_ids=_allowed())
     except DomainError as error:
-        db.session.expire_all()
-        if error.code == "insufficient_stock":
-            free, reserved = replenishment.free_in_bin(task.sku_id, task.from_location_id)
-            message = _("Only %(free)d units in %(bin)s are free to move (%(reserved)d are reserved for orders). "
-                        "Type a smaller quantity.", free=free, bin=task.from_location.code, reserved=reserved)
-        else:
-            message = _refusal(error, code)
-        open_now = db.session.get(ReplenishmentTask, task.id).status in replenishment.OPEN
-        return _replenish_answer(task if open_now else None, message, ok=False, step=step if open_now else "from",
-                                 **({"qty": qty} if step == "to" else {}), **carried)
+        still_open = task if task.status in replenishment.OPEN else None
+        return scan_refused("tasks/_replenish_panel.html", error, **_replenish_panel(still_open, state))
+    return scan_result("tasks/_replenish_panel.html", ok=True, message=_replenish_says(answer.step),
+                       **_replenish_panel(answer.task, answer.step.state))
 
 
 # --- Cycle counts (handheld, blind) ----------------------------------------------------------------
@@ -283,18 +241,33 @@ def count_list():
     return render_template("tasks/count_list.html", tasks=[(t, counts.bins_of(t)) for t in tasks])
 
 
-def _count_state(task: CountTask, location: Location | None = None, sku_id: int | None = None,
-                 message: str = "", ok: bool = True) -> dict:
+def _count_state(task: CountTask, location_id: int | None = None, sku_id: int | None = None) -> dict:
+    """What the count panel shows: the bins (finished or not) or the bin being counted, never the books."""
     db.session.refresh(task)
-    return dict(task=task, bins=counts.bins_of(task), location=location, sku_id=sku_id, message=message, ok=ok,
+    location = db.session.get(Location, location_id) if location_id and task.status == "open" else None
+    return dict(task=task, bins=counts.bins_of(task), location=location, sku_id=sku_id if location else None,
                 counted=counts.counted_in_bin(task, location.id) if location else [])
+
+
+def _count_says(answer: scan_services.CountAnswer) -> str:
+    says = {"start_bin": lambda: _("Bin %(bin)s: scan every item in it, then finish the bin.",
+                                   bin=answer.location.code),
+            "counted": lambda: _("%(sku)s: %(n)d counted", sku=answer.line.sku.code, n=answer.line.counted_quantity),
+            "bin_finished": lambda: _("Bin %(bin)s counted. Scan the next bin.", bin=answer.location.code),
+            "count_finished": lambda: _("Count complete. The office will review it.")}
+    return says[answer.said]()
+
+
+def _counted(answer: scan_services.CountAnswer):
+    return scan_result("tasks/_count_panel.html", ok=True, message=_count_says(answer),
+                       **_count_state(answer.task, answer.state.location_id, answer.state.sku_id))
 
 
 @bp.route("/count/<int:task_id>")
 @requires("counts.work")
 def count(task_id: int):
     task = _count_task(task_id)
-    return render_template("tasks/count.html", **_count_state(task))
+    return render_template("tasks/count.html", ok=True, message="", **_count_state(task))
 
 
 @bp.route("/count/<int:task_id>/scan", methods=["POST"])
@@ -302,52 +275,25 @@ def count(task_id: int):
 @idempotent
 def count_scan(task_id: int):
     """One scan of a blind count: a bin; then items (+1 each), a typed quantity, or the bin again to finish."""
-    task = _count_task(task_id)
-    code = request.form.get("code", "").strip()
-    location = db.session.get(Location, request.form.get("location_id", type=int) or 0)
-    sku_id = request.form.get("sku_id", type=int)
+    task, state = _count_task(task_id), CountState.from_form(request.form)
     try:
-        if location is None:
-            location = counts.start_bin(task.id, code)
-            return scan_result("tasks/_count_panel.html", **_count_state(
-                task, location, message=_("Bin %(bin)s: scan every item in it, then finish the bin.",
-                                          bin=location.code)))
-        if _is_quantity(code):
-            if sku_id is None:
-                raise ValidationFailed("item first", code="item_first")
-            line = counts.set_counted(task.id, location.id, sku_id, int(code), user_id=current_user.id)
-        elif counts.is_bin_code(location.id, code):
-            return _finish(task, location)
-        elif counts.bin_in_task(task, code) is not None:
-            raise ValidationFailed("finish first", code="finish_first")
-        else:
-            line = counts.count_item(task.id, location.id, code, user_id=current_user.id)
-        return scan_result("tasks/_count_panel.html", **_count_state(
-            task, location, line.sku_id, message=_("%(sku)s: %(n)d counted", sku=line.sku.code,
-                                                   n=line.counted_quantity)))
+        answer = scan_services.scan_count(task.id, state, request.form.get("code", ""), user_id=current_user.id)
     except DomainError as error:
-        return scan_result("tasks/_count_panel.html", **_count_state(
-            task, location if task.status == "open" else None, sku_id, message=_refusal(error, code), ok=False))
-
-
-def _finish(task: CountTask, location: Location):
-    task = counts.finish_bin(task.id, location.id, user_id=current_user.id)
-    message = (_("Count complete. The office will review it.") if task.status == "counted"
-               else _("Bin %(bin)s counted. Scan the next bin.", bin=location.code))
-    return scan_result("tasks/_count_panel.html", **_count_state(task, message=message))
+        return scan_refused("tasks/_count_panel.html", error, **_count_state(task, state.location_id, state.sku_id))
+    return _counted(answer)
 
 
 @bp.route("/count/<int:task_id>/finish", methods=["POST"])
 @requires("counts.work")
 @idempotent
 def count_finish(task_id: int):
-    task = _count_task(task_id)
-    location = db.session.get(Location, request.form.get("location_id", type=int) or 0) or abort(404)
+    """The Finish bin button: what was not found in the bin counts 0."""
+    task, location_id = _count_task(task_id), request.form.get("location_id", type=int) or abort(404)
     try:
-        return _finish(task, location)
+        answer = scan_services.finish_count_bin(task.id, location_id, user_id=current_user.id)
     except DomainError as error:
-        return scan_result("tasks/_count_panel.html", **_count_state(task, message=_refusal(error, location.code),
-                                                                     ok=False))
+        return scan_refused("tasks/_count_panel.html", error, **_count_state(task))
+    return _counted(answer)
 
 
 # --- Cycle counts (office) -------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from erp_core.inventory.models import Location, StockReservation
 from erp_core.inventory.reservations import line_reserved, move_reserved
 from erp_core.inventory.services import warehouse_root
 from erp_core.orders.models import OrderLine
-from wms.scanning import ScanRefused, WrongItemScanned, bin_matches
+from wms.scanning import ScanRefused, WrongItemScanned, bin_matches, unknown_code
 
 from . import events
+from .errors import wrong_slot
 from .models import PickList, Wave, WaveOrder
 
 
@@ -50,15 +51,10 @@ def slot_location(warehouse_id: int, slot: int) -> Location:
     return loc
 
 
-def cart_by_scan(code: str) -> PickList:
-    """The batch cart whose label was scanned (CART-<id>)."""
+def find_cart(code: str) -> PickList | None:
+    """The pick list whose cart label (<WH>-CART-<id>) was scanned, if any."""
     cart = db.session.scalar(select(Location).where(Location.barcode == code.strip(), Location.bin_type == "tote"))
-    pick_list = db.session.get(PickList, int(cart.code.split("-")[1])) if cart is not None else None
-    if pick_list is None:
-        raise ScanRefused(f"{code} is not a cart label", code="not_a_cart")
-    if pick_list.wave.kind != "batch_sort":
-        raise ScanRefused("this cart was picked per order; it needs no sorting", code="not_a_batch_cart")
-    return pick_list
+    return db.session.get(PickList, int(cart.code.split("-")[1])) if cart is not None else None
 
 
 def _cart_location(pick_list: PickList) -> Location:
@@ -73,7 +69,7 @@ def where_does_it_go(pick_list_id: int, item_scan: str) -> SortInstruction:
         raise NotFound("no such cart")
     sku = find_sku_by_scan(item_scan)
     if sku is None:
-        raise WrongItemScanned(f"nothing is known by this code: {item_scan}", code="unknown_item")
+        raise unknown_code(item_scan.strip())
     cart = _cart_location(pick_list)
     waiting = db.session.execute(
         select(WaveOrder, StockReservation).join(StockReservation, StockReservation.location_id == cart.id)
@@ -84,8 +80,8 @@ def where_does_it_go(pick_list_id: int, item_scan: str) -> SortInstruction:
         if reservation.order_line_id in {line.id for line in wave_order.order.lines}:
             loc_code = slot_location(pick_list.wave.warehouse_id, wave_order.slot).barcode
             return SortInstruction(wave_order.order_id, reservation.order_line_id, sku.id, wave_order.slot, loc_code)
-    raise WrongItemScanned(f"no order on this cart waits for {sku.code}: put it aside for the supervisor",
-                           code="not_on_cart", expected="")
+    raise WrongItemScanned(f"No order on this cart waits for {sku.code}: put it aside for the supervisor.",
+                           code="not_on_cart", sku=sku.code)
 
 
 def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: str, *, user_id: int) -> int:
@@ -97,8 +93,7 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
         wave_order = db.session.scalar(select(WaveOrder).filter_by(wave_id=wave.id, order_id=line.order_id))
         slot = slot_location(wave.warehouse_id, wave_order.slot)
         if not bin_matches(slot, slot_scan):
-            raise ScanRefused(f"wrong slot {slot_scan}: put it into slot {wave_order.slot}", code="wrong_slot",
-                              expected=str(wave_order.slot))
+            raise wrong_slot(slot_scan.strip(), wave_order.slot)
         cart = _cart_location(pick_list)
         if line_reserved(line.id, cart.id) < 1:
             raise ScanRefused("this unit is already sorted", code="already_sorted")

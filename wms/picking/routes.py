@@ -13,18 +13,18 @@ from sqlalchemy import select
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
 from erp_core.auth.models import User
-from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.alerts import low_stock
 from erp_core.inventory.models import Warehouse
-from wms.handheld import HandheldTask, register_task, scan_result
+from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
 
-from . import put_wall, services
-from .errors import ScanRefused, WrongItemScanned
+from . import pick_steps, put_wall, scan_services, services, sort_steps
 from .events import wave_progress
-from .models import PickList, PickTask, Wave
+from .models import PickList, Wave
+from .pick_steps import PickState
 from .planning import WaveRules
+from .sort_steps import SortState
 
 bp = Blueprint("picking", __name__)
 register_task(HandheldTask("picking.pick", _l("Pick"), "picking.work", "🛒"))
@@ -138,22 +138,28 @@ def board():
 
 # --- handheld ------------------------------------------------------------------------------------
 
-
-def _pick_state(pick_list: PickList | None, message: str = "", ok: bool = True, step: str = "bin", **hidden):
+def _pick_panel(pick_list: PickList | None, state: PickState) -> dict:
+    """What the pick panel shows: the next open task of the cart, the bins after it, the scan step."""
     task = services.next_task(pick_list) if pick_list else None
     upcoming = [t for t in pick_list.tasks if t.status == "open"][1:4] if pick_list else []
-    return dict(pick_list=pick_list, task=task, upcoming=upcoming, message=message, ok=ok, step=step, hidden=hidden)
+    return dict(pick_list=pick_list, task=task, upcoming=upcoming, step=state.step, hidden=state.hidden())
+
+
+def _pick_says(step: pick_steps.Step) -> str:
+    says = {"bin_ok": lambda: _("Bin OK. Scan the item."),
+            "scan_slot": lambda: _("Put it into slot %(slot)d and scan the slot.", slot=step.params["slot"]),
+            "cart_done": lambda: _("Cart complete. Take it to packing."),
+            "more_here": lambda: _("Picked. %(n)d more here.", n=step.params["n"]),
+            "next_bin": lambda: _("Picked. Next bin."),
+            "short_reported": lambda: _("Short pick reported; the office is told and the bin will be counted.")}
+    return says[step.say]()
 
 
 @bp.route("/pick")
 @requires("picking.work")
 def pick():
     pick_list = services.pick_list_for(current_user.id, current_user.warehouse_ids())
-    return render_template("picking/pick.html", **_pick_state(pick_list))
-
-
-def _slot_code(task: PickTask) -> str:
-    return f"{task.tote.barcode}-S{task.slot}"
+    return render_template("picking/pick.html", ok=True, message="", **_pick_panel(pick_list, PickState()))
 
 
 @bp.route("/pick/scan", methods=["POST"])
@@ -161,65 +167,29 @@ def _slot_code(task: PickTask) -> str:
 @idempotent
 def pick_scan():
     """One scan of the pick screen: the bin, then the item, then (cluster carts) the tote slot."""
-    form = request.form
-    task = db.session.get(PickTask, form.get("task_id", type=int) or 0)
-    if task is None or task.pick_list.picker_id != current_user.id:
-        return scan_result("picking/_pick_panel.html", ok=False, message=_("This task is not on your cart."),
-                           **_pick_state(None))
-    code = form.get("code", "").strip()
-    bin_scan, item_scan = form.get("bin", ""), form.get("item", "")
-    quantity = max(form.get("qty", type=int) or 1, 1)
-    pick_list = task.pick_list
+    task_id, state = request.form.get("task_id", type=int) or 0, PickState.from_form(request.form)
     try:
-        if not bin_scan:
-            services.check_bin(task.id, code)
-            return _answer(pick_list, _("Bin OK. Scan the item."), step="item", bin=code)
-        if not item_scan:
-            sku = find_sku_by_scan(code)
-            if sku is None or sku.id != task.sku_id:
-                raise WrongItemScanned(_("Wrong item %(code)s: pick %(sku)s", code=code, sku=task.sku.code),
-                                                code="wrong_item", expected=task.sku.code)
-            if task.slot:
-                return _answer(pick_list, _("Put it into slot %(slot)d and scan the slot.", slot=task.slot),
-                               step="slot", bin=bin_scan, item=code, qty=quantity)
-            item_scan = code
-        elif code != _slot_code(task):
-            raise ScanRefused(_("Wrong slot %(code)s: put it into slot %(slot)d", code=code, slot=task.slot),
-                                       code="wrong_slot", expected=str(task.slot))
-        services.confirm_pick(task.id, bin_scan=bin_scan, item_scan=item_scan, quantity=quantity,
-                              user_id=current_user.id)
-    except ScanRefused as error:
-        return _answer(pick_list, error.message, ok=False, step="item" if bin_scan else "bin",
-                       **({"bin": bin_scan} if bin_scan else {}))
-    db.session.refresh(pick_list)
-    if pick_list.status == "done":
-        return _answer(pick_list, _("Cart complete. Take it to packing."))
-    same = services.next_task(pick_list)
-    if same is not None and same.id == task.id:
-        left = same.quantity - same.picked_quantity - same.short_quantity
-        return _answer(pick_list, _("Picked. %(n)d more here.", n=left), step="item", bin=bin_scan)
-    return _answer(pick_list, _("Picked. Next bin."))
-
-
-def _answer(pick_list: PickList, message: str, *, ok: bool = True, step: str = "bin", **hidden):
-    state = _pick_state(pick_list, message=message, ok=ok, step=step, **hidden)
-    return scan_result("picking/_pick_panel.html", **state)
+        answer = scan_services.scan_pick(task_id, state, request.form.get("code", ""), user_id=current_user.id)
+    except DomainError as error:
+        cart = scan_services.my_cart(task_id, current_user.id)
+        return scan_refused("picking/_pick_panel.html", error, **_pick_panel(cart, pick_steps.after_refusal(state)))
+    return scan_result("picking/_pick_panel.html", ok=True, message=_pick_says(answer.step),
+                       **_pick_panel(answer.pick_list, answer.step.state))
 
 
 @bp.route("/pick/<int:task_id>/short", methods=["POST"])
 @requires("picking.work")
 @idempotent
 def pick_short(task_id: int):
-    found = request.form.get("found", type=int)
-    if found is None:
-        found = 0
-    task = db.session.get(PickTask, task_id) or abort(404)
+    """The bin holds fewer than the task asks: how many were found there."""
+    found = request.form.get("found", type=int) or 0
     try:
-        services.report_short(task_id, found=found, user_id=current_user.id)
+        answer = scan_services.short_pick(task_id, found, user_id=current_user.id)
     except DomainError as error:
-        return _answer(task.pick_list, error.message, ok=False)
-    db.session.refresh(task.pick_list)
-    return _answer(task.pick_list, _("Short pick reported; the office is told and the bin will be counted."))
+        cart = scan_services.my_cart(task_id, current_user.id)
+        return scan_refused("picking/_pick_panel.html", error, **_pick_panel(cart, PickState()))
+    return scan_result("picking/_pick_panel.html", ok=True, message=_pick_says(answer.step),
+                       **_pick_panel(answer.pick_list, answer.step.state))
 
 
 @bp.route("/pick/pause", methods=["POST"])
@@ -233,18 +203,22 @@ def pick_pause():
 
 # --- put wall ------------------------------------------------------------------------------------
 
-
-def _sort_answer(message: str, *, ok: bool = True, step: str = "cart", pick_list: PickList | None = None, **hidden):
+def _sort_panel(pick_list: PickList | None, state: SortState) -> dict:
     left = put_wall.left_on_cart(pick_list.id) if pick_list else None
-    return scan_result("picking/_sort_panel.html", ok=ok, message=message, step=step, pick_list=pick_list,
-                       left=left, hidden=hidden)
+    return dict(step=state.step, pick_list=pick_list, left=left, hidden=state.hidden())
+
+
+def _sort_says(step: sort_steps.Step) -> str:
+    says = {"cart_ok": lambda: _("Cart of wave %(ref)s. Scan an item.", ref=step.params["ref"]),
+            "go_to_slot": lambda: _("Slot %(slot)d", slot=step.params["slot"]),
+            "sorted": lambda: _("In slot %(slot)d. Next item.", slot=step.params["slot"])}
+    return says[step.say]()
 
 
 @bp.route("/sort")
 @requires("sorting.work")
 def sort():
-    return render_template("picking/sort.html", ok=True, message="", step="cart", pick_list=None, left=None,
-                           hidden={})
+    return render_template("picking/sort.html", ok=True, message="", **_sort_panel(None, SortState()))
 
 
 @bp.route("/sort/scan", methods=["POST"])
@@ -252,30 +226,12 @@ def sort():
 @idempotent
 def sort_scan():
     """Put wall: scan the cart, then each item (the slot is shown), then the slot to confirm."""
-    form = request.form
-    code = form.get("code", "").strip()
-    step = form.get("step", "cart")
-    pick_list = db.session.get(PickList, form.get("list_id", type=int) or 0)
+    state, allowed = SortState.from_form(request.form), current_user.warehouse_ids()
     try:
-        if step == "cart" or pick_list is None:
-            pick_list = put_wall.cart_by_scan(code)
-            if not current_user.may_access_warehouse(pick_list.wave.warehouse_id):
-                abort(404)
-            return _sort_answer(_("Cart of wave %(ref)s. Scan an item.", ref=pick_list.wave.reference),
-                                step="item", pick_list=pick_list, list_id=pick_list.id)
-        if step == "item":
-            where = put_wall.where_does_it_go(pick_list.id, code)
-            return _sort_answer(_("Slot %(slot)d", slot=where.slot), step="slot", pick_list=pick_list,
-                                list_id=pick_list.id, line_id=where.order_line_id, sku_id=where.sku_id,
-                                slot=where.slot)
-        slot = put_wall.confirm_sort(pick_list.id, form.get("line_id", type=int), form.get("sku_id", type=int),
-                                     code, user_id=current_user.id)
-    except ScanRefused as error:
-        back = "item" if step == "slot" else step
-        hidden = {"list_id": pick_list.id} if pick_list else {}
-        if step == "slot":
-            hidden.update(line_id=form.get("line_id"), sku_id=form.get("sku_id"), slot=form.get("slot"))
-            back = "slot"
-        return _sort_answer(error.message, ok=False, step=back, pick_list=pick_list, **hidden)
-    return _sort_answer(_("In slot %(slot)d. Next item.", slot=slot), step="item", pick_list=pick_list,
-                        list_id=pick_list.id)
+        answer = scan_services.scan_sort(state, request.form.get("code", ""), user_id=current_user.id,
+                                         warehouse_ids=allowed)
+    except DomainError as error:
+        pick_list = scan_services.cart(state.list_id, allowed)
+        return scan_refused("picking/_sort_panel.html", error, **_sort_panel(pick_list, state))
+    return scan_result("picking/_sort_panel.html", ok=True, message=_sort_says(answer.step),
+                       **_sort_panel(answer.pick_list, answer.step.state))

@@ -1,0 +1,120 @@
+"""The pick screen's steps (拣货): scan the bin, then the item, then (cluster carts) the tote slot.
+
+Pure: plain data in, the next step or a refusal out; neither Flask nor the database. The screen
+keeps no state of its own: each answer sends the accepted scans back as hidden fields, and the next
+scan brings them again. The scan service (`wms.picking.scan_services`) reads the task into a
+`PickTaskView`, asks `next_step`, and confirms the pick when the step says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from erp_core.errors import DomainError
+from wms.scanning import BinLabel, bad_quantity, bin_matches, wrong_bin, wrong_item
+
+from .errors import bin_empty, too_many, wrong_slot
+
+
+@dataclass(frozen=True)
+class PickState:
+    """Where the picker is on the current task: the scans accepted so far and the quantity in hand."""
+
+    step: str = "bin"  # bin -> item -> slot
+    bin: str = ""
+    item: str = ""
+    qty: int = 1
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> PickState:
+        """The state the screen sent back: no bin yet, a bin but no item, or both (the slot is next)."""
+        bin_scan, item_scan = form.get("bin", "").strip(), form.get("item", "").strip()
+        typed = str(form.get("qty", "")).strip()
+        quantity = max(int(typed), 1) if typed.isdigit() else 1
+        step = "bin" if not bin_scan else "item" if not item_scan else "slot"
+        return cls(step, bin_scan, item_scan if step == "slot" else "", quantity)
+
+    def hidden(self) -> dict[str, str]:
+        """The accepted scans the next form sends back."""
+        if self.step == "item":
+            return {"bin": self.bin}
+        if self.step == "slot":
+            return {"bin": self.bin, "item": self.item, "qty": str(self.qty)}
+        return {}
+
+
+@dataclass(frozen=True)
+class PickTaskView:
+    """What the steps need to know of a pick task."""
+
+    bin: BinLabel
+    sku_id: int
+    sku_code: str
+    remaining: int           # units still to pick (quantity - picked - short)
+    slot: int | None = None  # cluster carts: the order's slot on the cart
+    slot_code: str = ""      # the slot's label: <tote barcode>-S<slot>
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A scanned code and the SKU it is known as (barcode or SKU code), if any."""
+
+    code: str
+    sku_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """The next state, what the screen says (a key of the route's sentences, with its values), and
+    whether every scan of the pick is in so it is confirmed now."""
+
+    state: PickState
+    say: str
+    confirm: bool = False
+    params: Mapping[str, int] = field(default_factory=dict)
+
+
+def next_step(state: PickState, scan: Scan, task: PickTaskView) -> Step | DomainError:
+    """One scan of the pick screen: the bin must be the task's, the item its SKU (and no more units
+    than are left), the slot its order's; a cart without slots confirms on the item."""
+    code = scan.code.strip()
+    if state.step == "bin":
+        if not bin_matches(task.bin, code):
+            return wrong_bin(code, task.bin.code)
+        return Step(PickState("item", bin=code, qty=state.qty), "bin_ok")
+    if state.step == "item":
+        if scan.sku_id is None or scan.sku_id != task.sku_id:
+            return wrong_item(code, task.sku_code)
+        if task.remaining <= 0:
+            return bin_empty()
+        if state.qty > task.remaining:
+            return too_many(task.remaining)
+        in_hand = replace(state, step="slot", item=code)
+        if task.slot:
+            return Step(in_hand, "scan_slot", params={"slot": task.slot})
+        return Step(in_hand, "confirm", confirm=True)
+    if code.upper() != task.slot_code.upper():
+        return wrong_slot(code, task.slot or 0)
+    return Step(state, "confirm", confirm=True)
+
+
+def after_refusal(state: PickState) -> PickState:
+    """A refused scan: back to the item when the bin was accepted, else to the bin."""
+    return PickState("item", bin=state.bin) if state.bin else PickState()
+
+
+def after_pick(state: PickState, *, cart_done: bool, left_here: int) -> Step:
+    """After a confirmed pick: the cart is complete, more units wait in this bin, or the next bin."""
+    if cart_done:
+        return Step(PickState(), "cart_done")
+    if left_here:
+        return Step(PickState("item", bin=state.bin), "more_here", params={"n": left_here})
+    return Step(PickState(), "next_bin")
+
+
+def short_step(found: int, task: PickTaskView) -> Step | DomainError:
+    """A short pick (缺货): the picker found `found` of the units left; anything from none to all."""
+    if not 0 <= found <= task.remaining:
+        return bad_quantity(0, task.remaining)
+    return Step(PickState(), "short_reported", confirm=True)

@@ -1,0 +1,141 @@
+"""The handheld's pick, short-pick and put-wall scans as services: one scan, one unit of work.
+
+Each reads the task, asks the pure step function (`pick_steps`, `sort_steps`) what the scan means
+and, when the scan completes a pick, a short pick or a sort, confirms it through the picking
+services. All of it runs in one `atomic()`: inside the request's own transaction (the idempotency
+layer's) that is a savepoint, so a refused or failed scan undoes exactly its own work, whatever it
+wrote before failing, and the route answers with the refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from erp_core.catalog.services import find_sku_by_scan
+from erp_core.db import atomic
+from erp_core.errors import DomainError, NotFound
+from erp_core.extensions import db
+from wms.scanning import BinLabel
+
+from . import pick_steps, put_wall, services, sort_steps
+from .errors import TaskNotYours
+from .models import PickList, PickTask
+
+
+def _view(task: PickTask) -> pick_steps.PickTaskView:
+    slot_code = f"{task.tote.barcode}-S{task.slot}" if task.slot and task.tote is not None else ""
+    return pick_steps.PickTaskView(
+        bin=BinLabel(task.location.code, task.location.barcode), sku_id=task.sku_id, sku_code=task.sku.code,
+        remaining=task.quantity - task.picked_quantity - task.short_quantity, slot=task.slot, slot_code=slot_code)
+
+
+def _my_task(task_id: int, user_id: int) -> PickTask:
+    task = db.session.get(PickTask, task_id or 0)
+    if task is None or task.pick_list.picker_id != user_id:
+        raise TaskNotYours("This task is not on your cart.")
+    return task
+
+
+def my_cart(task_id: int, user_id: int) -> PickList | None:
+    """The cart of a task when it is the user's: what the pick screen shows after a refusal."""
+    task = db.session.get(PickTask, task_id or 0)
+    return task.pick_list if task is not None and task.pick_list.picker_id == user_id else None
+
+
+@dataclass(frozen=True)
+class PickAnswer:
+    pick_list: PickList
+    step: pick_steps.Step
+
+
+def scan_pick(task_id: int, state: pick_steps.PickState, code: str, *, user_id: int) -> PickAnswer:
+    """One scan of the pick screen: the bin, the item, the slot; the last one confirms the pick.
+
+    Locks and guarantees: those of `services.confirm_pick` (the task's progress and the bin's quant,
+    by conditional updates); the task must be on the picker's cart. A refused scan, or a pick that
+    fails part-way through its moves, changes nothing.
+    """
+    with atomic():
+        task = _my_task(task_id, user_id)
+        sku = find_sku_by_scan(code) if state.step == "item" and code.strip() else None
+        step = pick_steps.next_step(state, pick_steps.Scan(code, sku.id if sku else None), _view(task))
+        if isinstance(step, DomainError):
+            raise step
+        if step.confirm:
+            picked = step.state
+            services.confirm_pick(task.id, bin_scan=picked.bin, item_scan=picked.item, quantity=picked.qty,
+                                  user_id=user_id)
+            db.session.refresh(task.pick_list)
+            following = services.next_task(task.pick_list)
+            left = _view(following).remaining if following is not None and following.id == task.id else 0
+            step = pick_steps.after_pick(picked, cart_done=task.pick_list.status == "done", left_here=left)
+        return PickAnswer(task.pick_list, step)
+
+
+def short_pick(task_id: int, found: int, *, user_id: int) -> PickAnswer:
+    """The picker found only `found` of the units left in the bin (缺货): `services.report_short`
+    re-sources the rest and asks for a count of the bin. All of it or nothing."""
+    with atomic():
+        task = _my_task(task_id, user_id)
+        step = pick_steps.short_step(found, _view(task))
+        if isinstance(step, DomainError):
+            raise step
+        services.report_short(task.id, found=found, user_id=user_id)
+        db.session.refresh(task.pick_list)
+        return PickAnswer(task.pick_list, step)
+
+
+# --- put wall ------------------------------------------------------------------------------------
+
+def cart(list_id: int | None, warehouse_ids: set[int] | None) -> PickList | None:
+    """A pick list, when it lies in a warehouse the user may work in."""
+    pick_list = db.session.get(PickList, list_id) if list_id else None
+    if pick_list is None or (warehouse_ids is not None and pick_list.wave.warehouse_id not in warehouse_ids):
+        return None
+    return pick_list
+
+
+def _cart_view(code: str, warehouse_ids: set[int] | None) -> sort_steps.CartView | None:
+    found = put_wall.find_cart(code)
+    pick_list = cart(found.id, warehouse_ids) if found is not None else None
+    if pick_list is None:
+        return None
+    return sort_steps.CartView(pick_list.id, pick_list.wave.reference, pick_list.wave.kind == "batch_sort")
+
+
+def _slot_view(pick_list: PickList, line_id: int, sku_id: int, slot: int) -> sort_steps.SlotView:
+    label = put_wall.slot_location(pick_list.wave.warehouse_id, slot)
+    return sort_steps.SlotView(line_id, sku_id, slot, BinLabel(label.code, label.barcode))
+
+
+@dataclass(frozen=True)
+class SortAnswer:
+    pick_list: PickList
+    step: sort_steps.Step
+
+
+def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
+              warehouse_ids: set[int] | None) -> SortAnswer:
+    """One put-wall scan: the cart, an item (where it goes), or the slot, which confirms the sort.
+
+    Locks and guarantees: those of `put_wall.confirm_sort`; carts of warehouses the user may not
+    work in are unknown to them. A refused scan, or a sort failing part-way, changes nothing.
+    """
+    with atomic():
+        if state.step == "cart":
+            view = _cart_view(code, warehouse_ids)
+        else:
+            pick_list = cart(state.list_id, warehouse_ids)
+            if pick_list is None:
+                raise NotFound("No such cart.")
+            if state.step == "item":
+                where = put_wall.where_does_it_go(pick_list.id, code)
+                view = _slot_view(pick_list, where.order_line_id, where.sku_id, where.slot)
+            else:
+                view = _slot_view(pick_list, state.line_id, state.sku_id, state.slot)
+        step = sort_steps.next_step(state, code, view)
+        if isinstance(step, DomainError):
+            raise step
+        if step.confirm:
+            put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id)
+        return SortAnswer(db.session.get(PickList, step.state.list_id), step)
