@@ -36,7 +36,7 @@ EVENT_LABELS = {
     "created": _l("Created"), "imported": _l("Imported"), "approved": _l("Approved"), "held": _l("Held"),
     "rejected": _l("Rejected"), "cancelled": _l("Cancelled"), "allocated": _l("Allocated"),
     "backordered": _l("Back-ordered"), "split": _l("Split"), "merged": _l("Merged"),
-    "address_changed": _l("Address changed"),
+    "address_changed": _l("Address changed"), "sorted": _l("Sorted"),
 }
 
 

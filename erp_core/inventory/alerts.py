@@ -24,6 +24,7 @@ from ..db import atomic, on_commit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .models import Location, Quant, ReorderRule, Warehouse
+from .reservations import free_units
 from .stock_queries import Page, figures_of, paginate, transit_rows
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,11 @@ class LowStockItem:
     on_hand: int
     reserved: int
     in_transit: int
+    free: int = 0  # available to reserve now (the reservation API's definition, as `stock_levels`)
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return self.free
 
     @property
     def is_low(self) -> bool:
@@ -73,8 +75,10 @@ class LowStockItem:
 
 def _rules_with_levels(warehouse_ids: set[int] | None) -> Select:
     levels = (select(Quant.sku_id.label("sku_id"), Location.warehouse_id.label("wh"),
-                     func.sum(Quant.quantity).label("on_hand"), func.sum(Quant.reserved_quantity).label("reserved"))
-              .join(Location, Location.id == Quant.location_id).where(Location.usage == "internal")
+                     func.sum(Quant.quantity).label("on_hand"), func.sum(Quant.reserved_quantity).label("reserved"),
+                     func.sum(free_units()).label("free"))
+              .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
+              .where(Location.usage == "internal")
               .group_by(Quant.sku_id, Location.warehouse_id))
     if warehouse_ids is not None:
         levels = levels.where(Location.warehouse_id.in_(warehouse_ids))
@@ -84,7 +88,8 @@ def _rules_with_levels(warehouse_ids: set[int] | None) -> Select:
                .group_by(moving.c.sku_id, moving.c.wh).subquery())
     stmt = (select(ReorderRule.id, Sku.id, Sku.code, Sku.name, Sku.name_zh, Warehouse.id, Warehouse.code,
                    ReorderRule.min_quantity, ReorderRule.max_quantity, func.coalesce(levels.c.on_hand, 0),
-                   func.coalesce(levels.c.reserved, 0), func.coalesce(transit.c.qty, 0))
+                   func.coalesce(levels.c.reserved, 0), func.coalesce(transit.c.qty, 0),
+                   func.coalesce(levels.c.free, 0))
             .join(Sku, Sku.id == ReorderRule.sku_id).join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
             .outerjoin(levels, and_(levels.c.sku_id == ReorderRule.sku_id, levels.c.wh == ReorderRule.warehouse_id))
             .outerjoin(transit, and_(transit.c.sku_id == ReorderRule.sku_id,
@@ -96,13 +101,13 @@ def _rules_with_levels(warehouse_ids: set[int] | None) -> Select:
 
 def _cover(stmt: Select):
     cols = stmt.selected_columns
-    return cols[9] - cols[10] + cols[11]
+    return cols[12] + cols[11]
 
 
 def _item(row) -> LowStockItem:
-    rule_id, sku_id, code, name, name_zh, wh_id, wh_code, lo, hi, on_hand, reserved, transit = row
+    rule_id, sku_id, code, name, name_zh, wh_id, wh_code, lo, hi, on_hand, reserved, transit, free = row
     return LowStockItem(rule_id, sku_id, code, name, name_zh, wh_id, wh_code, lo, hi, int(on_hand),
-                        int(reserved), int(transit))
+                        int(reserved), int(transit), int(free))
 
 
 def low_stock(warehouse_ids: set[int] | None = None, *, limit: int | None = None) -> list[LowStockItem]:

@@ -52,14 +52,19 @@ class StockLevel:
     available: int
 
 
+def free_units():
+    """A quant's units available to reserve: its unreserved units when it lies in an active, sellable
+    bin of an active warehouse, else 0 (a column expression over Quant joined to Location and Warehouse)."""
+    return case((_reservable_location() & Warehouse.active.is_(True), Quant.quantity - Quant.reserved_quantity),
+                else_=0)
+
+
 def stock_levels(*, warehouse_ids: Iterable[int] | None = None,
                  sku_ids: Iterable[int] | None = None) -> list[StockLevel]:
     """The one answer to "how much of this SKU is there in this warehouse": allocation, the
     dashboard, the stock screens and the API all read it."""
-    free = case((_reservable_location() & Warehouse.active.is_(True),
-                 Quant.quantity - Quant.reserved_quantity), else_=0)
     stmt = (select(Quant.sku_id, Location.warehouse_id, func.sum(Quant.quantity),
-                   func.sum(Quant.reserved_quantity), func.sum(free))
+                   func.sum(Quant.reserved_quantity), func.sum(free_units()))
             .join(Location, Location.id == Quant.location_id)
             .join(Warehouse, Warehouse.id == Location.warehouse_id)
             .where(Location.usage == "internal")

@@ -20,6 +20,7 @@ from ..auth.models import User
 from ..catalog.models import Sku, SkuBarcode
 from ..extensions import db
 from .models import Location, Quant, StockMove, StockTransfer, StockTransferLine, Warehouse
+from .reservations import free_units, stock_levels
 from .services import ADJUSTMENT_REASONS
 
 
@@ -88,13 +89,13 @@ def incoming(*, warehouse_ids: Iterable[int] | None = None,
 
 @dataclass(frozen=True)
 class StockFigures:
+    """On hand and reserved (every internal location), available to reserve now (the reservation
+    API's definition: active, sellable bins of an active warehouse) and in transit."""
+
     on_hand: int = 0
     reserved: int = 0
     in_transit: int = 0
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+    available: int = 0
 
     @property
     def incoming(self) -> int:
@@ -102,13 +103,12 @@ class StockFigures:
 
 
 def figures_of(sku_id: int, warehouse_id: int) -> StockFigures:
-    """On hand, reserved and in transit of one SKU in one warehouse (its internal locations)."""
-    on_hand, reserved = db.session.execute(
-        select(func.coalesce(func.sum(Quant.quantity), 0), func.coalesce(func.sum(Quant.reserved_quantity), 0))
-        .join(Location, Location.id == Quant.location_id)
-        .where(Quant.sku_id == sku_id, Location.warehouse_id == warehouse_id, Location.usage == "internal")).one()
+    """On hand, reserved, available and in transit of one SKU in one warehouse (`stock_levels`)."""
+    level = next(iter(stock_levels(warehouse_ids=[warehouse_id], sku_ids=[sku_id])), None)
     transit = in_transit(warehouse_ids=[warehouse_id], sku_ids=[sku_id]).get((sku_id, warehouse_id), 0)
-    return StockFigures(int(on_hand), int(reserved), transit)
+    if level is None:
+        return StockFigures(in_transit=transit)
+    return StockFigures(level.on_hand, level.reserved, transit, level.available)
 
 
 @dataclass(frozen=True)
@@ -142,28 +142,31 @@ def stock_overview(*, warehouse_ids: set[int] | None, query: str = "", only_avai
     """
     quants = (select(Quant.sku_id.label("sku_id"), Location.warehouse_id.label("wh"),
                      Quant.quantity.label("on_hand"), Quant.reserved_quantity.label("reserved"),
-                     literal(0).label("transit"))
-              .join(Location, Location.id == Quant.location_id).where(Location.usage == "internal"))
+                     literal(0).label("transit"), free_units().label("free"))
+              .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
+              .where(Location.usage == "internal"))
     if warehouse_ids is not None:
         quants = quants.where(Location.warehouse_id.in_(warehouse_ids))
     transit = transit_rows(warehouse_ids, None).subquery()
-    moving = select(transit.c.sku_id, transit.c.wh, literal(0), literal(0), transit.c.qty)
+    moving = select(transit.c.sku_id, transit.c.wh, literal(0), literal(0), transit.c.qty, literal(0))
     flows = union_all(quants, moving).subquery()
     on_hand, reserved, in_way = func.sum(flows.c.on_hand), func.sum(flows.c.reserved), func.sum(flows.c.transit)
+    free = func.sum(flows.c.free)
     levels = (select(flows.c.sku_id, flows.c.wh, on_hand.label("on_hand"), reserved.label("reserved"),
-                     in_way.label("transit"))
+                     in_way.label("transit"), free.label("free"))
               .group_by(flows.c.sku_id, flows.c.wh)
-              .having(or_(on_hand > 0, in_way > 0) if not only_available else on_hand - reserved > 0)
+              .having(or_(on_hand > 0, in_way > 0) if not only_available else free > 0)
               .subquery())
     stmt = (select(Sku.id, Sku.code, Sku.name, Sku.name_zh, Warehouse.id, Warehouse.code, levels.c.on_hand,
-                   levels.c.reserved, levels.c.transit)
+                   levels.c.reserved, levels.c.transit, levels.c.free)
             .join(Sku, Sku.id == levels.c.sku_id).join(Warehouse, Warehouse.id == levels.c.wh)
             .order_by(Sku.code, Warehouse.code))
     if query.strip():
         stmt = stmt.where(sku_search_clause(query))
     found = paginate(stmt, page, per_page)
-    rows = [StockRow(sid, code, name, name_zh, wid, wcode, StockFigures(int(q or 0), int(r or 0), int(t or 0)))
-            for sid, code, name, name_zh, wid, wcode, q, r, t in found.items]
+    rows = [StockRow(sid, code, name, name_zh, wid, wcode,
+                     StockFigures(int(q or 0), int(r or 0), int(t or 0), int(f or 0)))
+            for sid, code, name, name_zh, wid, wcode, q, r, t, f in found.items]
     return Page(rows, found.page, found.per_page, found.total)
 
 
@@ -194,16 +197,13 @@ def sku_quants(sku_id: int, warehouse_ids: set[int] | None) -> list[BinStock]:
 
 def sku_figures(sku_id: int, warehouse_ids: set[int] | None) -> list[tuple[Warehouse, StockFigures]]:
     """The SKU's figures in every warehouse the user may see that holds or expects some of it."""
-    quants = dict(((w, (q, r)) for w, q, r in db.session.execute(
-        select(Location.warehouse_id, func.sum(Quant.quantity), func.sum(Quant.reserved_quantity))
-        .join(Location, Location.id == Quant.location_id)
-        .where(Quant.sku_id == sku_id, Location.usage == "internal")
-        .group_by(Location.warehouse_id))))
+    levels = {level.warehouse_id: level for level in stock_levels(sku_ids=[sku_id])}
     transit = in_transit(sku_ids=[sku_id])
     out = []
     for wh in warehouses_for(warehouse_ids):
-        q, r = quants.get(wh.id, (0, 0))
-        figures = StockFigures(int(q or 0), int(r or 0), transit.get((sku_id, wh.id), 0))
+        level = levels.get(wh.id)
+        figures = StockFigures(level.on_hand if level else 0, level.reserved if level else 0,
+                               transit.get((sku_id, wh.id), 0), level.available if level else 0)
         if figures.on_hand or figures.in_transit:
             out.append((wh, figures))
     return out

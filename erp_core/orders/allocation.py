@@ -1,170 +1,202 @@
-"""Allocation choice (分配): which warehouse ships an order, or how it is split.
+"""Allocation (分配/预占): choose the warehouse and reserve stock for an approved order (the service;
+the pure choice of warehouse is `warehouse_choice.py`).
 
-Pure: given the order's lines, the buyer's province and each warehouse's available stock and service
-area, return an ``AllocationPlan``. The allocate service then reserves exactly that plan.
-
-1. A warehouse that can ship the whole order wins, preferring one that serves the buyer's province,
-   then one serving the buyer's region (大区), then any; among equals the lowest ``priority`` number,
-   then the most stock of the ordered SKUs, then the smallest id (so the choice is deterministic).
-2. When none can ship it whole: with ``mode="split"`` the order is split into parts, taking each time
-   the warehouse that covers the most remaining units (ties broken as above), until nothing more can
-   be covered; what is left is back-ordered. With ``mode="backorder"`` nothing is allocated and the
-   whole order waits for stock.
-
-A split always covers as much as possible (every unit some warehouse has is allocated); the number
-of parts is kept small greedily, which is not guaranteed minimal (that is set cover).
+Kits are exploded into component lines first (the kit line stays for the channel and finance; its
+components are what is reserved and picked). Reservations go on quants, pick faces before reserve
+bins, oldest quant first, through the reservation API (erp_core.inventory.reservations), so they can
+never exceed what is on hand, also with many allocations at once. The order's row is locked first
+and its status read under the lock: two allocations of one order give one effect and one refusal.
+An order that cannot be shipped whole from one warehouse is split or back-ordered by the
+`allocation.policy` setting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections import defaultdict
+from dataclasses import dataclass
 
-from erp_core.orders.regions import DEFAULT_PROVINCE_REGIONS, normalise_province
+from sqlalchemy import func, select
 
-WarehouseId = Hashable
-Mode = Literal["split", "backorder"]
-SPLIT: Mode = "split"
-BACKORDER: Mode = "backorder"
+from ..catalog.models import KitComponent
+from ..db import atomic
+from ..errors import Conflict, InsufficientStock
+from ..extensions import db
+from ..inventory.alerts import check_low_stock_after
+from ..inventory.models import Warehouse
+from ..inventory.reservations import available_by_warehouse, lock_quants, reserve_line
+from ..settings import get_setting
+from .models import Order, OrderLine
+from .services import record_event
+from .states import lock_order, transition
+from .warehouse_choice import SPLIT, AllocationPlan, WarehouseStock, choose_allocation
 
-WHOLE_IN_PROVINCE = "whole_order_province_warehouse"
-WHOLE_IN_REGION = "whole_order_region_warehouse"
-WHOLE_ELSEWHERE = "whole_order_other_warehouse"
-SPLIT_COMPLETE = "split"
-SPLIT_PARTIAL = "split_with_backorder"
-BACKORDERED = "backordered"
-NOTHING_AVAILABLE = "nothing_available"
-EMPTY_ORDER = "empty_order"
-_TIER_REASONS = (WHOLE_IN_PROVINCE, WHOLE_IN_REGION, WHOLE_ELSEWHERE)
-
-
-@dataclass(frozen=True)
-class WarehouseStock:
-    """A warehouse as allocation sees it: available (unreserved) quantity per SKU and service area.
-
-    ``provinces`` and ``regions`` are what the warehouse serves (``{"浙江省"}``, ``{"华东"}``); a
-    warehouse serving a province also counts as serving that province's region.
-    """
-
-    warehouse_id: WarehouseId
-    available: Mapping[str, int]
-    provinces: frozenset[str] = frozenset()
-    regions: frozenset[str] = frozenset()
-    priority: int = 100
+POLICY_KEY = "allocation.policy"
+DEFAULT_POLICY = {"mode": SPLIT, "serves": {}, "priority": {}}
+ALLOCATABLE = frozenset({"approved", "backordered"})
 
 
 @dataclass(frozen=True)
-class AllocationPlan:
-    """Which warehouse ships what; ``backordered`` is what no warehouse can ship now."""
-
-    parts: list[tuple[WarehouseId, dict[str, int]]]
-    backordered: dict[str, int] = field(default_factory=dict)
-    reason: str = ""
-
-    @property
-    def allocated(self) -> dict[str, int]:
-        """Total quantity allocated per SKU over all parts."""
-        total: dict[str, int] = {}
-        for _, quantities in self.parts:
-            for sku, quantity in quantities.items():
-                total[sku] = total.get(sku, 0) + quantity
-        return total
-
-    @property
-    def complete(self) -> bool:
-        """Whether the whole order is allocated."""
-        return not self.backordered
-
-    @property
-    def is_split(self) -> bool:
-        """Whether more than one warehouse ships the order."""
-        return len(self.parts) > 1
+class AllocationOutcome:
+    order_id: int
+    status: str
+    warehouse_id: int | None
+    split_order_ids: tuple[int, ...] = ()
+    backordered: dict[str, int] | None = None
 
 
-def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """Order lines as ``{sku: total quantity}`` (the same SKU may appear on several lines)."""
-    merged: dict[str, int] = {}
-    for sku, quantity in lines:
-        merged[sku] = merged.get(sku, 0) + quantity
-    return merged
+def allocation_policy() -> dict:
+    policy = dict(DEFAULT_POLICY)
+    policy.update(get_setting(POLICY_KEY, {}) or {})
+    return policy
 
 
-def choose_allocation(lines: Mapping[str, int], warehouses: Sequence[WarehouseStock], *,
-                      province: str = "", mode: Mode = SPLIT,
-                      province_regions: Mapping[str, str] | None = None) -> AllocationPlan:
-    """Choose where the order ships from (see the module docstring for the rules).
+def explode_kits(order: Order) -> None:
+    """Give each kit line its component lines (once); component prices are zero (the kit is billed)."""
+    for line in list(order.lines):
+        if line.parent_line_id is not None or not line.sku.is_kit:
+            continue
+        if any(child.parent_line_id == line.id for child in order.lines):
+            continue
+        components = db.session.scalars(select(KitComponent).filter_by(kit_sku_id=line.sku_id)).all()
+        if not components:
+            raise Conflict(f"kit {line.sku.code} has no components", code="kit_without_components")
+        for component in components:
+            order.lines.append(OrderLine(sku_id=component.component_sku_id, quantity=component.quantity * line.quantity,
+                                         parent_line_id=line.id))
+    db.session.flush()
 
-    Raises ``ValueError`` for a non-positive quantity or an unknown ``mode``.
+
+def pick_lines(order: Order) -> list[OrderLine]:
+    """The lines the floor picks: plain lines and kit components, not the kit lines themselves."""
+    return [line for line in order.lines if not line.sku.is_kit]
+
+
+def _warehouse_stocks(sku_ids: set[int], policy: dict) -> list[WarehouseStock]:
+    available = available_by_warehouse(sku_ids)
+    stocks = []
+    for wh in db.session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.id)):
+        serves = policy["serves"].get(wh.code, {})
+        provinces = frozenset(serves.get("provinces", [wh.province] if wh.province else []))
+        stocks.append(WarehouseStock(
+            warehouse_id=wh.id, available={str(k): v for k, v in available.get(wh.id, {}).items()},
+            provinces=provinces, regions=frozenset(serves.get("regions", [])),
+            priority=int(policy["priority"].get(wh.code, 100))))
+    return stocks
+
+
+def reserve_line_in_warehouse(line: OrderLine, warehouse_id: int, quantity: int) -> None:
+    """Reserve `quantity` units for a line on the warehouse's quants: pick faces first, oldest first.
+
+    Through the reservation API (conditional UPDATE per quant). Raises InsufficientStock when the
+    warehouse no longer has enough; the caller's transaction then rolls back every reservation.
     """
-    if mode not in (SPLIT, BACKORDER):
-        raise ValueError(f"mode must be 'split' or 'backorder', not {mode!r}")
-    for sku, quantity in lines.items():
-        if quantity <= 0:
-            raise ValueError(f"quantity of {sku} must be positive, got {quantity}")
-    wanted = dict(lines)
-    if not wanted:
-        return AllocationPlan([], {}, EMPTY_ORDER)
-    regions = DEFAULT_PROVINCE_REGIONS if province_regions is None else province_regions
-    rank = _Ranker(wanted, province, regions)
-    whole = [w for w in warehouses if all(_available(w, sku) >= q for sku, q in wanted.items())]
-    if whole:
-        best = min(whole, key=rank.key)
-        return AllocationPlan([(best.warehouse_id, dict(wanted))], {}, _TIER_REASONS[rank.tier(best)])
-    if mode == BACKORDER:
-        return AllocationPlan([], dict(wanted), BACKORDERED)
-    return _split(wanted, warehouses, rank)
+    check_low_stock_after(line.sku_id, warehouse_id)  # reserving lowers what is available
+    try:
+        reserve_line(line.id, line.sku_id, warehouse_id, quantity)
+    except InsufficientStock as error:
+        raise InsufficientStock(f"only {error.details.get('available', 0)} of {quantity} {line.sku.code} could be "
+                                f"reserved", sku=line.sku.code, requested=quantity,
+                                available=error.details.get("available", 0)) from error
+    finally:
+        db.session.expire(line, ["reservations"])
 
 
-def _split(wanted: dict[str, int], warehouses: Sequence[WarehouseStock], rank: _Ranker) -> AllocationPlan:
-    remaining = dict(wanted)
-    unused = list(warehouses)
-    parts: list[tuple[WarehouseId, dict[str, int]]] = []
-    while remaining and unused:
-        scored = [(sum(min(q, _available(w, sku)) for sku, q in remaining.items()), w) for w in unused]
-        covered, best = min(scored, key=lambda pair: (-pair[0], *rank.key(pair[1])))
-        if covered == 0:
-            break
-        take = {sku: min(q, _available(best, sku)) for sku, q in remaining.items()}
-        take = {sku: q for sku, q in take.items() if q > 0}
-        parts.append((best.warehouse_id, take))
-        unused.remove(best)
-        for sku, quantity in take.items():
-            remaining[sku] -= quantity
-            if remaining[sku] == 0:
-                del remaining[sku]
-    if not parts:
-        return AllocationPlan([], remaining, NOTHING_AVAILABLE)
-    return AllocationPlan(parts, remaining, SPLIT_PARTIAL if remaining else SPLIT_COMPLETE)
+def _reserve_order(order: Order, warehouse_id: int) -> None:
+    """Reserve every pick line of the order in the warehouse, quants locked in id order first."""
+    lines = pick_lines(order)
+    lock_quants({line.sku_id for line in lines}, warehouse_id)
+    for line in lines:
+        reserve_line_in_warehouse(line, warehouse_id, line.quantity)
 
 
-def _available(warehouse: WarehouseStock, sku: str) -> int:
-    return max(0, warehouse.available.get(sku, 0))
+def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOutcome:
+    """Choose the warehouse(s) and reserve stock for an approved (or back-ordered) order.
+
+    Whole order from one warehouse -> `released` to the WMS. Otherwise, by the policy: `split`
+    ships what can be shipped now from each warehouse as separate orders and back-orders the rest;
+    `backorder` keeps the whole order waiting. All reservations of one call are one transaction.
+    """
+    with atomic():
+        order = lock_order(order_id)
+        if order.status not in ALLOCATABLE:
+            raise Conflict(f"order {order.external_id} is {order.status}, not approved", code="not_allocatable",
+                           order=order.external_id, order_status=order.status)
+        explode_kits(order)
+        lines = pick_lines(order)
+        wanted: dict[str, int] = defaultdict(int)
+        for line in lines:
+            wanted[str(line.sku_id)] += line.quantity
+        policy = allocation_policy()
+        plan = choose_allocation(dict(wanted), _warehouse_stocks({line.sku_id for line in lines}, policy),
+                                 province=order.ship_province, mode=policy["mode"])
+        if not plan.parts:
+            return _backorder(order, plan, user_id)
+        first_wh, first_qty = plan.parts[0]
+        split_ids = []
+        for warehouse_id, quantities in plan.parts[1:]:
+            split_ids.append(_split_off(order, quantities, warehouse_id, "allocated from another warehouse",
+                                        user_id).id)
+        if plan.backordered:
+            child = _split_off(order, plan.backordered, None, "back-ordered: no stock now", user_id,
+                               status="backordered")
+            split_ids.append(child.id)
+        _reserve_order(order, int(first_wh))
+        transition(order, "released", code="not_allocatable", warehouse_id=int(first_wh), hold_reason="")
+        wh = db.session.get(Warehouse, int(first_wh))
+        record_event(order, "allocated", f"{wh.code}: {plan.reason}" + (
+            f"; split into #{', #'.join(map(str, split_ids))}" if split_ids else ""), user_id)
+        for child_id in split_ids:
+            child = db.session.get(Order, child_id)
+            if child.status == "approved":
+                _allocate_child(child, user_id)
+        return AllocationOutcome(order.id, order.status, order.warehouse_id, tuple(split_ids),
+                                 dict(plan.backordered) or None)
 
 
-class _Ranker:
-    """Orders warehouses by locality to the buyer, then priority, then stock, then id."""
+def _allocate_child(child: Order, user_id: int | None) -> None:
+    """A split-off part already knows its warehouse: reserve there and release it."""
+    _reserve_order(child, child.warehouse_id)
+    transition(child, "released", code="not_allocatable")
+    record_event(child, "allocated", f"{child.warehouse.code}: split part", user_id)
 
-    def __init__(self, wanted: Mapping[str, int], province: str, regions: Mapping[str, str]) -> None:
-        self._wanted = wanted
-        self._regions = regions
-        self._province = normalise_province(province) if province else ""
-        self._region = regions.get(self._province) if self._province else None
 
-    def tier(self, warehouse: WarehouseStock) -> int:
-        """0: serves the buyer's province; 1: serves the buyer's region; 2: neither."""
-        if not self._province:
-            return 2
-        served = {normalise_province(p) for p in warehouse.provinces}
-        if self._province in served:
-            return 0
-        if self._region is not None and (
-            self._region in warehouse.regions or any(self._regions.get(p) == self._region for p in served)
-        ):
-            return 1
-        return 2
+def _backorder(order: Order, plan: AllocationPlan, user_id: int | None) -> AllocationOutcome:
+    if order.status == "backordered":
+        order.hold_reason = "out_of_stock"
+    else:
+        transition(order, "backordered", code="not_allocatable", hold_reason="out_of_stock")
+    record_event(order, "backordered", f"waiting for stock ({plan.reason})", user_id)
+    return AllocationOutcome(order.id, order.status, None, (), dict(plan.backordered))
 
-    def key(self, warehouse: WarehouseStock) -> tuple[int, int, int, str]:
-        """Sort key: smaller is better."""
-        stock = sum(_available(warehouse, sku) for sku in self._wanted)
-        return self.tier(warehouse), warehouse.priority, -stock, str(warehouse.warehouse_id)
+
+def _split_off(order: Order, quantities: dict[str, int], warehouse_id: int | None, why: str,
+               user_id: int | None, *, status: str = "approved") -> Order:
+    """Move `quantities` ({sku_id: qty}) of the order's pick lines into a new order (拆单)."""
+    child = Order(channel_id=order.channel_id, external_id=_child_external_id(order), status=status,
+                  customer_id=order.customer_id, warehouse_id=warehouse_id, split_from_id=order.id,
+                  buyer_id=order.buyer_id, currency=order.currency, ordered_at=order.ordered_at,
+                  paid_at=order.paid_at, buyer_note=order.buyer_note, seller_note=order.seller_note,
+                  **{f: getattr(order, f) for f in ("ship_name", "ship_phone", "ship_country", "ship_province",
+                                                     "ship_city", "ship_district", "ship_address", "ship_postcode")})
+    db.session.add(child)
+    remaining = {int(k): v for k, v in quantities.items()}
+    for line in pick_lines(order):
+        take = min(line.quantity, remaining.get(line.sku_id, 0))
+        if take <= 0:
+            continue
+        remaining[line.sku_id] -= take
+        child.lines.append(OrderLine(sku_id=line.sku_id, quantity=take, unit_price=line.unit_price))
+        line.quantity -= take
+        if line.quantity == 0:
+            order.lines.remove(line)
+    db.session.flush()
+    record_event(child, "split", f"split from #{order.id}: {why}", user_id)
+    record_event(order, "split", f"part moved to #{child.id}: {why}", user_id)
+    return child
+
+
+def _child_external_id(order: Order) -> str:
+    base = order.external_id[:56]
+    n = db.session.scalar(select(func.count(Order.id)).where(Order.split_from_id == order.id)) or 0
+    return f"{base}-S{n + 1}"
+

@@ -18,7 +18,7 @@ from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..inventory.models import Warehouse
 from ..messages import describe
-from .allocate import allocation_policy
+from .allocation import allocation_policy
 from .models import ORDER_STATUSES, Order, OrderLine
 from .services import cancel_order, get_order
 from .workflow import ACTIONS, approve_order, audit_pending, audit_settings, bulk, merge_orders, save_audit_settings

@@ -20,7 +20,7 @@ from ..db import atomic
 from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
 from ..settings import get_setting, put_setting
-from .allocate import allocate_order, available_by_warehouse, explode_kits, pick_lines
+from .allocation import allocate_order, available_by_warehouse, explode_kits, pick_lines
 from .audit import AuditContext, AuditLine, AuditOrder, RuleSettings, evaluate
 from .models import Order, OrderLine
 from .services import cancel_order, record_event, release_reservations

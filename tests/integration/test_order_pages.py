@@ -92,7 +92,7 @@ def test_audit_settings_are_saved_from_the_form(app, world, login_as):
         "blacklist": "on", "blacklist_phones": "13900139000\n", "blacklist_action": "reject",
         "duplicate_window_hours": "12", "address_min_detail_length": "4", "allocation_mode": "backorder"})
     assert response.status_code == 302
-    from erp_core.orders.allocate import allocation_policy
+    from erp_core.orders.allocation import allocation_policy
     from erp_core.orders.workflow import audit_settings
 
     with app.app_context():

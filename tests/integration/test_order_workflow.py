@@ -57,7 +57,7 @@ def test_an_unpaid_order_is_held_and_a_disabled_rule_lets_notes_through(app, wor
 
 
 def test_a_kit_is_reserved_as_its_components(app, world):
-    from erp_core.orders.allocate import pick_lines
+    from erp_core.orders.allocation import pick_lines
     from erp_core.orders.services import get_order
     from erp_core.orders.workflow import approve_order
 

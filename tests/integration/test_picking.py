@@ -268,3 +268,8 @@ def test_a_batch_cart_is_sorted_into_the_put_wall_slots(app, floor):
         assert ledger_discrepancies() == []
         in_slots = db.session.scalars(select(StockReservation).join(Location).where(Location.bin_type == "put_wall"))
         assert sum(r.quantity for r in in_slots) > 0 and left_on_cart(pick_list.id) == 0
+        # and every order of the cart, all its units in its slot, is now sorted (ready for packing)
+        from erp_core.orders.models import Order
+
+        on_cart = {wo.order_id for wo in db.session.scalars(select(WaveOrder).filter_by(pick_list_id=pick_list.id))}
+        assert {db.session.get(Order, oid).status for oid in on_cart} == {"sorted"}

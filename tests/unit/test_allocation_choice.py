@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from erp_core.orders.allocation import (
+from erp_core.orders.regions import DEFAULT_PROVINCE_REGIONS, REGIONS, region_of
+from erp_core.orders.warehouse_choice import (
     BACKORDER,
     BACKORDERED,
     EMPTY_ORDER,
@@ -20,7 +21,6 @@ from erp_core.orders.allocation import (
     choose_allocation,
     merge_lines,
 )
-from erp_core.orders.regions import DEFAULT_PROVINCE_REGIONS, REGIONS, region_of
 
 HANGZHOU = WarehouseStock("HZ", {"TEA": 50, "MUG": 10}, provinces=frozenset({"浙江省"}))
 SHANGHAI = WarehouseStock("SH", {"TEA": 80, "MUG": 40}, provinces=frozenset({"上海市"}))

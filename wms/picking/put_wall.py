@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, on_commit
@@ -20,6 +20,8 @@ from erp_core.inventory.models import Location, StockReservation
 from erp_core.inventory.reservations import line_reserved, move_reserved
 from erp_core.inventory.services import warehouse_root
 from erp_core.orders.models import OrderLine
+from erp_core.orders.services import record_event
+from erp_core.orders.states import lock_order, transition
 from wms.scanning import ScanRefused, WrongItemScanned, bin_matches, unknown_code
 
 from . import events
@@ -102,8 +104,23 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
                           user_id=user_id)
         except (InsufficientStock, Conflict) as error:
             raise ScanRefused("this unit is already sorted", code="already_sorted") from error
+        _sorted_when_complete(line.order_id, slot, user_id)
         on_commit(lambda: events.list_changed(pick_list_id))
         return wave_order.slot
+
+
+def _sorted_when_complete(order_id: int, slot: Location, user_id: int) -> None:
+    """The order is `sorted` once all its picked units (and their reservations) are in its slot."""
+    elsewhere = db.session.scalar(
+        select(func.count()).select_from(StockReservation)
+        .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
+        .where(OrderLine.order_id == order_id, StockReservation.location_id != slot.id))
+    if elsewhere:
+        return
+    order = lock_order(order_id)
+    if order.status == "picked":
+        transition(order, "sorted")
+        record_event(order, "sorted", f"all units in put-wall slot {slot.code}", user_id)
 
 
 def left_on_cart(pick_list_id: int) -> int:

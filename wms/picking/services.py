@@ -219,7 +219,7 @@ def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:
     held = set(db.session.scalars(
         select(WaveOrder.slot).join(Wave).join(Order, Order.id == WaveOrder.order_id)
         .where(Wave.warehouse_id == warehouse_id, Wave.kind == "batch_sort",
-               Order.status.in_(("picking", "picked")), WaveOrder.slot.is_not(None))))
+               Order.status.in_(("picking", "picked", "sorted")), WaveOrder.slot.is_not(None))))
     free, number = [], 0
     while len(free) < count:
         number += 1
