@@ -154,7 +154,7 @@ class Floor:
 def release_project(warehouse_id: int) -> None:
     """A: the project's use-case."""
     from wms.picking.planning import WaveRules
-    from wms.picking.services import release_waves
+    from wms.picking.waves import release_waves
 
     _waves, plan = release_waves(warehouse_id, WaveRules(max_orders=200, max_lines=10_000, cart_items=CART_ITEMS,
                                                          cart_slots=CART_SLOTS))

@@ -17,7 +17,7 @@ def wave(app, users):
     from tests.integration.conftest import make_order
     from wms.locations.services import ZoneSpec
     from wms.picking.planning import WaveRules
-    from wms.picking.services import release_waves
+    from wms.picking.waves import release_waves
 
     with app.app_context():
         floor = (FloorBuilder()

@@ -268,7 +268,7 @@ class Worker:
 
     def release_waves(self) -> None:
         from wms.picking.planning import WaveRules
-        from wms.picking.services import release_waves
+        from wms.picking.waves import release_waves
 
         warehouse = self.rng.choice(self.world["warehouses"])
         rules = WaveRules(cart_items=10, cart_slots=4, max_orders=20)

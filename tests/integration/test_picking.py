@@ -43,7 +43,7 @@ def floor(app, users):
 
 def _release(app, floor, **rules):
     from wms.picking.planning import WaveRules
-    from wms.picking.services import release_waves
+    from wms.picking.waves import release_waves
 
     with app.app_context():
         waves, plan = release_waves(floor["wh"], WaveRules(**rules))

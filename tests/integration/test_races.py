@@ -327,7 +327,7 @@ def _released_orders(app, warehouse: str, n: int, trial: int) -> list[int]:
 
 def _release_job(warehouse_id: int):
     from wms.picking.planning import WaveRules
-    from wms.picking.services import release_waves
+    from wms.picking.waves import release_waves
 
     def job():
         waves, _plan = release_waves(warehouse_id, WaveRules(cart_items=4, cart_slots=2))

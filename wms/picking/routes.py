@@ -20,6 +20,7 @@ from erp_core.inventory.models import Warehouse
 from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
 
 from . import pick_steps, put_wall, scan_services, services, sort_steps
+from . import waves as wave_releases
 from .events import wave_progress
 from .models import PickList, Wave
 from .pick_steps import PickState
@@ -86,7 +87,7 @@ def waves():
 def preview():
     wh = _warehouse_from(request.form)
     rules = _rules(request.form)
-    plan = services.preview_waves(wh.id, rules)
+    plan = wave_releases.preview_waves(wh.id, rules)
     return render_template("picking/waves.html", waves=[], warehouses=_warehouses(), plan=plan, rules=rules,
                            form=request.form, warehouse=wh, reasons=REASON_LABELS)
 
@@ -95,7 +96,7 @@ def preview():
 @requires("picking.manage")
 def release():
     wh = _warehouse_from(request.form)
-    released, plan = services.release_waves(wh.id, _rules(request.form), user_id=current_user.id)
+    released, plan = wave_releases.release_waves(wh.id, _rules(request.form), user_id=current_user.id)
     flash(_("%(n)d waves released with %(orders)d orders.", n=len(released), orders=plan.order_count), "success")
     if plan.excluded:
         flash(_("%(n)d orders were left out; see the preview for why.", n=len(plan.excluded)), "error")
