@@ -27,7 +27,7 @@ from erp_core.orders.services import record_event
 from erp_core.orders.states import lock_order, transition
 from erp_core.sequences import next_reference
 from erp_core.statemachine import compare_and_set
-from wms.locations.counts import request_bin_count
+from wms.locations.count_planning import request_bin_count
 from wms.locations.geometry import PickPoint
 from wms.locations.layout import layout_geometry, pick_point, warehouse_geometry
 from wms.locations.replenishment import replenish_for_demand
