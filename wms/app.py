@@ -76,6 +76,11 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .picking.routes import bp as picking_bp
 
+    # isort: split
+    # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
+    # imports above, since the order modules are imported in is the order of the handheld's menu.
+    from .locations import count_routes, replenish_routes  # noqa: F401
+
     app.register_blueprint(handheld_bp, url_prefix="/m")
     app.register_blueprint(locations_bp, url_prefix="/locations")
     app.register_blueprint(inbound_bp, url_prefix="/inbound")

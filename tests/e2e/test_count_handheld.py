@@ -15,7 +15,7 @@ BOOKS = 4817  # what the books hold; the counter must never see it
 
 @pytest.fixture
 def one_bin_count(app):
-    from wms.locations.counts import create_count
+    from wms.locations.count_planning import create_count
 
     with app.app_context():
         floor = (FloorBuilder()

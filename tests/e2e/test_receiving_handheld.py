@@ -14,7 +14,7 @@ EAN = "6901234567892"
 
 @pytest.fixture
 def asn(app):
-    from wms.locations.inbound import create_asn
+    from wms.locations.asn_services import create_asn
 
     with app.app_context():
         floor = (FloorBuilder()

@@ -76,7 +76,7 @@ def _qty(sku_id, location_id):
 
 @pytest.fixture
 def bin_count(app, store, users):
-    from wms.locations.counts import create_count
+    from wms.locations.count_planning import create_count
 
     with app.app_context():
         return create_count(store["wh"], [store["b1"], store["b2"], store["b3"]], user_id=users["supervisor"]).id
@@ -97,14 +97,14 @@ def test_a_bin_count_captures_the_books_per_sku_and_keeps_an_empty_bin_on_the_li
 
 
 def test_a_zone_count_covers_every_bin_under_the_zone_and_no_other(ctx, store):
-    from wms.locations.counts import create_zone_count
+    from wms.locations.count_planning import create_zone_count
 
     task = create_zone_count(store["zone"])
     assert task.kind == "zone" and {loc for loc, _ in _lines(task.id)} == {store["b1"], store["b2"], store["b3"]}
 
 
 def test_a_sku_count_counts_every_bin_holding_it_whole(ctx, store):
-    from wms.locations.counts import create_sku_count
+    from wms.locations.count_planning import create_sku_count
 
     task = create_sku_count(store["wh"], store["lid"])
     assert set(_lines(task.id)) == {(store["b1"], store["cup"]), (store["b1"], store["lid"]),
@@ -113,7 +113,7 @@ def test_a_sku_count_counts_every_bin_holding_it_whole(ctx, store):
 
 def test_a_sku_in_no_bin_cannot_be_counted_by_sku(ctx, store):
     from erp_core.errors import ValidationFailed
-    from wms.locations.counts import create_sku_count
+    from wms.locations.count_planning import create_sku_count
 
     with pytest.raises(ValidationFailed):
         create_sku_count(store["wh"], store["pen"])
@@ -122,7 +122,7 @@ def test_a_sku_in_no_bin_cannot_be_counted_by_sku(ctx, store):
 def test_an_abc_count_takes_the_bins_of_the_most_overdue_skus(ctx, store):
     from erp_core.extensions import db
     from erp_core.models_base import utcnow
-    from wms.locations.counts import abc_candidates, create_abc_count, create_count
+    from wms.locations.count_planning import abc_candidates, create_abc_count, create_count
     from wms.locations.models import CountTask
 
     # given CUP (A by value) was counted and approved 10 days ago, LID (C) never
@@ -144,7 +144,7 @@ def test_an_abc_count_takes_the_bins_of_the_most_overdue_skus(ctx, store):
 
 
 def test_a_bin_count_requested_twice_reuses_the_open_count(ctx, store):
-    from wms.locations.counts import request_bin_count
+    from wms.locations.count_planning import request_bin_count
 
     first = request_bin_count(store["wh"], store["b1"], kind="short_pick", note="short pick at A01-01-1")
     again = request_bin_count(store["wh"], store["b1"], kind="short_pick")
@@ -280,15 +280,15 @@ def test_the_last_bin_finished_closes_the_count_for_review(app, login_as, store,
 
 def _count_all(app, task_id, counted: dict, user_id):
     """Count every bin of a task: {(location, sku): n} as given, every other line as the books say."""
-    from wms.locations import counts
+    from wms.locations import counting
 
     with app.app_context():
         task = _task(task_id)
         wanted = {(li.location_id, li.sku_id): li.expected_quantity for li in task.lines if li.sku_id}
         for (loc, sku), n in {**wanted, **counted}.items():
-            counts.set_counted(task_id, loc, sku, n, user_id=user_id)
-        for b in counts.bins_of(_task(task_id)):
-            counts.finish_bin(task_id, b.location.id, user_id=user_id)
+            counting.set_counted(task_id, loc, sku, n, user_id=user_id)
+        for b in counting.bins_of(_task(task_id)):
+            counting.finish_bin(task_id, b.location.id, user_id=user_id)
 
 
 def test_the_report_shows_expected_counted_variance_value_and_percent(app, login_as, store, bin_count, users):
@@ -330,7 +330,7 @@ def test_approval_posts_the_variances_as_adjustments_in_one_go(app, login_as, st
 def test_lines_above_the_threshold_go_to_a_recount_and_post_when_it_is_approved(app, store, bin_count, users):
     from erp_core.extensions import db
     from erp_core.inventory.services import ledger_discrepancies
-    from wms.locations.counts import approve_count
+    from wms.locations.count_approval import approve_count
     from wms.locations.models import CountTask
 
     # given LID counted 31 short (above 5 units), CUP 2 short (within)
@@ -373,7 +373,7 @@ def test_a_count_with_uncounted_lines_cannot_be_approved(app, login_as, store, b
 
 def test_stock_picked_after_the_bin_was_counted_is_not_undone_by_the_approval(app, store, bin_count, users):
     from erp_core.inventory.services import ledger_discrepancies, move_stock, virtual_location
-    from wms.locations.counts import approve_count, variance_report
+    from wms.locations.count_approval import approve_count, variance_report
 
     _count_all(app, bin_count, {(store["b1"], store["cup"]): CUP_IN_B1 - 2}, users["picker"])
     with app.app_context():
@@ -415,7 +415,7 @@ def test_counting_fewer_than_are_reserved_is_refused_at_approval_and_nothing_pos
 
 
 def test_the_recount_threshold_is_a_setting_on_the_page(app, login_as, store, bin_count, users):
-    from wms.locations.counts import approve_count
+    from wms.locations.count_approval import approve_count
 
     client = login_as("supervisor")
     client.post("/tasks/counts/threshold", data={"units": 1, "percent": "0.01", "csrf_token": page_csrf(client)})

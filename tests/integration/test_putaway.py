@@ -14,7 +14,7 @@ from tests.integration.test_receiving import EAN_A, client_as, dock, qty, scan, 
 def received(app, dock):  # noqa: F811
     """ASN-1 received: 3 x A and 2 x B in staging, finished, so each SKU has a putaway task."""
     from erp_core.extensions import db
-    from wms.locations.inbound import finish_receipt, receive_scan
+    from wms.locations.receiving import finish_receipt, receive_scan
 
     with app.app_context():
         receive_scan(dock["asn"], dock["a"], 3)

@@ -19,7 +19,7 @@ def dock(app):
     """SH1 with a staging bin, a damaged bin, a pick face holding 10 x A and two reserve bins; SZ1 without
     staging; SKUs A (with an EAN), B and C; ASN-1 at SH1 expects 3 x A and 2 x B."""
     from erp_core.extensions import db
-    from wms.locations.inbound import create_asn
+    from wms.locations.asn_services import create_asn
 
     with app.app_context():
         floor = (FloorBuilder()
@@ -165,7 +165,7 @@ def test_a_bad_quantity_is_refused(app, login_as, dock):
 
 
 def test_a_warehouse_without_a_staging_bin_says_so(app, login_as, dock):
-    from wms.locations.inbound import create_asn
+    from wms.locations.asn_services import create_asn
 
     with app.app_context():
         asn_id = create_asn(dock["sz"], [(dock["a"], 1)], reference="ASN-SZ").id
@@ -210,8 +210,8 @@ def test_a_blind_receipt_records_every_scanned_item_as_it_comes(app, login_as, d
 
 def test_finishing_creates_a_task_per_sku_for_the_good_units_once(app, login_as, dock):
     from erp_core.extensions import db
-    from wms.locations.inbound import finish_receipt
     from wms.locations.models import Asn, PutawayTask
+    from wms.locations.receiving import finish_receipt
 
     client = login_as("picker")
     path = f"/inbound/receive/{dock['asn']}/scan"

@@ -207,7 +207,7 @@ def test_a_sort_failing_after_its_first_write_is_refused_and_changes_nothing(app
 
 def test_a_receipt_failing_after_its_first_write_is_refused_and_changes_nothing(app, dock, login_as):  # noqa: F811
     from erp_core.inventory.models import Quant
-    from wms.locations import inbound
+    from wms.locations import receiving
     from wms.locations.models import Asn, AsnLine
 
     # given a picker at the receiving screen of ASN-1, which expects 3 x A
@@ -215,7 +215,7 @@ def test_a_receipt_failing_after_its_first_write_is_refused_and_changes_nothing(
     path = f"/inbound/receive/{dock['asn']}/scan"
     # when a carton of 2 x A is scanned, the units reach staging, and then the staging bin is gone
     refused_and_replayed(app, handheld, path, {"code": f"2*{EAN_A}"}, lambda patch: fail_after(
-        patch, inbound, "receive", NotFound("no such location")))
+        patch, receiving, "receive", NotFound("no such location")))
     # then (checked above) nothing of it is left; and the same scan with a new key receives them
     assert sound(handheld.scan(path, code=f"2*{EAN_A}"))[0] == "scan-ok"
     assert _rows(app, AsnLine, asn_id=dock["asn"], sku_id=dock["a"])[0].received_quantity == 2
@@ -226,7 +226,7 @@ def test_a_receipt_failing_after_its_first_write_is_refused_and_changes_nothing(
 def test_a_putaway_failing_after_its_first_write_is_refused_and_changes_nothing(app, received, login_as):  # noqa: F811
     from erp_core.extensions import db
     from erp_core.inventory.models import Location, Quant
-    from wms.locations import inbound
+    from wms.locations import putaway_tasks
     from wms.locations.models import PutawayTask
 
     # given 3 x A in staging with a putaway task suggesting the pick face P-01
@@ -236,7 +236,7 @@ def test_a_putaway_failing_after_its_first_write_is_refused_and_changes_nothing(
     path = f"/inbound/putaway/{received['task_a']}/scan"
     # when P-01 is scanned, the units move out of staging, and then staging turns out short
     refused_and_replayed(app, handheld, path, {"code": pick_code}, lambda patch: fail_after(
-        patch, inbound, "move_stock", InsufficientStock("not enough stock in STAGE-IN")))
+        patch, putaway_tasks, "move_stock", InsufficientStock("not enough stock in STAGE-IN")))
     # then (checked above) nothing of it is left; and the same scan with a new key puts them away
     assert sound(handheld.scan(path, code=pick_code))[0] == "scan-ok"
     assert _rows(app, PutawayTask, id=received["task_a"])[0].status == "done"
@@ -290,7 +290,7 @@ def test_a_count_scan_failing_after_its_first_write_is_refused_and_changes_nothi
                                                                                    login_as):
     from erp_core.extensions import db
     from erp_core.inventory.models import Location
-    from wms.locations import counts
+    from wms.locations import counting
     from wms.locations.count_steps import bin_counted
     from wms.locations.models import CountLine
 
@@ -304,7 +304,7 @@ def test_a_count_scan_failing_after_its_first_write_is_refused_and_changes_nothi
     # when a pen, which the books do not have there, is scanned: its line is written, and then the bin
     # turns out to be finished by someone else
     refused = refused_and_replayed(app, handheld, path, {"code": "PEN", "location_id": store["b3"]},
-                                   lambda patch: fail_after(patch, counts, "_line_for", bin_counted(b3_code)))
+                                   lambda patch: fail_after(patch, counting, "_line_for", bin_counted(b3_code)))
     assert f"data-expected>{b3_code}<" in refused.get_data(as_text=True)
     # then (checked above) nothing of it is left; and the same scan with a new key counts the pen
     assert sound(handheld.scan(path, code="PEN", location_id=store["b3"]))[0] == "scan-ok"

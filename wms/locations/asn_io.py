@@ -171,7 +171,7 @@ def import_asn_file(name: str, data: bytes, *, user_id: int | None = None,
     from erp_core.extensions import db
     from erp_core.inventory.models import Warehouse
 
-    from .inbound import create_asn
+    from .asn_services import create_asn
     from .models import Asn
 
     found = parse_asn_file(name, data, local_tz)

@@ -1,7 +1,7 @@
 """Cycle-count rules (pure): variance maths, the recount threshold and the ABC count schedule.
 
 No Flask, no database: plain values in, plain values out, so the rules are unit- and property-tested
-on their own. counts.py feeds them from the ledger.
+on their own. count_planning.py and count_approval.py feed them from the ledger.
 """
 
 from __future__ import annotations

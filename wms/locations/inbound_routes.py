@@ -28,9 +28,9 @@ from erp_core.inventory.models import Warehouse
 from erp_core.messages import describe
 
 from ..handheld import HandheldTask, register_task, scan_refused, scan_result
-from . import inbound, scan_services
+from . import asn_services, putaway_tasks, receiving, scan_services
 from .asn_io import import_asn_file
-from .inbound import ASN_STATUS_LABELS
+from .asn_services import ASN_STATUS_LABELS
 from .inbound_steps import ReceiveState
 from .models import ASN_STATUSES, Asn, PutawayTask
 from .putaway import suggest_putaway_bin
@@ -102,8 +102,8 @@ def asn_list():
     status = request.args.get("status", "")
     status = status if status in ASN_STATUSES else ""
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    items, total = inbound.asn_page(_allowed(), status=status, page=page, per_page=PER_PAGE)
-    return render_template("inbound/asns.html", asns=items, totals=inbound.asn_totals(a.id for a in items),
+    items, total = asn_services.asn_page(_allowed(), status=status, page=page, per_page=PER_PAGE)
+    return render_template("inbound/asns.html", asns=items, totals=asn_services.asn_totals(a.id for a in items),
                            status=status, statuses=ASN_STATUSES, page=page, pages=max(1, -(-total // PER_PAGE)))
 
 
@@ -127,9 +127,9 @@ def asn_new():
             lines.append((sku.id, qty))
         if not line_errors:
             try:
-                asn = inbound.create_asn(form.warehouse_id.data, lines, reference=form.reference.data or "",
-                                         supplier=form.supplier.data or "", expected_at=_local_midnight(
-                                             form.expected_at.data), user_id=current_user.id)
+                asn = asn_services.create_asn(form.warehouse_id.data, lines, reference=form.reference.data or "",
+                                              supplier=form.supplier.data or "", expected_at=_local_midnight(
+                                                  form.expected_at.data), user_id=current_user.id)
             except DomainError as error:
                 flash(describe(error), "error")
             else:
@@ -148,8 +148,8 @@ def _local_midnight(day) -> datetime | None:
 @requires("inbound.work")
 def asn_detail(asn_id: int):
     asn = _asn(asn_id)
-    return render_template("inbound/asn.html", asn=asn, totals=inbound.asn_totals([asn.id]).get(asn.id),
-                           tasks=inbound.asn_tasks(asn.id))
+    return render_template("inbound/asn.html", asn=asn, totals=asn_services.asn_totals([asn.id]).get(asn.id),
+                           tasks=putaway_tasks.asn_tasks(asn.id))
 
 
 @bp.route("/asns/<int:asn_id>/close", methods=["POST"])
@@ -157,7 +157,7 @@ def asn_detail(asn_id: int):
 def asn_close(asn_id: int):
     _asn(asn_id)
     try:
-        done = inbound.close_asn(asn_id, user_id=current_user.id)
+        done = receiving.close_asn(asn_id, user_id=current_user.id)
     except DomainError as error:
         flash(describe(error), "error")
     else:
@@ -204,7 +204,7 @@ def asn_import_errors():
 @bp.route("/receive")
 @requires("inbound.work")
 def receive_start():
-    return render_template("inbound/receive_start.html", asns=inbound.receivable_asns(_allowed()),
+    return render_template("inbound/receive_start.html", asns=asn_services.receivable_asns(_allowed()),
                            warehouses=_warehouses())
 
 
@@ -227,7 +227,7 @@ def receive_blind():
     if warehouse_id is None or not current_user.may_access_warehouse(warehouse_id):
         abort(403)
     try:
-        asn = inbound.start_blind_receipt(warehouse_id, user_id=current_user.id)
+        asn = asn_services.start_blind_receipt(warehouse_id, user_id=current_user.id)
     except DomainError as error:
         flash(describe(error), "error")
         return redirect(url_for("inbound.receive_start"))
@@ -241,7 +241,7 @@ def receive_screen(asn_id: int):
     return render_template("inbound/receive.html", asn=asn, lines=asn.lines, ok=True, message="", last_sku=None)
 
 
-def _received(scan: inbound.ReceiptScan) -> str:
+def _received(scan: receiving.ReceiptScan) -> str:
     line, sku = scan.line, scan.sku.code
     if scan.damaged:
         return _("%(n)d × %(sku)s set aside as damaged in %(bin)s.", n=scan.quantity, sku=sku, bin=scan.location.code)
@@ -272,7 +272,7 @@ def receive_scan(asn_id: int):
 def receive_finish(asn_id: int):
     asn = _asn(asn_id)
     try:
-        done = inbound.finish_receipt(asn.id, user_id=current_user.id)
+        done = receiving.finish_receipt(asn.id, user_id=current_user.id)
     except DomainError as error:
         flash(describe(error), "error")
         return redirect(url_for("inbound.receive_screen", asn_id=asn_id))
@@ -287,7 +287,7 @@ def receive_finish(asn_id: int):
 @requires("inbound.work")
 def receive_done(asn_id: int):
     asn = _asn(asn_id)
-    return render_template("inbound/receive_done.html", asn=asn, tasks=inbound.asn_tasks(asn.id))
+    return render_template("inbound/receive_done.html", asn=asn, tasks=putaway_tasks.asn_tasks(asn.id))
 
 
 # --- Putaway (handheld) ---------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def receive_done(asn_id: int):
 @bp.route("/putaway")
 @requires("inbound.work")
 def putaway_list():
-    return render_template("inbound/putaway_list.html", tasks=inbound.open_tasks(_allowed()))
+    return render_template("inbound/putaway_list.html", tasks=putaway_tasks.open_tasks(_allowed()))
 
 
 @bp.route("/putaway/scan", methods=["POST"])
@@ -315,7 +315,7 @@ def putaway_find():
 def putaway_task(task_id: int):
     task = _task(task_id)
     why = None
-    if task.status in inbound.OPEN_TASK and task.suggested_location_id is None:
+    if task.status in putaway_tasks.OPEN_TASK and task.suggested_location_id is None:
         why = suggest_putaway_bin(task.warehouse_id, task.sku_id, task.quantity, exclude_task_id=task.id).rule
     return render_template("inbound/putaway_task.html", task=task, why=why, ok=True, message="")
 
@@ -331,10 +331,10 @@ def putaway_confirm(task_id: int):
     except DomainError as error:
         return scan_refused("inbound/_putaway_result.html", error, task=task)
     return scan_result("inbound/_putaway_result.html", ok=True, message=_put_away(done), task=done.task, done=done,
-                       next_tasks=inbound.open_tasks(_allowed())[:1])
+                       next_tasks=putaway_tasks.open_tasks(_allowed())[:1])
 
 
-def _put_away(done: inbound.PutawayDone) -> str:
+def _put_away(done: putaway_tasks.PutawayDone) -> str:
     n, sku, bin_code = done.quantity, done.task.sku.code, done.location.code
     if done.remainder is not None:
         return _("%(n)d × %(sku)s put in %(bin)s; %(rest)d more need another bin.", n=n, sku=sku, bin=bin_code,
@@ -349,7 +349,7 @@ def _put_away(done: inbound.PutawayDone) -> str:
 def putaway_resuggest(task_id: int):
     _task(task_id)
     try:
-        inbound.suggest_again(task_id)
+        putaway_tasks.suggest_again(task_id)
     except DomainError as error:
         flash(describe(error), "error")
     return redirect(url_for("inbound.putaway_task", task_id=task_id))

@@ -3,7 +3,7 @@
 Pure: plain data in, the step or a refusal out; neither Flask nor the database. Receiving: one scan
 of an item, with a quantity typed before it ('12*' in the scan field, or the quantity field) and
 the damaged switch. Putaway: one scan of the bin the units went into; `putaway_step` decides how
-many go there, or why none may (`inbound.confirm_putaway` asks it with the task and bin locked).
+many go there, or why none may (`putaway_tasks.confirm_putaway` asks it with the task and bin locked).
 """
 
 from __future__ import annotations

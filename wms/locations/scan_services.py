@@ -2,8 +2,8 @@
 
 Each resolves what was scanned, asks the flow's pure step function (`inbound_steps`,
 `replenish_steps`, `count_steps`) what the scan means and, when it completes something, confirms it
-through the flow's service (`inbound.receive_scan`, `inbound.confirm_putaway`,
-`replenishment.confirm_replenishment`, `counts.count_item` ...). All of it runs in one `atomic()`:
+through the flow's service (`receiving.receive_scan`, `putaway_tasks.confirm_putaway`,
+`replenishment.confirm_replenishment`, `counting.count_item` ...). All of it runs in one `atomic()`:
 inside the request's own transaction (the idempotency layer's) that is a savepoint, so a refused or
 failed scan undoes exactly its own work, whatever it wrote before failing.
 """
@@ -21,7 +21,7 @@ from erp_core.extensions import db
 from erp_core.inventory.models import Location
 
 from ..scanning import BinLabel, unknown_code
-from . import count_steps, counts, inbound, replenish_steps, replenishment
+from . import asn_services, count_steps, counting, putaway_tasks, receiving, replenish_steps, replenishment
 from .count_steps import CountState
 from .inbound_steps import ReceiveState, receive_step
 from .models import Asn, CountLine, CountTask, PutawayTask, ReplenishmentTask
@@ -33,15 +33,15 @@ from .replenish_steps import ReplenishState
 def open_receipt(code: str, *, warehouse_ids: set[int] | None) -> Asn:
     """The ASN whose reference was scanned, when it lies in the user's warehouses and can be received."""
     code = code.strip()
-    asn = inbound.asn_by_reference(code) if code else None
+    asn = asn_services.asn_by_reference(code) if code else None
     if asn is None or (warehouse_ids is not None and asn.warehouse_id not in warehouse_ids):
         raise NotFound(f"No ASN has this reference: {code or '–'}", code="unknown_asn", scanned=code or "–")
-    inbound.require_receivable(asn)
+    asn_services.require_receivable(asn)
     return asn
 
 
-def scan_receipt(asn_id: int, state: ReceiveState, *, user_id: int) -> inbound.ReceiptScan:
-    """One receiving scan: the units into staging, or into the damaged bin (`inbound.receive_scan`,
+def scan_receipt(asn_id: int, state: ReceiveState, *, user_id: int) -> receiving.ReceiptScan:
+    """One receiving scan: the units into staging, or into the damaged bin (`receiving.receive_scan`,
     which locks the ASN). A refused or failed scan receives nothing."""
     with atomic():
         step = receive_step(state)
@@ -50,7 +50,7 @@ def scan_receipt(asn_id: int, state: ReceiveState, *, user_id: int) -> inbound.R
         sku = find_sku_by_scan(step.code) if step.code else None
         if sku is None:
             raise unknown_code(step.code)
-        return inbound.receive_scan(asn_id, sku.id, step.quantity, damaged=step.damaged, user_id=user_id)
+        return receiving.receive_scan(asn_id, sku.id, step.quantity, damaged=step.damaged, user_id=user_id)
 
 
 # --- Putaway --------------------------------------------------------------------------------------
@@ -61,21 +61,21 @@ def find_putaway(code: str, *, warehouse_ids: set[int] | None) -> PutawayTask:
     sku = find_sku_by_scan(code) if code else None
     if sku is None:
         raise unknown_code(code)
-    tasks = inbound.open_tasks(warehouse_ids, sku_id=sku.id)
+    tasks = putaway_tasks.open_tasks(warehouse_ids, sku_id=sku.id)
     if not tasks:
         raise NotFound(f"No open putaway task for {sku.code}.", code="no_putaway_task", sku=sku.code)
     return tasks[0]
 
 
-def scan_putaway(task_id: int, code: str, *, user_id: int) -> inbound.PutawayDone:
-    """The bin the units went into was scanned: `inbound.confirm_putaway` (task and bin locked)."""
+def scan_putaway(task_id: int, code: str, *, user_id: int) -> putaway_tasks.PutawayDone:
+    """The bin the units went into was scanned: `putaway_tasks.confirm_putaway` (task and bin locked)."""
     code = code.strip()
     with atomic():
         loc = db.session.scalar(select(Location).where(Location.barcode == code, Location.kind == "bin")) \
             if code else None
         if loc is None:
             raise NotFound(f"No bin has this barcode: {code or '–'}", code="unknown_bin", scanned=code or "–")
-        return inbound.confirm_putaway(task_id, loc.id, user_id=user_id)
+        return putaway_tasks.confirm_putaway(task_id, loc.id, user_id=user_id)
 
 
 # --- Replenishment --------------------------------------------------------------------------------
@@ -127,28 +127,28 @@ class CountAnswer:
 
 def _count_view(task: CountTask) -> count_steps.CountView:
     return count_steps.CountView(task.status == "open", tuple(
-        count_steps.CountBin(b.location.id, _label(b.location), b.finished) for b in counts.bins_of(task)))
+        count_steps.CountBin(b.location.id, _label(b.location), b.finished) for b in counting.bins_of(task)))
 
 
 def _do_count(task: CountTask, state: CountState, code: str, step: count_steps.Step, user_id: int) -> CountAnswer:
     if step.action == "start_bin":
-        location = counts.start_bin(task.id, code)
+        location = counting.start_bin(task.id, code)
         return CountAnswer(task, step.state, "start_bin", location=location)
     if step.action == "finish_bin":
         location = db.session.get(Location, state.location_id)
-        task = counts.finish_bin(task.id, location.id, user_id=user_id)
+        task = counting.finish_bin(task.id, location.id, user_id=user_id)
         return CountAnswer(task, step.state, "count_finished" if task.status == "counted" else "bin_finished",
                            location=location)
     if step.action == "set_counted":
-        line = counts.set_counted(task.id, state.location_id, state.sku_id, step.quantity, user_id=user_id)
+        line = counting.set_counted(task.id, state.location_id, state.sku_id, step.quantity, user_id=user_id)
     else:
-        line = counts.count_item(task.id, state.location_id, code, user_id=user_id)
+        line = counting.count_item(task.id, state.location_id, code, user_id=user_id)
     return CountAnswer(task, CountState(state.location_id, line.sku_id), "counted", line=line)
 
 
 def scan_count(task_id: int, state: CountState, code: str, *, user_id: int) -> CountAnswer:
     """One scan of a blind count: a bin starts it; then an item counts +1, a typed quantity sets the
-    last item's count, the bin again finishes it (`counts.start_bin`, `count_item`, `set_counted`,
+    last item's count, the bin again finishes it (`counting.start_bin`, `count_item`, `set_counted`,
     `finish_bin`, which lock the count). A refused or failed scan changes nothing."""
     with atomic():
         task = db.session.get(CountTask, task_id)
@@ -161,7 +161,7 @@ def scan_count(task_id: int, state: CountState, code: str, *, user_id: int) -> C
 
 
 def finish_count_bin(task_id: int, location_id: int, *, user_id: int) -> CountAnswer:
-    """The Finish bin button: what was not found in the bin counts 0 (`counts.finish_bin`)."""
+    """The Finish bin button: what was not found in the bin counts 0 (`counting.finish_bin`)."""
     with atomic():
         task = db.session.get(CountTask, task_id)
         if task is None:

@@ -20,7 +20,7 @@ from erp_core.orders.models import Order, OrderLine
 from erp_core.orders.services import record_event
 from erp_core.orders.states import lock_order, transition
 from erp_core.statemachine import compare_and_set
-from wms.locations.counts import request_bin_count
+from wms.locations.count_planning import request_bin_count
 from wms.scanning import bin_matches
 
 from . import events
