@@ -2,7 +2,7 @@
 
 `reserve(sku, location, qty)` and `release(...)` keep the old quant-level signatures for tests that
 only need "someone holds these units": the units are reserved for the line of a placeholder
-released order (one per SKU), through the reservation API, so the invariants still hold.
+order the floor is picking (one per SKU), through the reservation API, so the invariants still hold.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ HOLDER_CHANNEL = "TEST-HOLD"
 
 
 def holder_line(sku_id: int) -> int:
-    """The order line of the placeholder released order that holds a SKU's units in tests (threads
+    """The order line of the placeholder order that holds a SKU's units in tests (threads
     that race to create it all end with the one line)."""
     from sqlalchemy.exc import IntegrityError
 
@@ -38,7 +38,7 @@ def _holder_line(sku_id: int) -> int:
         line_id = db.session.scalar(select(OrderLine.id).join(Order).where(
             Order.channel_id == channel.id, Order.external_id == f"HOLD-{sku_id}"))
         if line_id is None:
-            order = Order(channel_id=channel.id, external_id=f"HOLD-{sku_id}", status="released")
+            order = Order(channel_id=channel.id, external_id=f"HOLD-{sku_id}", status="picking")
             order.lines.append(OrderLine(sku_id=sku_id, quantity=10**6))
             db.session.add(order)
             db.session.flush()

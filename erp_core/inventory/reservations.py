@@ -287,7 +287,8 @@ def release_lines(order_line_ids: Iterable[int]) -> int:
 
 def reservation_violations() -> list[str]:
     """Every quant whose reserved quantity differs from the sum of its reservation rows, every order
-    line reserved beyond its quantity, every order holding stock in a status that must not."""
+    line reserved beyond its quantity, every released order not reserved exactly, every order holding
+    stock in a status that must not."""
     from ..orders.models import Order, OrderLine
     from ..orders.states import RESERVING_STATUSES
 
@@ -307,6 +308,18 @@ def reservation_violations() -> list[str]:
         .group_by(OrderLine.id, OrderLine.quantity)
         .having(func.sum(StockReservation.quantity) > OrderLine.quantity)).all()
     problems += [f"order line {line}: {held} reserved for {qty}" for line, qty, held in over]
+    # A released order (allocated, not yet in a wave) has each pick line reserved exactly once.
+    from ..catalog.models import Sku
+
+    held = (select(StockReservation.order_line_id, func.sum(StockReservation.quantity).label("held"))
+            .group_by(StockReservation.order_line_id).subquery())
+    unpinned = db.session.execute(
+        select(Order.id, OrderLine.id, OrderLine.quantity, func.coalesce(held.c.held, 0))
+        .join(OrderLine, OrderLine.order_id == Order.id).join(Sku, Sku.id == OrderLine.sku_id)
+        .outerjoin(held, held.c.order_line_id == OrderLine.id)
+        .where(Order.status == "released", Sku.is_kit.is_(False),
+               func.coalesce(held.c.held, 0) != OrderLine.quantity)).all()
+    problems += [f"released order {oid} line {line}: {got} reserved for {qty}" for oid, line, qty, got in unpinned]
     holding = db.session.execute(
         select(Order.id, Order.status).join(OrderLine, OrderLine.order_id == Order.id)
         .join(StockReservation, StockReservation.order_line_id == OrderLine.id)
