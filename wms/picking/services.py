@@ -31,7 +31,8 @@ SHORT_COUNT_KIND = "short_pick"
 
 
 def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | None:
-    """The picker's list in progress, else the next open one (claimed so no one else takes it)."""
+    """The picker's list in progress, else the next open one (claimed by a conditional UPDATE so no one
+    else takes it; then the wave, under its row lock, moves on to `picking`)."""
     with atomic():
         mine = db.session.scalar(select(PickList).where(PickList.picker_id == user_id,
                                                         PickList.status == "in_progress"))
@@ -67,10 +68,9 @@ def pause_list(list_id: int, user_id: int) -> PickList:
 
 
 def assign_list(list_id: int, picker_id: int | None) -> PickList:
-    """A supervisor gives a list to a picker (or takes it back)."""
+    """A supervisor gives a list to a picker (or takes it back). Locks the list, then the wave."""
     with atomic():
-        pick_list = db.session.scalar(select(PickList).where(PickList.id == list_id).with_for_update()
-                                      .execution_options(populate_existing=True))
+        pick_list = _locked(PickList, list_id)
         if pick_list is None:
             raise NotFound("no such pick list", code="unknown_pick_list")
         if pick_list.status in ("done", "cancelled"):
@@ -79,6 +79,8 @@ def assign_list(list_id: int, picker_id: int | None) -> PickList:
         if pick_list.status != wanted:
             compare_and_set(pick_list, wanted, LIST_TRANSITIONS, what=f"pick list {list_id}", code="list_finished")
         pick_list.picker_id = picker_id
+        if picker_id:
+            _wave_to(pick_list.wave, "picking")  # a cart given to a picker is being picked
         on_commit(lambda: events.list_changed(list_id))
     return pick_list
 
@@ -165,32 +167,50 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
     return task
 
 
+def _locked(model, row_id: int):
+    """The row read afresh under its lock (SELECT ... FOR UPDATE; SQLite's writer lock)."""
+    return db.session.scalar(select(model).where(model.id == row_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
 def _after_progress(task: PickTask) -> None:
-    """Close the list, the wave and the orders whose picking is now complete."""
-    pick_list = task.pick_list
+    """Close the list, the order and the wave whose picking is now complete.
+
+    Each is locked before its completion is judged from fresh rows (list, then order, then wave:
+    the order every picking service takes them in), so two pickers finishing the last tasks of one
+    order or one wave at once cannot both see the other's work as still open: the second waits for
+    the first to commit, then sees it and completes what is complete.
+    """
     db.session.flush()
-    db.session.refresh(pick_list)
-    if pick_list.status not in ("done", "cancelled") and all(t.status != "open" for t in pick_list.tasks):
+    pick_list = _locked(PickList, task.pick_list_id)
+    if pick_list.status not in ("done", "cancelled") and not _open_tasks(PickTask.pick_list_id == pick_list.id):
         compare_and_set(pick_list, "done", LIST_TRANSITIONS, what=f"pick list {pick_list.id}", code="list_finished",
                         completed_at=utcnow())
-    order_tasks = db.session.scalars(select(PickTask).where(PickTask.order_id == task.order_id)).all()
-    if all(t.status != "open" for t in order_tasks):
-        order = lock_order(task.order_id)
-        if order.status == "picking":
-            transition(order, "picked")
-            shorts = sum(t.short_quantity for t in order_tasks)
-            record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
-    wave = pick_list.wave
-    db.session.refresh(wave)
-    if wave.status != "picked" and all(pl.status in ("done", "cancelled") for pl in wave.pick_lists):
+    order = lock_order(task.order_id)
+    if order.status == "picking" and not _open_tasks(PickTask.order_id == order.id):
+        transition(order, "picked")
+        shorts = db.session.scalar(select(func.coalesce(func.sum(PickTask.short_quantity), 0))
+                                   .where(PickTask.order_id == order.id))
+        record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
+    wave = _locked(Wave, pick_list.wave_id)
+    unfinished = db.session.scalar(select(func.count(PickList.id)).where(
+        PickList.wave_id == wave.id, PickList.status.not_in(("done", "cancelled"))))
+    if not unfinished:
         _wave_to(wave, "picked", completed_at=utcnow())
 
 
+def _open_tasks(where) -> int:
+    return db.session.scalar(select(func.count(PickTask.id)).where(where, PickTask.status == "open"))
+
+
 def _wave_to(wave: Wave, to: str, **values) -> None:
-    """Move a wave on with picking (released -> picking -> picked); a no-op when it is there already."""
-    if wave.status != to:
-        compare_and_set(wave, to, WAVE_TRANSITIONS, what=f"wave {wave.reference}", code="wave_status_conflict",
-                        details={"wave": wave.reference}, **values)
+    """Move a wave on with picking (released -> picking -> picked), under the wave's row lock; a no-op
+    when it is there already (or further on)."""
+    wave = _locked(Wave, wave.id)
+    if wave.status == to or (to == "picking" and wave.status == "picked"):
+        return
+    compare_and_set(wave, to, WAVE_TRANSITIONS, what=f"wave {wave.reference}", code="wave_status_conflict",
+                    details={"wave": wave.reference}, **values)
 
 
 def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
