@@ -30,7 +30,9 @@ from .models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 DOC = {"parameters": [{
     "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
-    "description": "Retries with the same key and body return the first response and create nothing.",
+    "description": "Retries with the same key and body return the first response (Idempotent-Replayed: true) "
+                   "and create nothing; a retry sent while the first is still running waits for it. Keys "
+                   "expire after IDEMPOTENCY_TTL_HOURS (24 h).",
 }]}
 
 

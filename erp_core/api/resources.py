@@ -80,7 +80,9 @@ class Skus(MethodView):
     @idempotent
     @bp.arguments(s.SkuSchema)
     @bp.response(201, s.SkuSchema)
-    @bp.alt_response(409, schema=s.ErrorSchema, description="The SKU code or a barcode exists")
+    @bp.alt_response(409, schema=s.ErrorSchema, description="The SKU code or a barcode exists (sku_exists, "
+                     "barcode_taken), or a request with the same Idempotency-Key is still being processed "
+                     "(idempotency_in_progress: retry)")
     def post(self, data):
         """Create a SKU with its barcodes (EAN-13/UPC/GTIN check digits are validated)."""
         return create_sku(data["code"], data["name"], name_zh=data["name_zh"], unit=data["unit"],
@@ -119,7 +121,9 @@ class Orders(MethodView):
     @idempotent
     @bp.arguments(s.OrderInSchema)
     @bp.response(201, s.OrderDetailSchema)
-    @bp.alt_response(409, schema=s.ErrorSchema, description="The channel already has this order id")
+    @bp.alt_response(409, schema=s.ErrorSchema, description="The channel already has this order id (order_exists), "
+                     "or a request with the same Idempotency-Key is still being processed "
+                     "(idempotency_in_progress: retry)")
     def post(self, data):
         """Push one order from a channel. It enters as `pending` and goes to audit."""
         lines = [NewOrderLine(line["sku"], line["quantity"], line["unit_price"]) for line in data.pop("lines")]
