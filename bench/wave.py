@@ -172,6 +172,7 @@ def release_naive(warehouse_id: int, cart_items: int = CART_ITEMS, cart_slots: i
     from erp_core.inventory.models import Location
     from erp_core.models_base import utcnow
     from erp_core.orders.models import Order, OrderEvent
+    from erp_core.orders.states import transition
     from wms.locations.layout import layout_geometry, pick_point
     from wms.picking.models import PickList, PickTask, Wave, WaveOrder
     from wms.picking.routing import s_shape_route
@@ -214,7 +215,7 @@ def release_naive(warehouse_id: int, cart_items: int = CART_ITEMS, cart_slots: i
             db.session.add(WaveOrder(wave_id=wave.id, order_id=order.id, pick_list_id=pick_list.id,
                                      sequence=slot, slot=slot))
             db.session.flush()
-            order.status = "picking"
+            transition(order, "picking")  # one UPDATE per order, as the ORM flush did
             db.session.add(OrderEvent(order_id=order.id, kind="wave", message=f"in wave {wave.reference}"))
             db.session.flush()
             tasks.extend((stop[point.key], order.id, slot, line, r) for line, r, point in picks)
