@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -133,6 +133,16 @@ def end_transaction() -> None:
     if _unit.get() is not None:
         raise RuntimeError("end_transaction() inside atomic(): let the unit of work roll back")
     db.session.rollback()
+
+
+def locked(model, pk: int):
+    """The row of `model` with id `pk`, read afresh under its row lock (None when there is none).
+
+    SELECT ... FOR UPDATE on PostgreSQL (SQLite: the write transaction's lock); `populate_existing`
+    so an object the session already holds is refreshed from the locked row, never left stale.
+    """
+    return db.session.scalar(select(model).where(model.id == pk).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def in_transaction() -> bool:

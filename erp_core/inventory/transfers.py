@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, select, update
 
 from ..catalog.models import Sku
-from ..db import atomic
+from ..db import atomic, locked
 from ..errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
@@ -175,8 +175,7 @@ def receive_transfer(transfer_id: int, receipts: Mapping[int, int], to_location_
     with atomic():
         # Receipts of one transfer queue up behind each other (FOR UPDATE on PostgreSQL; SQLite has one
         # writer at a time), so the receipt that brings the last unit always sees the others.
-        transfer = db.session.scalar(select(StockTransfer).where(StockTransfer.id == transfer_id).with_for_update()
-                                     .execution_options(populate_existing=True))
+        transfer = locked(StockTransfer, transfer_id)
         if transfer is None:
             raise NotFound("no such transfer", code="unknown_transfer")
         if transfer.status != "shipped":

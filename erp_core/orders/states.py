@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, select
 from sqlalchemy.orm import attributes
 
+from ..db import locked
 from ..errors import NotFound
 from ..extensions import db
 from ..statemachine import can_move as _can_move
@@ -48,8 +49,7 @@ RESERVING_STATUSES = frozenset({"released", "picking", "picked", "sorted", "pack
 
 def lock_order(order_id: int) -> Order:
     """The order, read afresh under its row lock (SELECT ... FOR UPDATE; SQLite's writer lock)."""
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = locked(Order, order_id)
     if order is None:
         raise NotFound("no such order", code="unknown_order", order_id=order_id)
     return order

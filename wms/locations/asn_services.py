@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from erp_core.catalog.models import Sku
-from erp_core.db import atomic
+from erp_core.db import atomic, locked
 from erp_core.errors import Conflict, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Warehouse
@@ -109,8 +109,7 @@ def damaged_bin(warehouse_id: int) -> Location:
 
 
 def locked_asn(asn_id: int) -> Asn:
-    asn = db.session.scalar(select(Asn).where(Asn.id == asn_id).with_for_update()
-                            .execution_options(populate_existing=True))
+    asn = locked(Asn, asn_id)
     if asn is None:
         raise NotFound("No such ASN.", code="unknown_asn", scanned="–")
     return asn

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from erp_core.catalog.services import find_sku_by_scan
-from erp_core.db import atomic
+from erp_core.db import atomic, locked
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
@@ -29,7 +29,7 @@ MAX_COUNTED = 10**MAX_TYPED_QUANTITY_DIGITS - 1  # the largest quantity the hand
 
 def locked_task(task_id: int) -> CountTask:
     """The task row, locked (PostgreSQL) so scans of one count apply one after the other."""
-    task = db.session.scalar(select(CountTask).where(CountTask.id == task_id).with_for_update())
+    task = locked(CountTask, task_id)
     if task is None:
         raise NotFound("no such count")
     return task

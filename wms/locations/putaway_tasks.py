@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from erp_core.db import atomic
+from erp_core.db import atomic, locked
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
@@ -48,8 +48,7 @@ class PutawayDone:
 
 
 def _locked_task(task_id: int) -> PutawayTask:
-    task = db.session.scalar(select(PutawayTask).where(PutawayTask.id == task_id).with_for_update()
-                             .execution_options(populate_existing=True))
+    task = locked(PutawayTask, task_id)
     if task is None:
         raise NotFound("no such putaway task", code="unknown_task")
     if task.status not in OPEN_TASK:
@@ -69,7 +68,7 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
     """
     with atomic():
         task = _locked_task(task_id)
-        loc = db.session.scalar(select(Location).where(Location.id == location_id).with_for_update())
+        loc = locked(Location, location_id)
         if loc is None:
             raise NotFound("No such bin.", code="unknown_bin", scanned="–")
         available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).filter_by(

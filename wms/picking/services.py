@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from erp_core.catalog.services import find_sku_by_scan
-from erp_core.db import atomic, on_commit
+from erp_core.db import atomic, locked, on_commit
 from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.reservations import move_reserved, release_at, reservable_bins, reserve_at
@@ -70,7 +70,7 @@ def pause_list(list_id: int, user_id: int) -> PickList:
 def assign_list(list_id: int, picker_id: int | None) -> PickList:
     """A supervisor gives a list to a picker (or takes it back). Locks the list, then the wave."""
     with atomic():
-        pick_list = _locked(PickList, list_id)
+        pick_list = locked(PickList, list_id)
         if pick_list is None:
             raise NotFound("no such pick list", code="unknown_pick_list")
         if pick_list.status in ("done", "cancelled"):
@@ -108,10 +108,8 @@ def check_bin(task_id: int, scanned: str) -> PickTask:
 
 
 def _task(task_id: int, *, lock: bool = False) -> PickTask:
-    stmt = select(PickTask).where(PickTask.id == task_id)
-    if lock:  # read the progress afresh under the task's row lock
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    task = db.session.scalar(stmt)
+    # Locked: the progress is read afresh under the task's row lock.
+    task = locked(PickTask, task_id) if lock else db.session.get(PickTask, task_id)
     if task is None:
         raise NotFound("no such pick task", code="unknown_pick_task")
     return task
@@ -167,12 +165,6 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
     return task
 
 
-def _locked(model, row_id: int):
-    """The row read afresh under its lock (SELECT ... FOR UPDATE; SQLite's writer lock)."""
-    return db.session.scalar(select(model).where(model.id == row_id).with_for_update()
-                             .execution_options(populate_existing=True))
-
-
 def _after_progress(task: PickTask) -> None:
     """Close the list, the order and the wave whose picking is now complete.
 
@@ -182,7 +174,7 @@ def _after_progress(task: PickTask) -> None:
     the first to commit, then sees it and completes what is complete.
     """
     db.session.flush()
-    pick_list = _locked(PickList, task.pick_list_id)
+    pick_list = locked(PickList, task.pick_list_id)
     if pick_list.status not in ("done", "cancelled") and not _open_tasks(PickTask.pick_list_id == pick_list.id):
         compare_and_set(pick_list, "done", LIST_TRANSITIONS, what=f"pick list {pick_list.id}", code="list_finished",
                         completed_at=utcnow())
@@ -192,7 +184,7 @@ def _after_progress(task: PickTask) -> None:
         shorts = db.session.scalar(select(func.coalesce(func.sum(PickTask.short_quantity), 0))
                                    .where(PickTask.order_id == order.id))
         record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
-    wave = _locked(Wave, pick_list.wave_id)
+    wave = locked(Wave, pick_list.wave_id)
     unfinished = db.session.scalar(select(func.count(PickList.id)).where(
         PickList.wave_id == wave.id, PickList.status.not_in(("done", "cancelled"))))
     if not unfinished:
@@ -206,7 +198,7 @@ def _open_tasks(where) -> int:
 def _wave_to(wave: Wave, to: str, **values) -> None:
     """Move a wave on with picking (released -> picking -> picked), under the wave's row lock; a no-op
     when it is there already (or further on)."""
-    wave = _locked(Wave, wave.id)
+    wave = locked(Wave, wave.id)
     if wave.status == to or (to == "picking" and wave.status == "picked"):
         return
     compare_and_set(wave, to, WAVE_TRANSITIONS, what=f"wave {wave.reference}", code="wave_status_conflict",
