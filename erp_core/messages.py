@@ -230,6 +230,19 @@ MESSAGES: Mapping[str, object] = {
     "wrong_slot": (_l("Wrong slot %(scanned)s: put it into slot %(expected)s."),
                    _l("Wrong slot: put it into slot %(expected)s.")),
     "already_sorted": _l("This unit is already sorted."),
+    # --- lots and expiry: the stock core ------------------------------------------------------------
+    "lot_required": (_l("%(sku)s is tracked by lot: give the lot number."),
+                     _l("This SKU is tracked by lot: give the lot number.")),
+    "lot_not_tracked": (_l("%(sku)s is not tracked by lot: leave the lot empty."),
+                        _l("This SKU is not tracked by lot: leave the lot empty.")),
+    "lot_of_other_sku": _l("This lot belongs to another SKU."),
+    "lot_number_too_long": _l("A lot number has at most %(maximum)s characters."),
+    "lot_dates_reversed": _l("Lot %(lot)s: the production date is after the expiry date."),
+    "lot_expiry_differs": _l("Lot %(lot)s expires on %(expiry)s, not %(given)s: check the label."),
+    "lot_expiry_required": _l("Lot %(lot)s needs an expiry date (or a production date)."),
+    # --- lots: receiving, putaway and the SKU's lot set-up ------------------------------------------
+    # --- lots: picking, sorting, counts, replenishment and transfers --------------------------------
+    # --- lots: expiry alerts, trace and recall ------------------------------------------------------
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -7,6 +7,7 @@ from .channels.models import Channel, ImportJob
 from .customers.models import Customer
 from .inventory.models import (
     Location,
+    Lot,
     Quant,
     ReorderRule,
     StockMove,
@@ -20,7 +21,7 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Order",
-    "OrderEvent", "OrderLine", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode", "StockMove",
+    "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
+    "Order", "OrderEvent", "OrderLine", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode", "StockMove",
     "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
 ]

@@ -17,6 +17,9 @@ class Sku(db.Model):
     __table_args__ = (
         CheckConstraint("weight_g >= 0", name="weight_not_negative"),
         CheckConstraint("cost >= 0 AND price >= 0", name="money_not_negative"),
+        CheckConstraint("(shelf_life_days IS NULL OR shelf_life_days > 0) AND (min_receipt_life_days IS NULL OR "
+                        "min_receipt_life_days >= 0) AND (min_ship_life_days IS NULL OR min_ship_life_days >= 0)",
+                        name="life_days_sane"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +35,11 @@ class Sku(db.Model):
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     image_url: Mapped[str] = mapped_column(String(500), default="")
     is_kit: Mapped[bool] = mapped_column(default=False)
+    # Lots and expiry (批次/保质期): a tracked SKU's stock is kept per lot and allocated FEFO.
+    lot_tracked: Mapped[bool] = mapped_column(default=False)
+    shelf_life_days: Mapped[int | None] = mapped_column()
+    min_receipt_life_days: Mapped[int | None] = mapped_column()  # refused (or flagged) below this at receipt
+    min_ship_life_days: Mapped[int | None] = mapped_column()  # never allocated with less left than this
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -25,6 +25,9 @@ class Channel(db.Model):
     platform: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The platform's rule for lot-tracked goods: at least this share of the shelf life left when
+    # shipped (e.g. 67 for "2/3 of the shelf life"); None = only the SKU's own minimum applies.
+    min_ship_life_percent: Mapped[int | None] = mapped_column()
     # Pull adapter (orders fetched from a feed since a cursor); empty feed_url = no pulling.
     adapter: Mapped[str] = mapped_column(String(20), default="")
     feed_url: Mapped[str] = mapped_column(String(500), default="")

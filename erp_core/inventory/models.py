@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -12,7 +12,7 @@ from ..models_base import UTCDateTime, utcnow
 
 LOCATION_USAGES = ("view", "internal", "supplier", "customer", "inventory", "transit")
 LOCATION_KINDS = ("warehouse", "zone", "aisle", "bay", "level", "bin", "virtual")
-BIN_TYPES = ("pick", "reserve", "staging", "put_wall", "packing", "returns", "damaged", "tote")
+BIN_TYPES = ("pick", "reserve", "staging", "put_wall", "packing", "returns", "damaged", "tote", "clearance")
 MOVE_REASONS = (
     "receipt", "putaway", "adjustment", "count", "pick", "pack", "ship", "transfer_out", "transfer_in",
     "replenishment", "return", "scrap", "move",
@@ -66,18 +66,48 @@ class Location(db.Model):
     y: Mapped[float | None] = mapped_column()
     aisle_no: Mapped[int | None] = mapped_column()
     capacity: Mapped[int | None] = mapped_column()
+    # False: the bin holds one lot of a SKU at a time (putaway keeps lots apart).
+    mixed_lots: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
 
     warehouse = relationship("Warehouse")
     parent = relationship("Location", remote_side=[id])
 
 
+class Lot(db.Model):
+    """A batch (批次) of a lot-tracked SKU: its number, production and expiry dates, and whether it
+    is on hold (a recall or a quality block: held lots are never allocated)."""
+
+    __tablename__ = "lots"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "lot_number", name="uq_lots_sku_number"),
+        CheckConstraint("production_date IS NULL OR expiry_date IS NULL OR production_date <= expiry_date",
+                        name="dates_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(40))
+    production_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date, index=True)
+    on_hold: Mapped[bool] = mapped_column(default=False)
+    hold_reason: Mapped[str] = mapped_column(String(255), default="")
+    # Set when the lot was received below the minimum remaining life and the setting flags, not refuses.
+    short_dated_receipt: Mapped[bool] = mapped_column(default=False)
+    # Marked for a discount sale (清仓) from the expiry list; a note for the office, not a price.
+    clearance_note: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sku = relationship("Sku")
+
+
 class Quant(db.Model):
-    """How many units of one SKU lie in one location, and how many of them are reserved."""
+    """How many units of one SKU (and lot, for a lot-tracked SKU) lie in one location, and how many
+    of them are reserved. One quant per SKU + location + lot: the unique index treats "no lot" as a
+    value (COALESCE), so an untracked SKU has one quant per location as before."""
 
     __tablename__ = "quants"
     __table_args__ = (
-        UniqueConstraint("sku_id", "location_id", name="uq_quants_sku_location"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("reserved_quantity >= 0", name="reserved_not_negative"),
         CheckConstraint("reserved_quantity <= quantity", name="reserved_within_quantity"),
@@ -87,15 +117,20 @@ class Quant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     quantity: Mapped[int] = mapped_column(default=0)
     reserved_quantity: Mapped[int] = mapped_column(default=0)
 
     sku = relationship("Sku")
     location = relationship("Location")
+    lot = relationship("Lot")
 
     @property
     def available(self) -> int:
         return self.quantity - self.reserved_quantity
+
+
+Index("uq_quants_sku_location_lot", Quant.sku_id, Quant.location_id, func.coalesce(Quant.lot_id, 0), unique=True)
 
 
 class StockMove(db.Model):
@@ -113,6 +148,7 @@ class StockMove(db.Model):
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     quantity: Mapped[int] = mapped_column()
     reason: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(80), default="")
@@ -123,6 +159,7 @@ class StockMove(db.Model):
     sku = relationship("Sku")
     from_location = relationship("Location", foreign_keys=[from_location_id])
     to_location = relationship("Location", foreign_keys=[to_location_id])
+    lot = relationship("Lot")
 
 
 @event.listens_for(StockMove, "before_update")
@@ -141,10 +178,12 @@ class StockReservation(db.Model):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     quantity: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     location = relationship("Location")
+    lot = relationship("Lot")
 
 
 class ReorderRule(db.Model):
@@ -206,6 +245,7 @@ class StockTransferLine(db.Model):
     transfer_id: Mapped[int] = mapped_column(ForeignKey("stock_transfers.id", ondelete="CASCADE"), index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     from_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     quantity: Mapped[int] = mapped_column()
     received_quantity: Mapped[int] = mapped_column(default=0)
 

@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..catalog.models import Sku
 from ..db import atomic
 from ..errors import InsufficientStock, NotFound, ValidationFailed
 from ..extensions import db
-from .models import Location, Quant, StockMove, Warehouse
+from .models import Location, Lot, Quant, StockMove, Warehouse
 
 VIRTUAL_LOCATIONS = {
     # code: (usage, English name)
@@ -62,15 +63,25 @@ def warehouse_root(warehouse_id: int) -> Location:
     return root
 
 
-def _quant_for_update(sku_id: int, location_id: int) -> Quant:
-    """The quant, created when missing (INSERT ... ON CONFLICT DO NOTHING, so two creators never
-    collide), read afresh under its row lock."""
+def lot_is(column, lot_id: int | None):
+    """`column IS NULL` for stock without a lot, else `column = lot_id` (SQL's = never matches NULL)."""
+    return column.is_(None) if lot_id is None else column == lot_id
+
+
+def quant_is(sku_id: int, location_id: int, lot_id: int | None):
+    """The WHERE clause naming one quant: SKU + location + lot."""
+    return (Quant.sku_id == sku_id) & (Quant.location_id == location_id) & lot_is(Quant.lot_id, lot_id)
+
+
+def _quant_for_update(sku_id: int, location_id: int, lot_id: int | None = None) -> Quant:
+    """The quant, created when missing (INSERT ... ON CONFLICT DO NOTHING on the SKU + location + lot
+    unique index, so two creators never collide), read afresh under its row lock."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    exists = select(Quant.id).filter_by(sku_id=sku_id, location_id=location_id)
+    exists = select(Quant.id).where(quant_is(sku_id, location_id, lot_id))
     if db.session.scalar(exists) is None:
-        db.session.execute(insert(Quant).values(sku_id=sku_id, location_id=location_id, quantity=0,
+        db.session.execute(insert(Quant).values(sku_id=sku_id, location_id=location_id, lot_id=lot_id, quantity=0,
                                                 reserved_quantity=0).on_conflict_do_nothing())
-    return db.session.scalar(select(Quant).filter_by(sku_id=sku_id, location_id=location_id).with_for_update()
+    return db.session.scalar(select(Quant).where(quant_is(sku_id, location_id, lot_id)).with_for_update()
                              .execution_options(populate_existing=True))
 
 
@@ -80,11 +91,12 @@ def _is_stock_location(location: Location) -> bool:
 
 def move_stock(sku_id: int, from_location_id: int, to_location_id: int, quantity: int, *, reason: str,
                reference: str = "", note: str = "", user_id: int | None = None,
-               from_reserved: bool = False) -> StockMove:
-    """Move units between two locations and write the ledger line.
+               from_reserved: bool = False, lot_id: int | None = None) -> StockMove:
+    """Move units (of one lot, for a lot-tracked SKU) between two locations and write the ledger line.
 
     Locks: the source quant row (conditional UPDATE). Guarantees: the source never goes negative and
-    never below its reserved quantity (unless `from_reserved`, which consumes a reservation too).
+    never below its reserved quantity (unless `from_reserved`, which consumes a reservation too); a
+    lot-tracked SKU never moves without its lot, an untracked one never with one.
     Virtual locations (supplier, customer, loss, transit) hold no quants: they are the ledger's
     other side.
     """
@@ -97,27 +109,43 @@ def move_stock(sku_id: int, from_location_id: int, to_location_id: int, quantity
             raise NotFound("no such location")
         if src.id == dst.id:
             raise ValidationFailed("source and destination are the same location", code="same_location")
+        check_lot(sku_id, lot_id)
         if _is_stock_location(src):
-            _take(sku_id, src, quantity, from_reserved)
+            _take(sku_id, src, quantity, from_reserved, lot_id)
         if _is_stock_location(dst):
-            quant = _quant_for_update(sku_id, dst.id)
+            quant = _quant_for_update(sku_id, dst.id, lot_id)
             db.session.execute(update(Quant).where(Quant.id == quant.id)
                                .values(quantity=Quant.quantity + quantity))
         move = StockMove(sku_id=sku_id, from_location_id=src.id, to_location_id=dst.id, quantity=quantity,
-                         reason=reason, reference=reference[:80], note=note[:255], user_id=user_id)
+                         lot_id=lot_id, reason=reason, reference=reference[:80], note=note[:255], user_id=user_id)
         db.session.add(move)
         db.session.flush()
     return move
 
 
-def _take(sku_id: int, src: Location, quantity: int, from_reserved: bool) -> None:
+def check_lot(sku_id: int, lot_id: int | None) -> None:
+    """A lot-tracked SKU's stock always has a lot of that SKU; an untracked SKU's never has one."""
+    sku = db.session.get(Sku, sku_id)
+    tracked = bool(sku and sku.lot_tracked)
+    if tracked and lot_id is None:
+        raise ValidationFailed("this SKU is tracked by lot: say which lot", code="lot_required", sku_id=sku_id)
+    if lot_id is not None:
+        lot = db.session.get(Lot, lot_id)
+        if lot is None or lot.sku_id != sku_id:
+            raise ValidationFailed("this lot belongs to another SKU", code="lot_of_other_sku", sku_id=sku_id,
+                                   lot_id=lot_id)
+        if not tracked:
+            raise ValidationFailed("this SKU is not tracked by lot", code="lot_not_tracked", sku_id=sku_id)
+
+
+def _take(sku_id: int, src: Location, quantity: int, from_reserved: bool, lot_id: int | None = None) -> None:
     if from_reserved:
-        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == src.id,
+        stmt = (update(Quant).where(quant_is(sku_id, src.id, lot_id),
                                     Quant.reserved_quantity >= quantity)
                 .values(quantity=Quant.quantity - quantity,
                         reserved_quantity=Quant.reserved_quantity - quantity))
     else:
-        stmt = (update(Quant).where(Quant.sku_id == sku_id, Quant.location_id == src.id,
+        stmt = (update(Quant).where(quant_is(sku_id, src.id, lot_id),
                                     Quant.quantity - Quant.reserved_quantity >= quantity)
                 .values(quantity=Quant.quantity - quantity))
     if db.session.execute(stmt).rowcount != 1:
@@ -126,14 +154,14 @@ def _take(sku_id: int, src: Location, quantity: int, from_reserved: bool) -> Non
 
 
 def receive(sku_id: int, location_id: int, quantity: int, *, reference: str = "",
-            user_id: int | None = None) -> StockMove:
-    """Stock arriving from a supplier into a location."""
+            user_id: int | None = None, lot_id: int | None = None) -> StockMove:
+    """Stock arriving from a supplier into a location (with its lot, for a lot-tracked SKU)."""
     return move_stock(sku_id, virtual_location("SUPPLIER").id, location_id, quantity, reason="receipt",
-                      reference=reference, user_id=user_id)
+                      reference=reference, user_id=user_id, lot_id=lot_id)
 
 
 def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str,
-           user_id: int | None = None) -> StockMove | None:
+           user_id: int | None = None, lot_id: int | None = None) -> StockMove | None:
     """Set the counted quantity of a quant, posting the difference against inventory loss.
 
     Locks: the quant row (SELECT ... FOR UPDATE) before reading it, so the difference is taken from
@@ -143,7 +171,8 @@ def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str
     if new_quantity < 0:
         raise ValidationFailed("quantity cannot be negative", code="bad_quantity", quantity=new_quantity)
     with atomic():
-        quant = _quant_for_update(sku_id, location_id)
+        check_lot(sku_id, lot_id)
+        quant = _quant_for_update(sku_id, location_id, lot_id)
         if new_quantity < quant.reserved_quantity:
             loc = db.session.get(Location, location_id)
             raise InsufficientStock(f"cannot count {new_quantity} in {loc.code}: {quant.reserved_quantity} are "
@@ -155,25 +184,27 @@ def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str
         loss = virtual_location("INV-LOSS")
         if diff > 0:
             return move_stock(sku_id, loss.id, location_id, diff, reason="adjustment", note=reason_note,
-                              user_id=user_id)
+                              user_id=user_id, lot_id=lot_id)
         return move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
-                          user_id=user_id)
+                          user_id=user_id, lot_id=lot_id)
 
 
-def ledger_discrepancies() -> list[tuple[int, int, int, int]]:
-    """(sku, location, quant quantity, sum of moves) wherever the two disagree; empty when sound."""
+def ledger_discrepancies() -> list[tuple[int, int, int | None, int, int]]:
+    """(sku, location, lot, quant quantity, sum of moves) wherever the two disagree, per lot; empty
+    when sound."""
     incoming = (select(StockMove.sku_id.label("sku"), StockMove.to_location_id.label("loc"),
-                       StockMove.quantity.label("qty")))
-    outgoing = (select(StockMove.sku_id, StockMove.from_location_id, -StockMove.quantity))
+                       StockMove.lot_id.label("lot"), StockMove.quantity.label("qty")))
+    outgoing = (select(StockMove.sku_id, StockMove.from_location_id, StockMove.lot_id, -StockMove.quantity))
     flows = incoming.union_all(outgoing).subquery()
-    sums = dict(((s, loc), int(q)) for s, loc, q in db.session.execute(
-        select(flows.c.sku, flows.c.loc, func.sum(flows.c.qty)).group_by(flows.c.sku, flows.c.loc)))
+    sums = {(s, loc, lot): int(q) for s, loc, lot, q in db.session.execute(
+        select(flows.c.sku, flows.c.loc, flows.c.lot, func.sum(flows.c.qty))
+        .group_by(flows.c.sku, flows.c.loc, flows.c.lot))}
     internal = {loc_id for (loc_id,) in db.session.execute(select(Location.id).filter_by(usage="internal"))}
     bad = []
-    quants = {(q.sku_id, q.location_id): q.quantity for q in db.session.scalars(select(Quant))}
+    quants = {(q.sku_id, q.location_id, q.lot_id): q.quantity for q in db.session.scalars(select(Quant))}
     for key in set(quants) | {k for k in sums if k[1] in internal}:
         if quants.get(key, 0) != sums.get(key, 0):
-            bad.append((key[0], key[1], quants.get(key, 0), sums.get(key, 0)))
+            bad.append((key[0], key[1], key[2], quants.get(key, 0), sums.get(key, 0)))
     return bad
 
 
@@ -190,7 +221,7 @@ def adjustment_note(reason_code: str, text: str = "") -> str:
 
 
 def adjust_counted(sku_id: int, location_id: int, counted_quantity: int, *, reason_code: str, note: str = "",
-                   user_id: int | None = None) -> StockMove | None:
+                   user_id: int | None = None, lot_id: int | None = None) -> StockMove | None:
     """Set the counted quantity of a SKU in a bin, with a reason code; None when nothing changed.
 
     Locks: the quant row (through `adjust`, before reading it). Guarantees: the count never goes
@@ -207,4 +238,4 @@ def adjust_counted(sku_id: int, location_id: int, counted_quantity: int, *, reas
         if loc is None or loc.usage != "internal" or loc.warehouse_id is None:
             raise ValidationFailed("stock is counted in a bin of a warehouse", code="not_a_bin")
         check_low_stock_after(sku_id, loc.warehouse_id)
-        return adjust(sku_id, location_id, counted_quantity, reason_note=text, user_id=user_id)
+        return adjust(sku_id, location_id, counted_quantity, reason_note=text, user_id=user_id, lot_id=lot_id)

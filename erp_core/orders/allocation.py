@@ -22,6 +22,7 @@ from ..db import atomic
 from ..errors import Conflict, InsufficientStock
 from ..extensions import db
 from ..inventory.alerts import check_low_stock_after
+from ..inventory.lots import order_shipping_limits
 from ..inventory.models import Warehouse
 from ..inventory.reservations import available_by_warehouse, lock_quants, reserve_line
 from ..settings import get_setting
@@ -71,8 +72,8 @@ def pick_lines(order: Order) -> list[OrderLine]:
     return [line for line in order.lines if not line.sku.is_kit]
 
 
-def _warehouse_stocks(sku_ids: set[int], policy: dict) -> list[WarehouseStock]:
-    available = available_by_warehouse(sku_ids)
+def _warehouse_stocks(sku_ids: set[int], policy: dict, limits: dict | None = None) -> list[WarehouseStock]:
+    available = available_by_warehouse(sku_ids, min_expiry=limits)
     stocks = []
     for wh in db.session.scalars(select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.id)):
         serves = policy["serves"].get(wh.code, {})
@@ -84,15 +85,19 @@ def _warehouse_stocks(sku_ids: set[int], policy: dict) -> list[WarehouseStock]:
     return stocks
 
 
-def reserve_line_in_warehouse(line: OrderLine, warehouse_id: int, quantity: int) -> None:
-    """Reserve `quantity` units for a line on the warehouse's quants: pick faces first, oldest first.
+def reserve_line_in_warehouse(line: OrderLine, warehouse_id: int, quantity: int, *,
+                              limits: dict | None = None) -> None:
+    """Reserve `quantity` units for a line on the warehouse's quants: FEFO among the lots that meet
+    the line's shipping limit (`limits`, {sku_id: earliest expiry}), pick faces first, oldest first.
 
     Through the reservation API (conditional UPDATE per quant). Raises InsufficientStock when the
     warehouse no longer has enough; the caller's transaction then rolls back every reservation.
     """
     check_low_stock_after(line.sku_id, warehouse_id)  # reserving lowers what is available
+    if limits is None:
+        limits = order_shipping_limits(line.order)
     try:
-        reserve_line(line.id, line.sku_id, warehouse_id, quantity)
+        reserve_line(line.id, line.sku_id, warehouse_id, quantity, min_expiry=limits.get(line.sku_id))
     except InsufficientStock as error:
         raise InsufficientStock(f"only {error.details.get('available', 0)} of {quantity} {line.sku.code} could be "
                                 f"reserved", sku=line.sku.code, requested=quantity,
@@ -105,8 +110,9 @@ def _reserve_order(order: Order, warehouse_id: int) -> None:
     """Reserve every pick line of the order in the warehouse, quants locked in id order first."""
     lines = pick_lines(order)
     lock_quants({line.sku_id for line in lines}, warehouse_id)
+    limits = order_shipping_limits(order)
     for line in lines:
-        reserve_line_in_warehouse(line, warehouse_id, line.quantity)
+        reserve_line_in_warehouse(line, warehouse_id, line.quantity, limits=limits)
 
 
 def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOutcome:
@@ -127,7 +133,8 @@ def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOu
         for line in lines:
             wanted[str(line.sku_id)] += line.quantity
         policy = allocation_policy()
-        plan = choose_allocation(dict(wanted), _warehouse_stocks({line.sku_id for line in lines}, policy),
+        plan = choose_allocation(dict(wanted), _warehouse_stocks({line.sku_id for line in lines}, policy,
+                                                                 order_shipping_limits(order)),
                                  province=order.ship_province, mode=policy["mode"])
         if not plan.parts:
             return _backorder(order, plan, user_id)

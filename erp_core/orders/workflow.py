@@ -19,6 +19,7 @@ from ..customers.models import Customer
 from ..db import atomic
 from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
+from ..inventory.lots import shipping_limits
 from ..settings import get_setting, put_setting
 from .allocation import allocate_order, available_by_warehouse, explode_kits, pick_lines
 from .audit import AuditContext, AuditLine, AuditOrder, RuleSettings, evaluate
@@ -62,7 +63,8 @@ def _stock_for(view: AuditOrder) -> dict[str, int]:
     skus = dict(db.session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(codes))).all())
     best: dict[str, int] = {}
     # Audit asks "can some warehouse ship it?": the largest availability of any one warehouse.
-    for per_sku in available_by_warehouse(set(skus.values())).values():
+    for per_sku in available_by_warehouse(set(skus.values()),
+                                          min_expiry=shipping_limits(skus.values())).values():
         for code, sku_id in skus.items():
             best[code] = max(best.get(code, 0), per_sku.get(sku_id, 0))
     return best

@@ -140,6 +140,7 @@ def approve_count(task_id: int, *, user_id: int) -> Approval:
             new_quantity = (row.line.counted_quantity or 0) + _net_since(row.line.sku_id, row.line.location_id,
                                                                          row.line.counted_at)
             adjust(row.line.sku_id, row.line.location_id, new_quantity, reason_note=f"count {task.reference}",
+                   lot_id=row.line.lot_id,
                    user_id=user_id)
             posted += 1
         task.status, task.approved_by_id, task.approved_at = "approved", user_id, utcnow()

@@ -103,6 +103,7 @@ class PutawayTask(db.Model):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     asn_id: Mapped[int | None] = mapped_column(ForeignKey("asns.id"))
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     quantity: Mapped[int] = mapped_column()
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     suggested_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
@@ -113,6 +114,7 @@ class PutawayTask(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sku = relationship("Sku")
+    lot = relationship("Lot")
     from_location = relationship("Location", foreign_keys=[from_location_id])
     suggested_location = relationship("Location", foreign_keys=[suggested_location_id])
     done_location = relationship("Location", foreign_keys=[done_location_id])
@@ -131,6 +133,7 @@ class ReplenishmentTask(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     quantity: Mapped[int] = mapped_column()
@@ -142,6 +145,7 @@ class ReplenishmentTask(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sku = relationship("Sku")
+    lot = relationship("Lot")
     from_location = relationship("Location", foreign_keys=[from_location_id])
     to_location = relationship("Location", foreign_keys=[to_location_id])
 
@@ -182,6 +186,7 @@ class CountLine(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("count_tasks.id", ondelete="CASCADE"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     # What the system held when the count was created; never shown to the counter (blind count).
     expected_quantity: Mapped[int] = mapped_column(default=0)
     counted_quantity: Mapped[int | None] = mapped_column()
@@ -191,3 +196,4 @@ class CountLine(db.Model):
     task = relationship("CountTask", back_populates="lines")
     location = relationship("Location")
     sku = relationship("Sku")
+    lot = relationship("Lot")

@@ -83,7 +83,7 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
         note = "" if as_suggested else (
             f"suggested {task.suggested_location.code}, put in {loc.code}" if task.suggested_location
             else f"no suggestion, put in {loc.code}")
-        move_stock(task.sku_id, task.from_location_id, loc.id, quantity, reason="putaway",
+        move_stock(task.sku_id, task.from_location_id, loc.id, quantity, reason="putaway", lot_id=task.lot_id,
                    reference=putaway_reference(task.id), note=note, user_id=user_id)
         remainder = None
         if quantity < task.quantity:

@@ -277,6 +277,7 @@ def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_sc
             raise task_closed()
         try:
             move_stock(task.sku_id, task.from_location_id, task.to_location_id, quantity, reason="replenishment",
+                       lot_id=task.lot_id,
                        reference=f"RPL-{task.id}", user_id=user_id)
         except InsufficientStock as error:
             raise not_free_to_move(task) from error

@@ -123,6 +123,7 @@ class PickTask(db.Model):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     tote_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     slot: Mapped[int | None] = mapped_column()
     quantity: Mapped[int] = mapped_column()
@@ -136,4 +137,5 @@ class PickTask(db.Model):
     sku = relationship("Sku")
     location = relationship("Location", foreign_keys=[location_id])
     tote = relationship("Location", foreign_keys=[tote_location_id])
+    lot = relationship("Lot")
     order = relationship("Order")

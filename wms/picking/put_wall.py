@@ -17,7 +17,7 @@ from erp_core.db import atomic, on_commit
 from erp_core.errors import Conflict, InsufficientStock, NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, StockReservation
-from erp_core.inventory.reservations import line_reserved, move_reserved
+from erp_core.inventory.reservations import line_reservations, move_reserved
 from erp_core.inventory.services import warehouse_root
 from erp_core.orders.models import OrderLine
 from erp_core.orders.services import record_event
@@ -97,11 +97,13 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
         if not bin_matches(slot, slot_scan):
             raise wrong_slot(slot_scan.strip(), wave_order.slot)
         cart = _cart_location(pick_list)
-        if line_reserved(line.id, cart.id) < 1:
+        held = line_reservations(line.id, cart.id)
+        if not held:
             raise ScanRefused("this unit is already sorted", code="already_sorted")
+        lot_id = held[0][1]  # units of one line on one cart are interchangeable; the first lot goes first
         try:
             move_reserved(line.id, sku_id, cart.id, slot.id, 1, reason="move", reference=f"SORT-{wave.reference}",
-                          user_id=user_id)
+                          user_id=user_id, lot_id=lot_id)
         except (InsufficientStock, Conflict) as error:
             raise ScanRefused("this unit is already sorted", code="already_sorted") from error
         _sorted_when_complete(line.order_id, slot, user_id)

@@ -14,6 +14,7 @@ from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, locked, on_commit
 from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
+from erp_core.inventory.lots import order_shipping_limits
 from erp_core.inventory.reservations import move_reserved, release_at, reservable_bins, reserve_at
 from erp_core.models_base import utcnow
 from erp_core.orders.models import Order, OrderLine
@@ -152,7 +153,7 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
             raise BinEmpty("already picked by someone else: the bin is empty for this task", code="bin_empty")
         try:
             move_reserved(task.order_line_id, task.sku_id, task.location_id, task.tote_location_id, quantity,
-                          reason="pick", reference=f"PICK-{task.id}", user_id=user_id)
+                          reason="pick", reference=f"PICK-{task.id}", user_id=user_id, lot_id=task.lot_id)
         except (InsufficientStock, Conflict) as error:
             raise BinEmpty(f"the bin {task.location.code} has no more reserved units", code="bin_empty",
                            expected=task.location.code) from error
@@ -243,23 +244,25 @@ def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
 
 def _shortage(task: PickTask, missing: int, user_id: int) -> None:
     """Release the missing units from the bin and re-source them: other bins first, else short."""
-    release_at(task.order_line_id, task.sku_id, task.location_id, missing)
+    release_at(task.order_line_id, task.sku_id, task.location_id, missing, lot_id=task.lot_id)
     task.short_quantity += missing
     db.session.flush()
     warehouse_id = task.pick_list.wave.warehouse_id
     last = max(t.sequence for t in task.pick_list.tasks)
     left = missing
-    for location_id, free in reservable_bins(task.sku_id, warehouse_id, exclude_location_id=task.location_id,
-                                             bin_types=("pick", "reserve")):
-        take = min(left, free)
+    limit = order_shipping_limits(task.order).get(task.sku_id)
+    for stock in reservable_bins(task.sku_id, warehouse_id, exclude_location_id=task.location_id,
+                                 bin_types=("pick", "reserve"), min_expiry=limit):
+        take = min(left, stock.free)
         try:
-            reserve_at(task.order_line_id, task.sku_id, location_id, take)
+            reserve_at(task.order_line_id, task.sku_id, stock.location_id, take, lot_id=stock.lot_id)
         except InsufficientStock:
             continue  # taken by another transaction since we looked
         last += 1
         db.session.add(PickTask(pick_list_id=task.pick_list_id, sequence=last, order_id=task.order_id,
-                                order_line_id=task.order_line_id, sku_id=task.sku_id, location_id=location_id,
-                                tote_location_id=task.tote_location_id, slot=task.slot, quantity=take))
+                                order_line_id=task.order_line_id, sku_id=task.sku_id, location_id=stock.location_id,
+                                lot_id=stock.lot_id, tote_location_id=task.tote_location_id, slot=task.slot,
+                                quantity=take))
         left -= take
         if left == 0:
             break

@@ -197,6 +197,7 @@ def _create_lists(wave: Wave, proposal, floor: _Floor, user_id: int | None) -> l
         for seq, (_stop, _code, order_id, line, r) in enumerate(sorted(tasks, key=lambda t: t[:3]), start=1):
             rows.append({"pick_list_id": pick_list.id, "sequence": seq, "order_id": order_id,
                          "order_line_id": line.id, "sku_id": line.sku_id, "location_id": r.location_id,
+                         "lot_id": r.lot_id,
                          "tote_location_id": cart_loc.id, "quantity": r.quantity, "picked_quantity": 0,
                          "short_quantity": 0, "status": "open",
                          "slot": placed[order_id].slot if wave.kind == "cluster" else None})
