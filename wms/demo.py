@@ -12,11 +12,14 @@ from sqlalchemy import select
 
 from erp_core.auth.services import create_user
 from erp_core.catalog.barcodes import ean13_check_digit
+from erp_core.catalog.models import Sku
 from erp_core.catalog.services import create_sku
 from erp_core.channels.models import Channel
 from erp_core.db import atomic
 from erp_core.extensions import db
+from erp_core.inventory.lots import get_or_create_lot
 from erp_core.inventory.models import Location, Warehouse
+from erp_core.inventory.reservations import business_today
 from erp_core.inventory.services import create_warehouse, receive
 from erp_core.orders.models import Order
 from erp_core.orders.services import NewOrder, NewOrderLine, cancel_order, create_order
@@ -50,6 +53,8 @@ _PRODUCTS = [  # English, Chinese, weight g, price CNY
     ("Notebook A5", "A5笔记本", 210, 12), ("Hand cream", "护手霜", 70, 22), ("Umbrella", "折叠伞", 330, 45),
     ("Pet chew toy", "宠物磨牙玩具", 90, 18), ("Sunscreen SPF50", "防晒霜 SPF50", 80, 75),
 ]
+# Products kept by lot (批次) with their shelf life, minimum days left at receipt and at shipment.
+_LOT_TRACKED = {9: (1095, 180, 90), 10: (540, 90, 60), 16: (1095, 180, 90), 19: (1095, 180, 90)}
 _VARIANTS = [("Black", "黑色"), ("White", "白色"), ("Blue", "蓝色"), ("Pink", "粉色"), ("Grey", "灰色"),
              ("Green", "绿色"), ("Large", "大号"), ("Small", "小号"), ("Red", "红色"), ("Beige", "米色")]
 _PROVINCES = [("上海", "上海市", "浦东新区"), ("浙江省", "杭州市", "西湖区"), ("江苏省", "南京市", "鼓楼区"),
@@ -109,6 +114,9 @@ def _demo_skus(rng: random.Random) -> list[tuple[str, int]]:
             sku = create_sku(code, f"{en} - {ven}", name_zh=f"{zh} - {vzh}", barcodes=barcodes,
                              weight_g=weight, dims_mm=dims, price=price_d,
                              cost=(price_d * Decimal("0.45")).quantize(Decimal("0.01")))
+            if i in _LOT_TRACKED:
+                sku.lot_tracked = True
+                sku.shelf_life_days, sku.min_receipt_life_days, sku.min_ship_life_days = _LOT_TRACKED[i]
             skus.append((sku.code, sku.id))
     return skus
 
@@ -121,16 +129,32 @@ def _demo_stock(rng: random.Random, skus: list[tuple[str, int]], sh1: Warehouse,
     sh_pick, sh_reserve, sz_pick = bins_of(sh1, "pick"), bins_of(sh1, "reserve"), bins_of(sz1, "pick")
     rng.shuffle(sh_pick)
     rng.shuffle(sh_reserve)
-    for n, (_code, sku_id) in enumerate(skus):
+    today = business_today()
+    dates = random.Random(len(skus))  # lots' dates from their own stream: the rest of the demo stays as it was
+    for n, (code, sku_id) in enumerate(skus):
         if n % 17 == 5:
             continue  # a few SKUs out of stock, so audit and allocation have something to say
-        # Pick faces hold up to their capacity (60) and are topped up from reserve below 10.
-        receive(sku_id, sh_pick[n], rng.randint(12, 60), reference="DEMO-OPENING")
+        sku = db.session.get(Sku, sku_id)
+
+        def lot(suffix: str, days: int, sku: Sku = sku, code: str = code) -> int | None:
+            if not sku.lot_tracked:
+                return None
+            return get_or_create_lot(sku, f"{code[4:]}{suffix}", expiry_date=today + timedelta(days=days)).id
+
+        # Pick faces hold up to their capacity (60) and are topped up from reserve below 10. A lot-tracked
+        # SKU's face holds a fresh lot, its reserve an older one; every other one keeps a few units of a
+        # lot close to expiry (never allocated: below the minimum left at shipment; the expiry list shows it).
+        opening = "DEMO-OPENING"
+        receive(sku_id, sh_pick[n], rng.randint(12, 60), reference=opening, lot_id=lot("A", dates.randint(700, 1000)))
         assign_pick_face(sh_pick[n], sku_id, 10, 60)
+        if sku.lot_tracked and n % 2 == 0:
+            receive(sku_id, sh_pick[n], dates.randint(3, 6), reference=opening, lot_id=lot("C", dates.randint(20, 60)))
         if n % 3 == 0:
-            receive(sku_id, sh_reserve[n], rng.choice([48, 96, 144]), reference="DEMO-OPENING")
+            receive(sku_id, sh_reserve[n], rng.choice([48, 96, 144]), reference=opening,
+                    lot_id=lot("B", dates.randint(300, 600)))
         if n % 4 == 0 and n // 4 < len(sz_pick):
-            receive(sku_id, sz_pick[n // 4], rng.randint(5, 40), reference="DEMO-OPENING")
+            receive(sku_id, sz_pick[n // 4], rng.randint(5, 40), reference=opening,
+                    lot_id=lot("S", dates.randint(700, 1000)))
 
 
 def _demo_users(warehouse_ids: dict[str, int]) -> int:
