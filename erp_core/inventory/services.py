@@ -128,14 +128,16 @@ def check_lot(sku_id: int, lot_id: int | None) -> None:
     sku = db.session.get(Sku, sku_id)
     tracked = bool(sku and sku.lot_tracked)
     if tracked and lot_id is None:
-        raise ValidationFailed("this SKU is tracked by lot: say which lot", code="lot_required", sku_id=sku_id)
+        raise ValidationFailed(f"{sku.code} is tracked by lot: say which lot", code="lot_required", sku_id=sku_id,
+                               sku=sku.code)
     if lot_id is not None:
         lot = db.session.get(Lot, lot_id)
         if lot is None or lot.sku_id != sku_id:
             raise ValidationFailed("this lot belongs to another SKU", code="lot_of_other_sku", sku_id=sku_id,
                                    lot_id=lot_id)
         if not tracked:
-            raise ValidationFailed("this SKU is not tracked by lot", code="lot_not_tracked", sku_id=sku_id)
+            raise ValidationFailed(f"{sku.code} is not tracked by lot", code="lot_not_tracked", sku_id=sku_id,
+                                   sku=sku.code)
 
 
 def _take(sku_id: int, src: Location, quantity: int, from_reserved: bool, lot_id: int | None = None) -> None:
