@@ -45,5 +45,5 @@ def wrong_lot(scanned: str, lot: str, expiry: str = "") -> ScanRefused:
 
 def lot_scan_needed(lot: str, sku: str) -> ScanRefused:
     """A plain barcode where the bin holds several lots of the SKU: which lot was taken is unknown."""
-    return ScanRefused(f"This bin holds several lots of {sku}: scan the lot's GS1 label or type lot {lot}.",
+    return ScanRefused(f"This bin holds several lots of {sku}: scan the GS1 label of the lot or type lot {lot}.",
                        code="lot_scan_needed", expected=lot, sku=sku)

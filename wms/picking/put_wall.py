@@ -108,7 +108,7 @@ def _lot_of_unit(sku, lot_number: str | None, cart_id: int) -> int:
                                    "for the supervisor.", code="lot_not_on_cart", lot=lot_number, sku=sku.code)
         return lot.id
     if len(on_cart) > 1:
-        raise ScanRefused(f"This cart holds several lots of {sku.code}: scan the lot's GS1 label or type the lot.",
+        raise ScanRefused(f"This cart holds several lots of {sku.code}: scan the GS1 label of the lot or type the lot.",
                           code="cart_lot_scan_needed", sku=sku.code)
     if not on_cart:
         raise WrongItemScanned(f"No order on this cart waits for {sku.code}: put it aside for the supervisor.",
