@@ -242,6 +242,17 @@ MESSAGES: Mapping[str, object] = {
     "lot_expiry_required": _l("Lot %(lot)s needs an expiry date (or a production date)."),
     # --- lots: receiving, putaway and the SKU's lot set-up ------------------------------------------
     # --- lots: picking, sorting, counts, replenishment and transfers --------------------------------
+    "wrong_lot": (_l("Wrong lot %(scanned)s: pick lot %(expected)s, expiring %(expiry)s."),
+                  _l("Wrong lot %(scanned)s: pick lot %(expected)s."), _l("Wrong lot: pick lot %(expected)s.")),
+    "lot_scan_needed": (_l("This bin holds several lots of %(sku)s: scan the GS1 label of the lot or type lot "
+                           "%(expected)s."),
+                        _l("This bin holds several lots of this item: scan the GS1 label of the lot or type the lot.")),
+    "lot_not_on_cart": (_l("No order on this cart waits for lot %(lot)s of %(sku)s: put it aside for the supervisor."),
+                        _l("No order on this cart waits for this lot: put it aside for the supervisor.")),
+    "cart_lot_scan_needed": (_l("This cart holds several lots of %(sku)s: scan the GS1 label of the lot or type "
+                                "the lot."),
+                             _l("This cart holds several lots of this item: scan the GS1 label of the lot or type the "
+                                "lot.")),
     # --- lots: expiry alerts, trace and recall ------------------------------------------------------
 }
 

@@ -6,7 +6,7 @@ from erp_core.errors import Conflict
 from wms.scanning import ScanRefused, WrongBinScanned, WrongItemScanned
 
 __all__ = ["BinEmpty", "ScanRefused", "TaskNotYours", "TooManyPicked", "WrongBinScanned", "WrongItemScanned",
-           "bin_empty", "too_many", "wrong_slot"]
+           "bin_empty", "lot_scan_needed", "too_many", "wrong_lot", "wrong_slot"]
 
 
 class TooManyPicked(ScanRefused):
@@ -33,3 +33,17 @@ def wrong_slot(scanned: str, slot: int) -> ScanRefused:
     """A tote slot (cluster cart) or a put-wall slot other than the order's."""
     return ScanRefused(f"Wrong slot {scanned}: put it into slot {slot}.", code="wrong_slot", expected=str(slot),
                        scanned=scanned)
+
+
+def wrong_lot(scanned: str, lot: str, expiry: str = "") -> ScanRefused:
+    """Another lot than the task's, and not one the order may take instead (held, too short-dated for
+    the order's shipping limit, not in this bin, or too few free units)."""
+    when = f", expiring {expiry}" if expiry else ""
+    return ScanRefused(f"Wrong lot {scanned}: pick lot {lot}{when}.", code="wrong_lot", expected=lot, scanned=scanned,
+                       expiry=expiry)
+
+
+def lot_scan_needed(lot: str, sku: str) -> ScanRefused:
+    """A plain barcode where the bin holds several lots of the SKU: which lot was taken is unknown."""
+    return ScanRefused(f"This bin holds several lots of {sku}: scan the GS1 label of the lot or type lot {lot}.",
+                       code="lot_scan_needed", expected=lot, sku=sku)

@@ -4,17 +4,23 @@ Pure: plain data in, the next step or a refusal out; neither Flask nor the datab
 keeps no state of its own: each answer sends the accepted scans back as hidden fields, and the next
 scan brings them again. The scan service (`wms.picking.scan_services`) reads the task into a
 `PickTaskView`, asks `next_step`, and confirms the pick when the step says so.
+
+Lots (批次): a task of a lot-tracked SKU names the lot to pick. The item scan may be a GS1 label
+naming its lot (or the picker types the lot); `lot_to_pick` says which lot the units are: the
+task's, or another lot of the same bin that is as good for the order (not on hold, expiring on or
+after the order's shipping limit, enough free units), whose reservation is then swapped in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from erp_core.errors import DomainError
 from wms.scanning import BinLabel, bad_quantity, bin_matches, wrong_bin, wrong_item
 
-from .errors import bin_empty, too_many, wrong_slot
+from .errors import ScanRefused, bin_empty, lot_scan_needed, too_many, wrong_lot, wrong_slot
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class PickState:
     bin: str = ""
     item: str = ""
     qty: int = 1
+    lot: str = ""  # at the item step the lot typed by hand, after it the lot accepted for the pick
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> PickState:
@@ -33,15 +40,27 @@ class PickState:
         typed = str(form.get("qty", "")).strip()
         quantity = max(int(typed), 1) if typed.isdigit() else 1
         step = "bin" if not bin_scan else "item" if not item_scan else "slot"
-        return cls(step, bin_scan, item_scan if step == "slot" else "", quantity)
+        lot = str(form.get("lot", "") or "").strip() if step != "bin" else ""
+        return cls(step, bin_scan, item_scan if step == "slot" else "", quantity, lot)
 
     def hidden(self) -> dict[str, str]:
         """The accepted scans the next form sends back."""
         if self.step == "item":
             return {"bin": self.bin}
         if self.step == "slot":
-            return {"bin": self.bin, "item": self.item, "qty": str(self.qty)}
+            kept = {"bin": self.bin, "item": self.item, "qty": str(self.qty)}
+            return kept | {"lot": self.lot} if self.lot else kept
         return {}
+
+
+@dataclass(frozen=True)
+class LotInBin:
+    """One lot of the task's SKU lying in the task's bin, as the lot check sees it."""
+
+    number: str
+    expiry: date | None
+    on_hold: bool
+    free: int  # its units there that nobody has reserved
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,10 @@ class PickTaskView:
     remaining: int           # units still to pick (quantity - picked - short)
     slot: int | None = None  # cluster carts: the order's slot on the cart
     slot_code: str = ""      # the slot's label: <tote barcode>-S<slot>
+    lot: str | None = None   # the lot to pick (None: the SKU is not tracked by lot)
+    lot_expiry: date | None = None
+    ship_limit: date | None = None       # the order's shipping limit for the SKU: the earliest expiry it takes
+    bin_lots: tuple[LotInBin, ...] = ()  # every lot of the SKU in the bin, the task's own included
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,7 @@ class Scan:
 
     code: str
     sku_id: int | None = None
+    lot: str | None = None  # the lot its GS1 label names (AI 10), if any
 
 
 @dataclass(frozen=True)
@@ -90,13 +114,44 @@ def next_step(state: PickState, scan: Scan, task: PickTaskView) -> Step | Domain
             return bin_empty()
         if state.qty > task.remaining:
             return too_many(task.remaining)
-        in_hand = replace(state, step="slot", item=code)
+        lot = lot_to_pick(task, scan.lot or state.lot, state.qty)
+        if isinstance(lot, DomainError):
+            return lot
+        in_hand = replace(state, step="slot", item=code, lot=lot or "")
         if task.slot:
             return Step(in_hand, "scan_slot", params={"slot": task.slot})
         return Step(in_hand, "confirm", confirm=True)
     if code.upper() != task.slot_code.upper():
         return wrong_slot(code, task.slot or 0)
     return Step(state, "confirm", confirm=True)
+
+
+def same_lot(a: str | None, b: str | None) -> bool:
+    """Lot numbers compare as they are stored: spaces collapsed, upper case."""
+    return bool(a and b) and " ".join(a.split()).upper() == " ".join(b.split()).upper()
+
+
+def lot_to_pick(task: PickTaskView, scanned: str | None, quantity: int) -> str | None | ScanRefused:
+    """The lot `quantity` units picked for the task are: None for a SKU not tracked by lot; the
+    task's lot when the scan names it, or names no lot and the bin holds no other lot of the SKU;
+    another lot of the bin when it is as good for the order (not on hold, expiring on or after the
+    order's shipping limit, at least `quantity` free units): the pick then swaps the reservation.
+    Refused: a plain barcode where several lots lie (`lot_scan_needed`), any other lot (`wrong_lot`)."""
+    if task.lot is None:
+        return None
+    expiry = task.lot_expiry.isoformat() if task.lot_expiry else ""
+    if not scanned:
+        if any(not same_lot(other.number, task.lot) for other in task.bin_lots):
+            return lot_scan_needed(task.lot, task.sku_code)
+        return task.lot
+    if same_lot(scanned, task.lot):
+        return task.lot
+    other = next((lot for lot in task.bin_lots if same_lot(lot.number, scanned)), None)
+    too_short = (other is not None and other.expiry is not None and task.ship_limit is not None
+                 and other.expiry < task.ship_limit)
+    if other is None or other.on_hold or too_short or other.free < quantity:
+        return wrong_lot(" ".join(scanned.split()).upper(), task.lot, expiry)
+    return other.number
 
 
 def after_refusal(state: PickState) -> PickState:

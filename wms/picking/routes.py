@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
@@ -22,7 +23,7 @@ from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
 from . import pick_steps, put_wall, scan_services, services, sort_steps
 from . import waves as wave_releases
 from .events import wave_progress
-from .models import PickList, Wave
+from .models import PickList, PickTask, Wave
 from .pick_steps import PickState
 from .planning import WaveRules
 from .sort_steps import SortState
@@ -106,7 +107,12 @@ def release():
 @bp.route("/waves/<int:wave_id>")
 @requires("picking.manage")
 def wave(wave_id: int):
-    wave = db.session.get(Wave, wave_id) or abort(404)
+    # The picks table names each task's bin, SKU and lot: load them with the wave, not one by one.
+    tasks = selectinload(Wave.pick_lists).selectinload(PickList.tasks)
+    wave = db.session.scalar(select(Wave).where(Wave.id == wave_id).options(
+        tasks.joinedload(PickTask.location), tasks.joinedload(PickTask.sku), tasks.joinedload(PickTask.lot)))
+    if wave is None:
+        abort(404)
     if not current_user.may_access_warehouse(wave.warehouse_id):
         abort(404)
     pickers = db.session.scalars(select(User).where(User.role == "picker", User.active.is_(True))
@@ -230,9 +236,10 @@ def sort_scan():
     state, allowed = SortState.from_form(request.form), current_user.warehouse_ids()
     try:
         answer = scan_services.scan_sort(state, request.form.get("code", ""), user_id=current_user.id,
-                                         warehouse_ids=allowed)
+                                         warehouse_ids=allowed, typed_lot=request.form.get("lot", ""))
     except DomainError as error:
         pick_list = scan_services.cart(state.list_id, allowed)
-        return scan_refused("picking/_sort_panel.html", error, **_sort_panel(pick_list, state))
+        return scan_refused("picking/_sort_panel.html", error, ask_lot=error.code == "cart_lot_scan_needed",
+                            **_sort_panel(pick_list, state))
     return scan_result("picking/_sort_panel.html", ok=True, message=_sort_says(answer.step),
                        **_sort_panel(answer.pick_list, answer.step.state))

@@ -11,22 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from wms.scanning import BinLabel
 
-from . import pick_steps, put_wall, services, sort_steps
+from . import pick_lots, pick_steps, put_wall, services, sort_steps
 from .errors import TaskNotYours
 from .models import PickList, PickTask
 
-
-def _view(task: PickTask) -> pick_steps.PickTaskView:
-    slot_code = f"{task.tote.barcode}-S{task.slot}" if task.slot and task.tote is not None else ""
-    return pick_steps.PickTaskView(
-        bin=BinLabel(task.location.code, task.location.barcode), sku_id=task.sku_id, sku_code=task.sku.code,
-        remaining=task.quantity - task.picked_quantity - task.short_quantity, slot=task.slot, slot_code=slot_code)
+_view = pick_lots.task_view
 
 
 def _my_task(task_id: int, user_id: int) -> PickTask:
@@ -57,14 +51,17 @@ def scan_pick(task_id: int, state: pick_steps.PickState, code: str, *, user_id: 
     """
     with atomic():
         task = _my_task(task_id, user_id)
-        sku = find_sku_by_scan(code) if state.step == "item" and code.strip() else None
-        step = pick_steps.next_step(state, pick_steps.Scan(code, sku.id if sku else None), _view(task))
+        scan = pick_steps.Scan(code)
+        if state.step == "item" and code.strip():
+            item = pick_lots.read_item_scan(code)
+            scan = pick_steps.Scan(item.code, item.sku.id if item.sku else None, item.lot)
+        step = pick_steps.next_step(state, scan, _view(task))
         if isinstance(step, DomainError):
             raise step
         if step.confirm:
             picked = step.state
             services.confirm_pick(task.id, bin_scan=picked.bin, item_scan=picked.item, quantity=picked.qty,
-                                  user_id=user_id)
+                                  user_id=user_id, lot_number=picked.lot)
             db.session.refresh(task.pick_list)
             following = services.next_task(task.pick_list)
             left = _view(following).remaining if following is not None and following.id == task.id else 0
@@ -103,9 +100,10 @@ def _cart_view(code: str, warehouse_ids: set[int] | None) -> sort_steps.CartView
     return sort_steps.CartView(pick_list.id, pick_list.wave.reference, pick_list.wave.kind == "batch_sort")
 
 
-def _slot_view(pick_list: PickList, line_id: int, sku_id: int, slot: int) -> sort_steps.SlotView:
+def _slot_view(pick_list: PickList, line_id: int, sku_id: int, slot: int,
+               lot_id: int | None = None) -> sort_steps.SlotView:
     label = put_wall.slot_location(pick_list.wave.warehouse_id, slot)
-    return sort_steps.SlotView(line_id, sku_id, slot, BinLabel(label.code, label.barcode))
+    return sort_steps.SlotView(line_id, sku_id, slot, BinLabel(label.code, label.barcode), lot_id)
 
 
 @dataclass(frozen=True)
@@ -115,8 +113,9 @@ class SortAnswer:
 
 
 def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
-              warehouse_ids: set[int] | None) -> SortAnswer:
+              warehouse_ids: set[int] | None, typed_lot: str = "") -> SortAnswer:
     """One put-wall scan: the cart, an item (where it goes), or the slot, which confirms the sort.
+    An item of a lot-tracked SKU goes with its lot (its GS1 label's, or `typed_lot`).
 
     Locks and guarantees: those of `put_wall.confirm_sort`; carts of warehouses the user may not
     work in are unknown to them. A refused scan, or a sort failing part-way, changes nothing.
@@ -129,13 +128,14 @@ def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
             if pick_list is None:
                 raise NotFound("No such cart.")
             if state.step == "item":
-                where = put_wall.where_does_it_go(pick_list.id, code)
-                view = _slot_view(pick_list, where.order_line_id, where.sku_id, where.slot)
+                where = put_wall.where_does_it_go(pick_list.id, code, typed_lot)
+                view = _slot_view(pick_list, where.order_line_id, where.sku_id, where.slot, where.lot_id)
             else:
-                view = _slot_view(pick_list, state.line_id, state.sku_id, state.slot)
+                view = _slot_view(pick_list, state.line_id, state.sku_id, state.slot, state.lot_id)
         step = sort_steps.next_step(state, code, view)
         if isinstance(step, DomainError):
             raise step
         if step.confirm:
-            put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id)
+            put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id,
+                                  lot_id=state.lot_id)
         return SortAnswer(db.session.get(PickList, step.state.list_id), step)

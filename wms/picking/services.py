@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, locked, on_commit
-from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from erp_core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.lots import order_shipping_limits
 from erp_core.inventory.reservations import move_reserved, release_at, reservable_bins, reserve_at
@@ -24,9 +23,10 @@ from erp_core.statemachine import compare_and_set
 from wms.locations.count_planning import request_bin_count
 from wms.scanning import bin_matches
 
-from . import events
+from . import events, pick_lots
 from .errors import BinEmpty, TaskNotYours, TooManyPicked, WrongBinScanned, WrongItemScanned
 from .models import LIST_TRANSITIONS, WAVE_TRANSITIONS, PickList, PickTask, Wave
+from .pick_steps import lot_to_pick
 
 SHORT_COUNT_KIND = "short_pick"
 
@@ -116,14 +116,22 @@ def _task(task_id: int, *, lock: bool = False) -> PickTask:
     return task
 
 
-def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int = 1, user_id: int) -> PickTask:
+def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int = 1, user_id: int,
+                 lot_number: str = "") -> PickTask:
     """Confirm `quantity` units of a task picked into the cart: bin and item must match.
 
+    The item scan is a barcode, a SKU code or a GS1 element string (its GTIN names the SKU, its AI 10
+    the lot); `lot_number` is a lot typed by hand (a GS1 scan's lot wins). For a task with a lot the
+    units are the task's lot, or (`pick_steps.lot_to_pick`) another lot of the bin as good for the
+    order: its reservation is swapped in and the pick is booked on a task of that lot
+    (`pick_lots.take_other_lot`: the whole task changes lot, or the picked units split off).
+
     Locks: the task row (read under FOR UPDATE, progress by conditional UPDATE), then through the
-    reservation API the bin's quant, the line's reservation rows and the cart's quant, then (when
-    the order's picking is complete) the order row. Guarantees: wrong bin, wrong item or too many
-    change nothing; two pickers confirming the last unit at once — one wins, the other is told the
-    bin is empty; the units and their reservation move bin -> cart together.
+    reservation API the bin's quants (the other lot's, on a swap), the line's reservation rows and
+    the cart's quant, then (when the order's picking is complete) the order row. Guarantees: wrong
+    bin, wrong item, wrong lot or too many change nothing; two pickers confirming the last unit at
+    once — one wins, the other is told the bin is empty; the units and their reservation move
+    bin -> cart together, of the lot the picker took. Returns the task `task_id`.
     """
     if quantity <= 0:
         raise ValidationFailed("quantity must be positive", code="bad_quantity")
@@ -135,7 +143,8 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
         if not bin_matches(task.location, bin_scan):
             raise WrongBinScanned(f"wrong bin {bin_scan}: go to {task.location.code}", code="wrong_bin",
                                   expected=task.location.code)
-        sku = find_sku_by_scan(item_scan)
+        item = pick_lots.read_item_scan(item_scan, lot_number)
+        sku = item.sku
         if sku is None or sku.id != task.sku_id:
             raise WrongItemScanned(f"wrong item {item_scan}: pick {task.sku.code} {task.sku.name}",
                                    code="wrong_item", expected=task.sku.code)
@@ -145,6 +154,13 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
         if quantity > remaining:
             raise TooManyPicked(f"too many: only {remaining} left to pick here", code="too_many",
                                 expected=str(remaining))
+        asked = task
+        if task.lot_id is not None:
+            lot = lot_to_pick(pick_lots.task_view(task), item.lot, quantity)
+            if isinstance(lot, DomainError):
+                raise lot
+            if lot != task.lot.lot_number:
+                task = pick_lots.take_other_lot(task, lot, quantity)
         taken = db.session.execute(
             update(PickTask).where(PickTask.id == task.id, PickTask.status == "open",
                                    PickTask.picked_quantity + PickTask.short_quantity + quantity <= PickTask.quantity)
@@ -163,7 +179,7 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
             task.status = "done" if task.short_quantity == 0 else "short"
         _after_progress(task)
         on_commit(lambda: events.pick_confirmed(task_id))
-    return task
+    return asked
 
 
 def _after_progress(task: PickTask) -> None:
@@ -230,10 +246,10 @@ def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
             _shortage(task, missing, user_id)
         _request_count(task.location_id, task.pick_list.wave.warehouse_id, user_id, f"short pick at {bin_code}")
         db.session.flush()
-        if found:
-            sku_code = task.sku.code
+        if found:  # the units found are of the task's lot: the picker counted the task's lot
+            sku_code, lot_number = task.sku.code, task.lot.lot_number if task.lot_id else ""
             confirm_pick(task.id, bin_scan=task.location.barcode or bin_code, item_scan=sku_code, quantity=found,
-                         user_id=user_id)
+                         user_id=user_id, lot_number=lot_number)
         else:
             if task.picked_quantity + task.short_quantity == task.quantity:
                 task.status = "short" if task.short_quantity else "done"

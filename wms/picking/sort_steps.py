@@ -25,6 +25,7 @@ class SortState:
     line_id: int | None = None
     sku_id: int | None = None
     slot: int | None = None
+    lot_id: int | None = None  # the scanned unit's lot (lot-tracked SKUs), carried to the slot step
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> SortState:
@@ -37,14 +38,15 @@ class SortState:
             return cls()
         line_id, sku_id, slot = number("line_id"), number("sku_id"), number("slot")
         if step == "slot" and None not in (line_id, sku_id, slot):
-            return cls("slot", list_id, line_id, sku_id, slot)
+            return cls("slot", list_id, line_id, sku_id, slot, number("lot_id"))
         return cls("item", list_id)
 
     def hidden(self) -> dict[str, int]:
         if self.step == "item":
             return {"list_id": self.list_id}
         if self.step == "slot":
-            return {"list_id": self.list_id, "line_id": self.line_id, "sku_id": self.sku_id, "slot": self.slot}
+            kept = {"list_id": self.list_id, "line_id": self.line_id, "sku_id": self.sku_id, "slot": self.slot}
+            return kept | {"lot_id": self.lot_id} if self.lot_id is not None else kept
         return {}
 
 
@@ -65,6 +67,7 @@ class SlotView:
     sku_id: int
     slot: int
     label: BinLabel
+    lot_id: int | None = None  # the unit's lot (None: the SKU is not tracked by lot)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def next_step(state: SortState, code: str, view: CartView | SlotView | None) -> 
     if not isinstance(view, SlotView):
         raise TypeError("the item and slot steps need the slot the unit goes to")
     if state.step == "item":
-        return Step(SortState("slot", state.list_id, view.line_id, view.sku_id, view.slot), "go_to_slot",
+        return Step(SortState("slot", state.list_id, view.line_id, view.sku_id, view.slot, view.lot_id), "go_to_slot",
                     params={"slot": view.slot})
     if not bin_matches(view.label, code):
         return wrong_slot(code, view.slot)
