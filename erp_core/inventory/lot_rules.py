@@ -142,7 +142,8 @@ def last_ship_date(expiry: date, min_ship_life_days: int | None) -> date:
     return expiry - timedelta(days=min_ship_life_days or 0)
 
 
-def expiry_alert(today: date, expiry: date | None, min_ship_life_days: int | None, window_days: int) -> ExpiryAlert | None:
+def expiry_alert(today: date, expiry: date | None, min_ship_life_days: int | None,
+                 window_days: int) -> ExpiryAlert | None:
     """The lot's alert state (None for a lot without an expiry date: nothing to warn about)."""
     if expiry is None:
         return None

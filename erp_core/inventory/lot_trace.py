@@ -293,3 +293,29 @@ def trace_summary(lot_id: int, warehouse_ids: set[int] | None) -> TraceSummary:
 def lots_by_id(ids: Iterable[int]) -> dict[int, Lot]:
     wanted = list(set(ids))
     return {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(wanted)))} if wanted else {}
+
+
+def lots_query(*, sku_id: int | None = None, expiring_within: int | None = None, on_hold: bool | None = None,
+               today: date | None = None):
+    """A SELECT of lots (the API's list), by SKU then expiry."""
+    stmt = select(Lot).join(Sku, Sku.id == Lot.sku_id).order_by(Sku.code, Lot.expiry_date, Lot.lot_number, Lot.id)
+    if sku_id is not None:
+        stmt = stmt.where(Lot.sku_id == sku_id)
+    if on_hold is not None:
+        stmt = stmt.where(Lot.on_hold.is_(on_hold))
+    if expiring_within is not None:
+        stmt = stmt.where(Lot.id.in_(due_lot_ids(expiring_within, today)))
+    return stmt
+
+
+def lot_totals(lot_ids: Iterable[int], warehouse_ids: set[int] | None) -> dict[int, tuple[int, int, int]]:
+    """{lot id: (on hand, reserved, available)} over the stock locations of these warehouses."""
+    ids = list(set(lot_ids))
+    if not ids:
+        return {}
+    stmt = (select(Quant.lot_id, func.sum(Quant.quantity), func.sum(Quant.reserved_quantity), func.sum(free_units()))
+            .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
+            .where(Quant.lot_id.in_(ids), Location.usage == "internal").group_by(Quant.lot_id))
+    if warehouse_ids is not None:
+        stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
+    return {lot: (int(q or 0), int(r or 0), int(f or 0)) for lot, q, r, f in db.session.execute(stmt)}
