@@ -254,6 +254,12 @@ MESSAGES: Mapping[str, object] = {
                              _l("This cart holds several lots of this item: scan the GS1 label of the lot or type the "
                                 "lot.")),
     # --- lots: expiry alerts, trace and recall ------------------------------------------------------
+    "lot_units_reserved": _l("Only %(free)s units of lot %(lot)s in %(bin)s are free (%(reserved)s are reserved for "
+                             "orders): nothing was moved. Release the orders first."),
+    "not_a_clearance_bin": _l("Choose an active clearance bin of the same warehouse."),
+    "bin_holds_other_lot": _l("Bin %(bin)s holds another lot of this SKU and keeps lots apart."),
+    "unknown_lot": _l("No such lot."),
+    "bad_alert_window": _l("The alert window is 0 to %(maximum)s days."),
 }
 
 # Details that hold a status code are shown as the status's label.

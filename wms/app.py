@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.catalog.routes import bp as catalog_bp
     from erp_core.channels.feed_routes import bp as feeds_bp
     from erp_core.channels.routes import bp as intake_bp
+    from erp_core.inventory.lot_routes import bp as lots_bp
     from erp_core.inventory.routes import bp as stock_bp
     from erp_core.orders.routes import bp as orders_bp
     from erp_core.reports.dashboard import bp as dashboard_bp
@@ -68,12 +69,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp, url_prefix="/intake/feeds")
     app.register_blueprint(catalog_bp, url_prefix="/catalog")
     app.register_blueprint(stock_bp, url_prefix="/stock")
+    app.register_blueprint(lots_bp, url_prefix="/lots")
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
     from .locations.inbound_routes import bp as inbound_bp
     from .locations.routes import bp as locations_bp
     from .locations.task_routes import bp as floor_tasks_bp
+    from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
 
     # isort: split
@@ -86,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.register_blueprint(picking_bp, url_prefix="/picking")
+    register_lot_sources()
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")

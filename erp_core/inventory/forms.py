@@ -37,7 +37,7 @@ VIRTUAL_LOCATION_LABELS = {
 BIN_TYPE_LABELS = {
     "pick": _l("Pick face"), "reserve": _l("Reserve bin"), "staging": _l("Staging area"), "put_wall": _l("Put wall"),
     "packing": _l("Packing station"), "returns": _l("Returns area"), "damaged": _l("Damaged goods"),
-    "tote": _l("Tote"),
+    "tote": _l("Tote"), "clearance": _l("Clearance bin"),
 }
 
 

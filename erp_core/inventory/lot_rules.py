@@ -109,3 +109,43 @@ def gtin_codes(gtin: str) -> list[str]:
         if gtin.startswith("00"):
             codes.append(gtin[2:])
     return codes
+
+
+@dataclass(frozen=True)
+class ExpiryAlert:
+    """Where a lot stands against its dates today: days to expiry, the last day it may still be
+    shipped (expiry minus the SKU's minimum days left at shipment), and whether either falls within
+    the alert window of `window_days`."""
+
+    expiry_date: date
+    days_left: int
+    last_ship_date: date
+    days_to_ship_limit: int
+    window_days: int
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def past_ship_limit(self) -> bool:
+        return self.days_to_ship_limit < 0
+
+    @property
+    def due(self) -> bool:
+        """Within the window of its expiry or of its shipping limit (or past either)."""
+        return self.days_left <= self.window_days or self.days_to_ship_limit <= self.window_days
+
+
+def last_ship_date(expiry: date, min_ship_life_days: int | None) -> date:
+    """The last day a lot may leave: it must still have `min_ship_life_days` left when shipped."""
+    return expiry - timedelta(days=min_ship_life_days or 0)
+
+
+def expiry_alert(today: date, expiry: date | None, min_ship_life_days: int | None,
+                 window_days: int) -> ExpiryAlert | None:
+    """The lot's alert state (None for a lot without an expiry date: nothing to warn about)."""
+    if expiry is None:
+        return None
+    limit = last_ship_date(expiry, min_ship_life_days)
+    return ExpiryAlert(expiry, remaining_days(today, expiry), limit, remaining_days(today, limit), window_days)

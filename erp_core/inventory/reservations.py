@@ -37,8 +37,10 @@ from ..extensions import db
 from .models import Location, Lot, Quant, StockMove, StockReservation, Warehouse
 from .services import lot_is, quant_is
 
-# Bins whose stock is not for sale: set aside, in motion or already someone's.
-NOT_RESERVABLE_BIN_TYPES = ("damaged", "returns", "tote", "packing", "put_wall")
+# Bins whose stock is not for sale: set aside, in motion or already someone's. Clearance bins hold
+# lots near their dates moved there from the expiry list: sold off by the office, never allocated
+# to normal orders.
+NOT_RESERVABLE_BIN_TYPES = ("damaged", "returns", "tote", "packing", "put_wall", "clearance")
 
 
 def _reservable_location():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +16,7 @@ from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError, InsufficientStock
 from ..extensions import db
 from ..messages import describe
-from . import alerts, stock_queries, transfers
+from . import alerts, stock_export, stock_queries, transfers
 from .forms import (
     AdjustForm,
     ReceiveForm,
@@ -83,6 +83,38 @@ def index():
                                         only_available=only_available, page=_page(), per_page=PER_PAGE)
     return render_template("stock/index.html", page=page, warehouses=warehouses, chosen=chosen, query=query,
                            only_available=only_available)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _export_rows():
+    chosen = request.args.get("warehouse", type=int)
+    if chosen:
+        _require_warehouse(chosen)
+    stmt = stock_queries.bin_stock(warehouse_ids={chosen} if chosen else _allowed(),
+                                   query=request.args.get("q", "").strip())
+    return stock_queries.bin_stock_rows(stmt)
+
+
+def _export_headers() -> tuple[str, ...]:
+    return (_("SKU"), _("Name"), _("Chinese name"), _("Warehouse"), _("Bin"), _("Type"), _("Lot"), _("Expiry date"),
+            _("Lot on hold"), _("Quantity"), _("Reserved"), _("Available"))
+
+
+@bp.route("/export.csv")
+@requires("stock.view")
+def export_csv():
+    """Stock per SKU, bin and lot with the expiry date, under the screen's filters."""
+    return Response(stock_export.stock_csv(_export_rows(), _export_headers()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="stock-by-bin.csv"'})
+
+
+@bp.route("/export.xlsx")
+@requires("stock.view")
+def export_xlsx():
+    return Response(stock_export.stock_xlsx(_export_rows(), _export_headers()), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": 'attachment; filename="stock-by-bin.xlsx"'})
 
 
 @bp.route("/sku/<code>")

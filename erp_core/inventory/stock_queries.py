@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from ..auth.models import User
 from ..catalog.models import Sku, SkuBarcode
 from ..extensions import db
-from .models import Location, Quant, StockMove, StockTransfer, StockTransferLine, Warehouse
+from .models import Location, Lot, Quant, StockMove, StockTransfer, StockTransferLine, Warehouse
 from .reservations import free_units, stock_levels
 from .services import ADJUSTMENT_REASONS
 
@@ -177,22 +177,57 @@ class BinStock:
     bin_type: str | None
     quantity: int
     reserved: int
+    lot_id: int | None = None
+    lot_number: str | None = None
+    expiry_date: date | None = None
+    on_hold: bool = False
 
     @property
     def available(self) -> int:
         return self.quantity - self.reserved
 
 
-def sku_quants(sku_id: int, warehouse_ids: set[int] | None) -> list[BinStock]:
-    """Where a SKU lies: every stock location holding (or reserving) some of it."""
-    stmt = (select(Warehouse.code, Location.code, Location.bin_type, Quant.quantity, Quant.reserved_quantity)
+def _bin_stock_stmt() -> Select:
+    return (select(Warehouse.code, Location.code, Location.bin_type, Quant.quantity, Quant.reserved_quantity,
+                   Quant.lot_id, Lot.lot_number, Lot.expiry_date, func.coalesce(Lot.on_hold, False))
             .join(Location, Location.id == Quant.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
-            .where(Quant.sku_id == sku_id, Location.usage == "internal",
-                   or_(Quant.quantity > 0, Quant.reserved_quantity > 0))
-            .order_by(Warehouse.code, Location.code))
+            .outerjoin(Lot, Lot.id == Quant.lot_id)
+            .where(Location.usage == "internal", or_(Quant.quantity > 0, Quant.reserved_quantity > 0)))
+
+
+def sku_quants(sku_id: int, warehouse_ids: set[int] | None) -> list[BinStock]:
+    """Where a SKU lies: every stock location holding (or reserving) some of it, per lot (earliest expiry first)."""
+    stmt = (_bin_stock_stmt().where(Quant.sku_id == sku_id)
+            .order_by(Warehouse.code, Location.code, Lot.expiry_date, Lot.lot_number))
     if warehouse_ids is not None:
         stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
     return [BinStock(*row) for row in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class BinStockRow:
+    sku_code: str
+    sku_name: str
+    sku_name_zh: str
+    stock: BinStock
+
+
+def bin_stock(*, warehouse_ids: set[int] | None, query: str = "", sku_id: int | None = None) -> Select:
+    """Stock per SKU, bin and lot (the exports and the API): SKU code, name, then BinStock's columns."""
+    stmt = (_bin_stock_stmt().add_columns(Sku.code, Sku.name, Sku.name_zh).join(Sku, Sku.id == Quant.sku_id)
+            .order_by(Sku.code, Warehouse.code, Location.code, Lot.expiry_date, Lot.lot_number))
+    if warehouse_ids is not None:
+        stmt = stmt.where(Location.warehouse_id.in_(warehouse_ids))
+    if sku_id is not None:
+        stmt = stmt.where(Quant.sku_id == sku_id)
+    if query.strip():
+        stmt = stmt.where(sku_search_clause(query))
+    return stmt
+
+
+def bin_stock_rows(stmt: Select) -> list[BinStockRow]:
+    return [BinStockRow(code, name, name_zh, BinStock(*row))
+            for *row, code, name, name_zh in db.session.execute(stmt)]
 
 
 def sku_figures(sku_id: int, warehouse_ids: set[int] | None) -> list[tuple[Warehouse, StockFigures]]:
