@@ -60,6 +60,12 @@ class SkuSchema(Schema):
     price = Money(load_default="0")
     barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
     active = fields.Boolean(dump_only=True)
+    lot_tracked = fields.Boolean(load_default=False, metadata={"description": "stock kept per lot (批次)"})
+    shelf_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    min_receipt_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                                           metadata={"description": "refused below this many days left at receipt"})
+    min_ship_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                                        metadata={"description": "never allocated with fewer days left"})
 
     def _barcodes(self, sku):
         return [b.code for b in sku.barcodes]
@@ -68,6 +74,15 @@ class SkuSchema(Schema):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise validate.ValidationError("barcodes must be a list of strings")
         return value
+
+
+class SkuLotSetupSchema(Schema):
+    """A change of a SKU's lot set-up: only the fields sent change (null clears a rule)."""
+
+    lot_tracked = fields.Boolean()
+    shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    min_receipt_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    min_ship_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
 
 
 class PageArgs(Schema):
