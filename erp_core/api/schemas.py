@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 
@@ -56,8 +58,8 @@ class SkuSchema(Schema):
     name_zh = fields.String(load_default="")
     unit = fields.String(load_default="pcs")
     weight_g = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    cost = Money(load_default="0")
-    price = Money(load_default="0")
+    cost = Money(load_default=Decimal("0"))  # a default is not deserialised: a string "0" reached the service
+    price = Money(load_default=Decimal("0"))
     barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
     active = fields.Boolean(dump_only=True)
     lot_tracked = fields.Boolean(load_default=False, metadata={"description": "stock kept per lot (批次)"})

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.test_receiving import EAN_A, dock, qty, scan, sound  # noqa: F401  (fixture)
 from tests.conftest import page_csrf
+from tests.integration.test_receiving import EAN_A, dock, qty, scan, sound  # noqa: F401  (fixture)
 
 GTIN_A = "0" + EAN_A
 
@@ -260,3 +260,19 @@ def test_mixed_lots_is_set_in_the_bin_form(app, login_as, dock):  # noqa: F811
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Location, dock["near"]).mixed_lots is False
+
+
+def test_the_layout_csv_turns_a_bin_into_a_single_lot_bin_and_refuses_a_bad_flag(app, dock):  # noqa: F811
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location
+    from wms.locations.layout_csv import bins_csv, import_bins_csv
+
+    with app.app_context():
+        content = (b"code,mixed_lots\r\nR-01,0\r\nR-02,maybe\r\n")
+        result = import_bins_csv(dock["sh"], "bins.csv", content)
+        assert result.updated == 1 and [e.code for e in result.errors] == ["bad_mixed_lots"]
+        assert db.session.get(Location, dock["near"]).mixed_lots is False
+        assert db.session.get(Location, dock["far"]).mixed_lots is True
+        exported = bins_csv(dock["sh"]).decode("utf-8-sig")
+        assert exported.splitlines()[0].endswith(",active,mixed_lots")
+        assert import_bins_csv(dock["sh"], "bins.csv", exported.encode()).updated == 0

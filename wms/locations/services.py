@@ -340,8 +340,8 @@ def update_bin(warehouse_id: int, bin_id: int, *, bin_type: str, capacity: int |
                code: str | None = None, barcode: str | None = None, mixed_lots: bool | None = None) -> Location:
     """Change a bin's type, capacity, active flag and whether it mixes lots of a SKU (None: unchanged;
     turning it off leaves lots already there in place, later putaways keep them apart), and its code
-    or barcode while no stock has moved through it. Raises Conflict (code_locked) for a code or barcode change after stock moved,
-    and (code_taken / barcode_taken) for codes already in use."""
+    or barcode while no stock has moved through it. Raises Conflict (code_locked) for a code or
+    barcode change after stock moved, and (code_taken / barcode_taken) for codes already in use."""
     if bin_type not in EDITABLE_BIN_TYPES:
         raise ValidationFailed(f"unknown bin type {bin_type}", code="bad_bin_type")
     _check_capacity(capacity)
