@@ -241,6 +241,18 @@ MESSAGES: Mapping[str, object] = {
     "lot_expiry_differs": _l("Lot %(lot)s expires on %(expiry)s, not %(given)s: check the label."),
     "lot_expiry_required": _l("Lot %(lot)s needs an expiry date (or a production date)."),
     # --- lots: receiving, putaway and the SKU's lot set-up ------------------------------------------
+    "bad_life_days": _l("Shelf-life days are whole numbers from %(minimum)s to %(maximum)s (%(field)s)."),
+    "min_life_over_shelf_life": _l("A minimum of %(days)s days left cannot exceed the shelf life of %(shelf_life)s "
+                                   "days."),
+    "lot_tracking_stock_on_hand": _l("%(sku)s has %(quantity)s units on hand that the change would leave without "
+                                     "the right lot: switch lot tracking once they are gone (count or move them "
+                                     "out first)."),
+    "bad_ship_life_percent": _l("The share of shelf life left at shipment is 1 to 100 percent."),
+    "bad_lot_date": _l("Not a date: %(value)s (write it as 2026-03-31)."),
+    "short_shelf_life": _l("Lot %(lot)s of %(sku)s expires on %(expiry)s: %(days_left)s days left, %(minimum)s "
+                           "needed at receipt. Refused: nothing was received."),
+    "lot_mixing_refused": _l("Bin %(bin)s holds lot %(lot)s of this SKU and takes one lot only: put lot "
+                             "%(task_lot)s into another bin."),
     # --- lots: picking, sorting, counts, replenishment and transfers --------------------------------
     "wrong_lot": (_l("Wrong lot %(scanned)s: pick lot %(expected)s, expiring %(expiry)s."),
                   _l("Wrong lot %(scanned)s: pick lot %(expected)s."), _l("Wrong lot: pick lot %(expected)s.")),

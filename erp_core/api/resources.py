@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from ..auth.guard import requires
 from ..catalog.models import Sku
-from ..catalog.services import create_sku, sku_by_code
+from ..catalog.services import create_sku, sku_by_code, update_sku
 from ..channels.models import Channel
 from ..extensions import db
 from ..inventory.models import Warehouse
@@ -87,7 +87,9 @@ class Skus(MethodView):
         """Create a SKU with its barcodes (EAN-13/UPC/GTIN check digits are validated)."""
         return create_sku(data["code"], data["name"], name_zh=data["name_zh"], unit=data["unit"],
                           weight_g=data["weight_g"], cost=data["cost"], price=data["price"],
-                          barcodes=data.get("barcodes", []))
+                          barcodes=data.get("barcodes", []), lot_tracked=data["lot_tracked"],
+                          shelf_life_days=data["shelf_life_days"], min_receipt_life_days=data["min_receipt_life_days"],
+                          min_ship_life_days=data["min_ship_life_days"])
 
 
 @bp.route("/skus/<code>")
@@ -97,6 +99,19 @@ class SkuByCode(MethodView):
     def get(self, code):
         """One SKU by its code."""
         return sku_by_code(code)
+
+    @requires("catalog.edit")
+    @bp.arguments(s.SkuLotSetupSchema)
+    @bp.response(200, s.SkuSchema)
+    @bp.alt_response(409, schema=s.ErrorSchema, description="Lot tracking cannot be switched while stock that "
+                     "would be left without (or with) a lot is on hand (lot_tracking_stock_on_hand)")
+    @bp.alt_response(422, schema=s.ErrorSchema, description="A shelf life below 1 day, a negative minimum, or a "
+                     "minimum longer than the shelf life (bad_life_days, min_life_over_shelf_life)")
+    def patch(self, data, code):
+        """Change a SKU's lot set-up: lot tracking, shelf life and the minimum days left at receipt and shipment."""
+        sku = sku_by_code(code)
+        update_sku(sku, **data)
+        return sku
 
 
 @bp.route("/orders")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 
@@ -56,10 +58,16 @@ class SkuSchema(Schema):
     name_zh = fields.String(load_default="")
     unit = fields.String(load_default="pcs")
     weight_g = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    cost = Money(load_default="0")
-    price = Money(load_default="0")
+    cost = Money(load_default=Decimal("0"))  # a default is not deserialised: a string "0" reached the service
+    price = Money(load_default=Decimal("0"))
     barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
     active = fields.Boolean(dump_only=True)
+    lot_tracked = fields.Boolean(load_default=False, metadata={"description": "stock kept per lot (批次)"})
+    shelf_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    min_receipt_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                                           metadata={"description": "refused below this many days left at receipt"})
+    min_ship_life_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                                        metadata={"description": "never allocated with fewer days left"})
 
     def _barcodes(self, sku):
         return [b.code for b in sku.barcodes]
@@ -68,6 +76,15 @@ class SkuSchema(Schema):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise validate.ValidationError("barcodes must be a list of strings")
         return value
+
+
+class SkuLotSetupSchema(Schema):
+    """A change of a SKU's lot set-up: only the fields sent change (null clears a rule)."""
+
+    lot_tracked = fields.Boolean()
+    shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    min_receipt_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    min_ship_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
 
 
 class PageArgs(Schema):

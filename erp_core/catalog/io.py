@@ -1,7 +1,8 @@
 """Catalog import and export: SKUs as rows of a CSV or XLSX file.
 
 Columns: code, name, name_zh, barcodes (``|``-separated), unit, weight_g, length_mm, width_mm,
-height_mm, cost, price, image_url, active, kit_components (``SKU-A*2|SKU-B*1``). Only ``code`` is
+height_mm, cost, price, image_url, active, kit_components (``SKU-A*2|SKU-B*1``), and the lot set-up:
+lot_tracked, shelf_life_days, min_receipt_life_days, min_ship_life_days (days; empty = no rule). Only ``code`` is
 required; a column present in the file is written as it stands there (an empty cell clears the value),
 a column left out keeps what the catalog has. Rows are upserted by code, each all or nothing; every
 bad row is reported with file, line, column and reason. Export writes the same columns, so exporting
@@ -30,7 +31,8 @@ from .models import KitComponent, Sku
 from .services import create_sku, kit_components_of, set_barcodes, set_kit_components, update_sku
 
 CATALOG_COLUMNS = ("code", "name", "name_zh", "barcodes", "unit", "weight_g", "length_mm", "width_mm",
-                   "height_mm", "cost", "price", "image_url", "active", "kit_components")
+                   "height_mm", "cost", "price", "image_url", "active", "kit_components", "lot_tracked",
+                   "shelf_life_days", "min_receipt_life_days", "min_ship_life_days")
 _ALIASES = {
     "code": ("sku", "sku_code", "商家编码", "商品编码", "编码", "货号"),
     "name": ("name_en", "英文名称", "名称"),
@@ -46,10 +48,15 @@ _ALIASES = {
     "image_url": ("image", "图片", "图片链接"),
     "active": ("启用", "是否启用"),
     "kit_components": ("kit", "组合明细", "组件"),
+    "lot_tracked": ("lot", "批次管理", "批次"),
+    "shelf_life_days": ("shelf_life", "保质期", "保质期(天)"),
+    "min_receipt_life_days": ("min_receipt_life", "入库最少剩余天数", "允收期"),
+    "min_ship_life_days": ("min_ship_life", "出库最少剩余天数", "允发期"),
 }
 _LOOKUP = {header_key(alias): name for name, aliases in _ALIASES.items() for alias in (name, *aliases)}
 _MAX_LENGTH = {"code": 64, "name": 200, "name_zh": 200, "unit": 12, "image_url": 500}
 _WHOLE = ("weight_g", "length_mm", "width_mm", "height_mm")
+_DAYS = ("shelf_life_days", "min_receipt_life_days", "min_ship_life_days")  # empty = no rule
 _TRUE = {"true", "1", "yes", "y", "是", "启用"}
 _FALSE = {"false", "0", "no", "n", "否", "停用"}
 _FORMULA_STARTS = ("=", "+", "-", "@")
@@ -74,7 +81,8 @@ CATALOG_REASONS = {
 _ERROR_COLUMNS = {"invalid_barcode": "barcodes", "barcode_taken": "barcodes", "sku_incomplete": "name",
                   "negative_value": "", "unknown_sku": "kit_components", "kit_in_kit": "kit_components",
                   "kit_contains_itself": "kit_components", "component_cannot_be_kit": "kit_components",
-                  "duplicate_component": "kit_components", "bad_quantity": "kit_components"}
+                  "duplicate_component": "kit_components", "bad_quantity": "kit_components",
+                  "lot_tracking_stock_on_hand": "lot_tracked", "bad_life_days": "", "min_life_over_shelf_life": ""}
 
 
 @dataclass
@@ -132,8 +140,14 @@ def _parse_cell(row: SkuRow, name: str, raw: str) -> None:
             row.values[name] = parse_money(text or "0").quantize(Decimal("0.01"), ROUND_HALF_UP)
         except ValueError:
             row.fail(name, "bad_number", text)
-    elif name == "active":
-        flag = text.lower() or "true"
+    elif name in _DAYS:
+        whole = text[:-2] if text.endswith(".0") else text
+        if whole and not whole.isdigit():
+            row.fail(name, "bad_whole_number", text)
+        else:
+            row.values[name] = int(whole) if whole else None
+    elif name in ("active", "lot_tracked"):
+        flag = text.lower() or ("true" if name == "active" else "false")
         if flag not in _TRUE | _FALSE:
             row.fail(name, "bad_flag", text)
         else:
@@ -240,7 +254,8 @@ def import_catalog(name: str, data: bytes, *, chunk_size: int = 200) -> CatalogI
                     continue
                 except DomainError as error:
                     value = error.details.get("barcode") or error.details.get("component") or ""
-                    row.fail(_ERROR_COLUMNS.get(error.code, ""), error.code, str(value), error.message)
+                    column = _ERROR_COLUMNS.get(error.code, "") or str(error.details.get("field", ""))
+                    row.fail(column, error.code, str(value or error.details.get("days", "")), error.message)
                     report.errors.extend(row.errors)
                     continue
                 except SQLAlchemyError as error:
@@ -259,6 +274,10 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+def _days(value: int | None) -> object:
+    return "" if value is None else value
+
+
 def export_rows() -> Iterator[list[object]]:
     """The header, then one row per SKU by code, in the import's columns."""
     yield list(CATALOG_COLUMNS)
@@ -269,7 +288,9 @@ def export_rows() -> Iterator[list[object]]:
         barcodes = "|".join(b.code for b in sorted(sku.barcodes, key=lambda b: b.id))
         yield [sku.code, sku.name, sku.name_zh, barcodes, sku.unit, sku.weight_g, sku.length_mm, sku.width_mm,
                sku.height_mm, _money(sku.cost), _money(sku.price), sku.image_url,
-               "true" if sku.active else "false", "|".join(kits.get(sku.id, []))]
+               "true" if sku.active else "false", "|".join(kits.get(sku.id, [])),
+               "true" if sku.lot_tracked else "false", _days(sku.shelf_life_days), _days(sku.min_receipt_life_days),
+               _days(sku.min_ship_life_days)]
 
 
 def _inert(value: object) -> object:

@@ -15,10 +15,10 @@ from ..errors import DomainError
 from ..extensions import db
 from ..fileimport import RowError, errors_to_csv
 from ..messages import describe
-from .forms import CatalogImportForm, KitForm
+from .forms import CatalogImportForm, KitForm, LotSetupForm
 from .io import export_csv, export_xlsx, import_catalog
 from .models import KitComponent, Sku
-from .services import kit_components_of, set_kit_components, sku_search
+from .services import kit_components_of, set_kit_components, sku_search, update_sku
 
 bp = Blueprint("catalog", __name__)
 
@@ -48,6 +48,9 @@ REASON_LABELS = {
     "kit_contains_itself": _l("a kit cannot contain itself"),
     "component_cannot_be_kit": _l("a component of a kit cannot become a kit"),
     "duplicate_component": _l("component listed twice"),
+    "bad_life_days": _l("days must be a whole number: shelf life at least 1, a minimum at least 0"),
+    "min_life_over_shelf_life": _l("a minimum number of days left cannot exceed the shelf life"),
+    "lot_tracking_stock_on_hand": _l("lot tracking cannot be switched while stock that does not fit is on hand"),
 }
 
 
@@ -135,6 +138,41 @@ def save_kit():
     return redirect(url_for("catalog.detail", code=sku.code))
 
 
+@bp.route("/lots", methods=["POST"])
+@requires("catalog.edit")
+def save_lot_setup():
+    code = request.form.get("code", "")
+    sku = db.session.scalar(select(Sku).filter_by(code=code)) or abort(404)
+    form = LotSetupForm()
+    if form.validate_on_submit():
+        try:
+            update_sku(sku, **form.values())
+        except DomainError as error:
+            flash(describe(error), "error")
+        else:
+            flash(_("Lot set-up of %(code)s saved.", code=sku.code), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+    return redirect(url_for("catalog.detail", code=sku.code))
+
+
+def _shop_rules(sku: Sku) -> list[dict]:
+    """The shops' platform rules (share of shelf life left at shipment) and what they mean in days here."""
+    from datetime import date
+
+    from ..channels.models import Channel
+    from ..inventory.lot_rules import shipping_limit
+    from ..inventory.lots import shelf_life
+
+    today, rule = date.today(), shelf_life(sku)
+    return [{"channel": channel, "percent": channel.min_ship_life_percent,
+             "days": (shipping_limit(today, rule, channel_percent=channel.min_ship_life_percent) - today).days}
+            for channel in db.session.scalars(select(Channel).where(Channel.min_ship_life_percent.is_not(None))
+                                              .order_by(Channel.code))]
+
+
 @bp.route("/<path:code>")
 @requires("catalog.view")
 def detail(code: str):
@@ -143,4 +181,6 @@ def detail(code: str):
     used_in = list(db.session.scalars(select(Sku).join(KitComponent, KitComponent.kit_sku_id == Sku.id)
                                       .where(KitComponent.component_sku_id == sku.id).order_by(Sku.code)))
     form = KitForm(components="|".join(f"{c.component.code}*{c.quantity}" for c in components))
-    return render_template("catalog/detail.html", sku=sku, components=components, used_in=used_in, form=form)
+    lot_form = LotSetupForm(formdata=None, obj=sku)
+    return render_template("catalog/detail.html", sku=sku, components=components, used_in=used_in, form=form,
+                           lot_form=lot_form, shop_rules=_shop_rules(sku))

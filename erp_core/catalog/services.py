@@ -10,25 +10,32 @@ from sqlalchemy import Select, or_, select
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..inventory.lot_rules import Gs1Data, gtin_codes, parse_gs1
 from .barcodes import classify_barcode
+from .lot_setup import LOT_FIELDS, check_lot_values, check_tracking_switch
 from .models import KitComponent, Sku, SkuBarcode
 
 
 def create_sku(code: str, name: str, *, name_zh: str = "", barcodes: Iterable[str] = (), unit: str = "pcs",
                weight_g: int = 0, dims_mm: tuple[int, int, int] = (0, 0, 0), cost: Decimal = Decimal("0"),
-               price: Decimal = Decimal("0"), image_url: str = "") -> Sku:
-    """A new SKU with its barcodes. Raises Conflict when the code or a barcode is taken."""
+               price: Decimal = Decimal("0"), image_url: str = "", lot_tracked: bool = False,
+               shelf_life_days: int | None = None, min_receipt_life_days: int | None = None,
+               min_ship_life_days: int | None = None) -> Sku:
+    """A new SKU with its barcodes and lot set-up. Raises Conflict when the code or a barcode is taken."""
     code = code.strip()
     if not code or not name.strip():
         raise ValidationFailed("a SKU needs a code and a name", code="sku_incomplete")
     if cost < 0 or price < 0 or weight_g < 0:
         raise ValidationFailed("cost, price and weight cannot be negative", code="negative_value")
+    lots = {"lot_tracked": bool(lot_tracked), "shelf_life_days": shelf_life_days,
+            "min_receipt_life_days": min_receipt_life_days, "min_ship_life_days": min_ship_life_days}
+    check_lot_values(lots)
     with atomic():
         if db.session.scalar(select(Sku.id).filter_by(code=code)):
             raise Conflict(f"SKU {code} exists", code="sku_exists", sku=code)
         sku = Sku(code=code, name=name.strip(), name_zh=name_zh.strip(), unit=unit, weight_g=weight_g,
                   length_mm=dims_mm[0], width_mm=dims_mm[1], height_mm=dims_mm[2], cost=cost, price=price,
-                  image_url=image_url)
+                  image_url=image_url, **lots)
         db.session.add(sku)
         for raw in barcodes:
             add_barcode(sku, raw)
@@ -55,10 +62,25 @@ def sku_by_code(code: str) -> Sku:
 
 
 def find_sku_by_scan(scanned: str) -> Sku | None:
-    """The SKU whose barcode or code was scanned."""
+    """The SKU whose barcode or code was scanned, or whose GTIN (AI 01) a GS1-128 / DataMatrix scan
+    carries: a lot label then works wherever an item scan is asked."""
+    return scan_sku(scanned)[0]
+
+
+def scan_sku(scanned: str) -> tuple[Sku | None, Gs1Data | None]:
+    """The SKU a scan names and, for a GS1 element string, what else it says (lot, dates). A code
+    stored as a barcode or SKU code wins over reading it as GS1, so no existing label changes meaning."""
     scanned = scanned.strip()
     sku = db.session.scalar(select(Sku).join(SkuBarcode).where(SkuBarcode.code == scanned))
-    return sku or db.session.scalar(select(Sku).filter_by(code=scanned))
+    sku = sku or db.session.scalar(select(Sku).filter_by(code=scanned))
+    if sku is not None or not scanned:
+        return sku, None
+    gs1 = parse_gs1(scanned)
+    if gs1 is None or not gs1.gtin:
+        return None, gs1
+    codes = gtin_codes(gs1.gtin)
+    return db.session.scalar(select(Sku).join(SkuBarcode).where(SkuBarcode.code.in_(codes))
+                             .order_by(SkuBarcode.id).limit(1)), gs1
 
 
 def sku_search(query: str) -> Select:
@@ -143,11 +165,13 @@ def set_kit_components(kit_code: str, components: Sequence[tuple[str, int]]) -> 
 
 #: Fields of a SKU that ``update_sku`` may change.
 SKU_FIELDS = ("name", "name_zh", "unit", "weight_g", "length_mm", "width_mm", "height_mm", "cost", "price",
-              "image_url", "active")
+              "image_url", "active", *LOT_FIELDS)
 
 
 def update_sku(sku: Sku, **values: object) -> bool:
-    """Change the given fields of a SKU; True when any value differed. Checks as ``create_sku`` does."""
+    """Change the given fields of a SKU; True when any value differed. Checks as ``create_sku`` does; the
+    lot set-up as a whole (``lot_setup``), and lot tracking switched only while no stock is on hand that
+    the switch would leave without (or with) a lot."""
     unknown = set(values) - set(SKU_FIELDS)
     if unknown:
         raise ValueError(f"not SKU fields: {sorted(unknown)}")
@@ -156,8 +180,12 @@ def update_sku(sku: Sku, **values: object) -> bool:
     for key in ("cost", "price", "weight_g", "length_mm", "width_mm", "height_mm"):
         if key in values and values[key] < 0:  # type: ignore[operator]
             raise ValidationFailed("cost, price, weight and sizes cannot be negative", code="negative_value")
+    if any(key in values for key in LOT_FIELDS):
+        check_lot_values(values, sku)
     changed = False
     with atomic():
+        if "lot_tracked" in values and bool(values["lot_tracked"]) != bool(sku.lot_tracked):
+            check_tracking_switch(sku, bool(values["lot_tracked"]))
         for key, value in values.items():
             if getattr(sku, key) != value:
                 setattr(sku, key, value)

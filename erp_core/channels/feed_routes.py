@@ -12,12 +12,14 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..auth.guard import requires
+from ..db import atomic
 from ..errors import DomainError
 from ..extensions import db
 from ..messages import describe
 from .adapters import ADAPTERS
 from .models import Channel
 from .pull import MAX_INTERVAL_MINUTES, pull_channel, pull_state, update_feed_settings
+from .shop_rules import set_min_ship_life_percent
 
 bp = Blueprint("feeds", __name__)
 
@@ -32,6 +34,8 @@ class FeedForm(FlaskForm):
     interval = IntegerField(_l("Pull every (minutes)"),
                             validators=[InputRequired(), NumberRange(min=1, max=MAX_INTERVAL_MINUTES)])
     reset_cursor = BooleanField(_l("Start again from the beginning of the feed"))
+    min_ship_life_percent = IntegerField(_l("Shelf life left at shipment (%, platform rule; empty = none)"),
+                                         validators=[Optional(), NumberRange(min=1, max=100)])
 
 
 @bp.route("/")
@@ -47,14 +51,17 @@ def index():
 def edit(channel_id: int):
     channel = db.session.get(Channel, channel_id) or abort(404)
     form = FeedForm(data=None if request.method == "POST" else {
-        "adapter": channel.adapter, "feed_url": channel.feed_url, "interval": channel.pull_interval_minutes})
+        "adapter": channel.adapter, "feed_url": channel.feed_url, "interval": channel.pull_interval_minutes,
+        "min_ship_life_percent": channel.min_ship_life_percent})
     form.adapter.choices = [("", _("None (no pulling)"))] + [(name, str(ADAPTER_LABELS.get(name, name)))
                                                               for name in ADAPTERS]
     if form.validate_on_submit():
         try:
-            update_feed_settings(channel.id, adapter=form.adapter.data, feed_url=form.feed_url.data or "",
-                                 interval_minutes=form.interval.data, feed_token=form.feed_token.data or None,
-                                 clear_token=form.clear_token.data, reset_cursor=form.reset_cursor.data)
+            with atomic():  # the feed and the shop rule are saved together or not at all
+                update_feed_settings(channel.id, adapter=form.adapter.data, feed_url=form.feed_url.data or "",
+                                     interval_minutes=form.interval.data, feed_token=form.feed_token.data or None,
+                                     clear_token=form.clear_token.data, reset_cursor=form.reset_cursor.data)
+                set_min_ship_life_percent(channel.id, form.min_ship_life_percent.data)
         except DomainError as error:
             flash(describe(error), "error")
         else:

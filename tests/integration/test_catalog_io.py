@@ -14,6 +14,7 @@ from tests.conftest import page_csrf
 
 HEADER = ("code,name,name_zh,barcodes,unit,weight_g,length_mm,width_mm,height_mm,cost,price,image_url,active,"
           "kit_components")
+EXPORT_HEADER = HEADER + ",lot_tracked,shelf_life_days,min_receipt_life_days,min_ship_life_days"
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_exporting_then_importing_the_csv_changes_nothing(app, login_as, catalog
     exported = client.get("/catalog/export.csv")
     assert exported.status_code == 200 and exported.headers["Content-Disposition"].startswith("attachment;")
     text = exported.data.decode("utf-8-sig")
-    assert text.splitlines()[0] == HEADER
+    assert text.splitlines()[0] == EXPORT_HEADER
     assert "GIFT-SET,Gift set,礼盒,,pcs,0,0,0,0,0.00,0.00,,true,MUG-CER-350*1|TEA-LJ-250*2" in text
     assert "TEA-LJ-250,Longjing tea,龙井茶,6901234567892|INT-TEA-1,pcs,260,120,80,60,55.50,128.00" in text
     assert "\"'=Mug, ceramic\"" in text  # a name Excel would run as a formula is made inert

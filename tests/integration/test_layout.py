@@ -328,12 +328,12 @@ def test_the_bins_export_as_csv_with_their_place_and_settings(app, floor, login_
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = _rows(response.data)
     assert list(rows[0]) == ["code", "barcode", "zone", "aisle", "bay", "level", "bin_type", "capacity", "x", "y",
-                             "active"]
+                             "active", "mixed_lots"]
     assert len(rows) == floor["bins"] + 1
     by_code = {r["code"]: r for r in rows}
     assert by_code["B01-07-3"] == {"code": "B01-07-3", "barcode": "SH1-B01-07-3", "zone": "B", "aisle": "B01",
                                    "bay": "7", "level": "3", "bin_type": "reserve", "capacity": "200", "x": "7.5",
-                                   "y": "8.5", "active": "1"}
+                                   "y": "8.5", "active": "1", "mixed_lots": "1"}
     assert by_code["PACK-01"]["zone"] == "" and by_code["PACK-01"]["bin_type"] == "packing"
 
 

@@ -27,6 +27,7 @@ IMPORT_ERROR_TEXTS = {
     "bad_number": _l("Not a valid number (0 or more)."),
     "bad_capacity": _l("Capacity must be a whole number from 1 to 1000000."),
     "bad_active": _l("Active must be 1/0, true/false or yes/no."),
+    "bad_mixed_lots": _l("Mixed lots must be 1/0, true/false or yes/no."),
     "unknown_aisle": _l("No such aisle in the warehouse: aisles come from the layout form."),
     "aisle_required": _l("A bin in a zone needs its aisle."),
     "aisle_mismatch": _l("The bin is in another zone or aisle; bins cannot move between aisles by import."),
@@ -105,6 +106,7 @@ class BinForm(FlaskForm):
     capacity = IntegerField(_l("Capacity (units, empty = unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     active = BooleanField(_l("Active"))
+    mixed_lots = BooleanField(_l("Mixes lots (off: one lot of a SKU at a time)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,19 +13,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.fields import FieldList
 from wtforms.validators import Length, NumberRange, Optional
 
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import in_my_warehouses, requires
+from erp_core.catalog.models import Sku
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.fileimport import RowError, errors_to_csv
 from erp_core.inventory.models import Warehouse
 from erp_core.messages import describe
+from erp_core.settings import put_setting
 
 from ..handheld import HandheldTask, register_task, scan_refused, scan_result
 from . import asn_services, putaway_tasks, receiving, scan_services
@@ -238,10 +240,21 @@ def receive_blind():
 @requires("inbound.work")
 def receive_screen(asn_id: int):
     asn = _asn(asn_id)
-    return render_template("inbound/receive.html", asn=asn, lines=asn.lines, ok=True, message="", last_sku=None)
+    # The lot fields only where they can matter: some SKU of the catalog is tracked by lot.
+    lot_tracked = bool(db.session.scalar(select(exists().where(Sku.lot_tracked.is_(True)))))
+    return render_template("inbound/receive.html", asn=asn, lines=asn.lines, ok=True, message="", last_sku=None,
+                           lot_tracked=lot_tracked, short_dated_mode=receiving.short_dated_mode())
 
 
 def _received(scan: receiving.ReceiptScan) -> str:
+    text = _received_units(scan)
+    if scan.short_days is not None and scan.lot is not None:
+        text += " " + _("Short-dated: lot %(lot)s is %(days)d days short of the minimum life at receipt; accepted "
+                        "and flagged.", lot=scan.lot.lot_number, days=scan.short_days)
+    return text
+
+
+def _received_units(scan: receiving.ReceiptScan) -> str:
     line, sku = scan.line, scan.sku.code
     if scan.damaged:
         return _("%(n)d × %(sku)s set aside as damaged in %(bin)s.", n=scan.quantity, sku=sku, bin=scan.location.code)
@@ -263,8 +276,9 @@ def receive_scan(asn_id: int):
     except DomainError as error:
         return scan_refused("inbound/_receipt.html", error, asn=asn, lines=asn.lines, last_sku=None)
     db.session.refresh(asn)
-    return scan_result("inbound/_receipt.html", ok=not scan.went_over, message=_received(scan), asn=asn,
-                       lines=asn.lines, last_sku=scan.sku.id, reset=True)
+    return scan_result("inbound/_receipt.html", ok=not scan.went_over and scan.short_days is None,
+                       message=_received(scan), asn=asn, lines=asn.lines, last_sku=scan.sku.id, last_lot=scan.lot,
+                       reset=True)
 
 
 @bp.route("/receive/<int:asn_id>/finish", methods=["POST"])
@@ -288,6 +302,28 @@ def receive_finish(asn_id: int):
 def receive_done(asn_id: int):
     asn = _asn(asn_id)
     return render_template("inbound/receive_done.html", asn=asn, tasks=putaway_tasks.asn_tasks(asn.id))
+
+
+# --- Receiving settings (office) -----------------------------------------------------------------
+
+SHORT_DATED_LABELS = {"refuse": _l("Refuse them (nothing is received)"),
+                      "flag": _l("Accept them and flag the lot as a short-dated receipt")}
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("locations.manage")
+def receiving_settings():
+    """What receiving does with goods below a SKU's minimum shelf life left at receipt."""
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        mode = request.form.get("short_dated", "")
+        if mode not in receiving.SHORT_DATED_MODES:
+            abort(400)
+        put_setting(receiving.SHORT_DATED_SETTING, mode, user_id=current_user.id)
+        flash(_("Receiving settings saved."), "success")
+        return redirect(url_for("inbound.receiving_settings"))
+    return render_template("inbound/settings.html", mode=receiving.short_dated_mode(), labels=SHORT_DATED_LABELS)
 
 
 # --- Putaway (handheld) ---------------------------------------------------------------------------
@@ -316,7 +352,8 @@ def putaway_task(task_id: int):
     task = _task(task_id)
     why = None
     if task.status in putaway_tasks.OPEN_TASK and task.suggested_location_id is None:
-        why = suggest_putaway_bin(task.warehouse_id, task.sku_id, task.quantity, exclude_task_id=task.id).rule
+        why = suggest_putaway_bin(task.warehouse_id, task.sku_id, task.quantity, exclude_task_id=task.id,
+                                  lot_id=task.lot_id).rule
     return render_template("inbound/putaway_task.html", task=task, why=why, ok=True, message="")
 
 

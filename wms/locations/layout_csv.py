@@ -1,5 +1,6 @@
 """The layout as CSV: every bin of a warehouse exported, and an import that creates missing bins and
-updates existing ones (type, capacity, active, x and y, and an unused bin's barcode), each row all or
+updates existing ones (type, capacity, active, x and y, whether the bin mixes lots of a SKU, and an
+unused bin's barcode), each row all or
 nothing, bad rows reported by line, column and reason.
 """
 
@@ -32,11 +33,12 @@ from .services import (
     warehouse_or_404,
 )
 
-CSV_COLUMNS = ("code", "barcode", "zone", "aisle", "bay", "level", "bin_type", "capacity", "x", "y", "active")
+CSV_COLUMNS = ("code", "barcode", "zone", "aisle", "bay", "level", "bin_type", "capacity", "x", "y", "active",
+               "mixed_lots")
 HEADER_ALIASES = {
     "库位编码": "code", "库位": "code", "编码": "code", "条码": "barcode", "库区": "zone", "区": "zone",
     "巷道": "aisle", "列": "bay", "层": "level", "库位类型": "bin_type", "类型": "bin_type", "容量": "capacity",
-    "启用": "active", "x坐标": "x", "y坐标": "y",
+    "启用": "active", "x坐标": "x", "y坐标": "y", "混批": "mixed_lots", "允许混批": "mixed_lots",
 }
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "y", "是", "启用"}, {"0", "false", "no", "n", "否", "停用"}
 #: Stable error codes of the bin import and their English reason (shown in the downloadable report).
@@ -53,6 +55,7 @@ IMPORT_REASONS = {
     "bad_number": "not a valid non-negative number",
     "bad_capacity": "capacity must be a whole number from 1 to 1000000",
     "bad_active": "active must be 1/0, true/false or yes/no",
+    "bad_mixed_lots": "mixed_lots must be 1/0, true/false or yes/no",
     "unknown_aisle": "no such aisle in the warehouse: aisles come from the layout form",
     "aisle_required": "a bin in a zone needs its aisle",
     "aisle_mismatch": "the bin is in another zone or aisle; bins cannot move between aisles by import",
@@ -85,7 +88,8 @@ def bins_csv(warehouse_id: int) -> bytes:
             continue
         pos = bin_position(b)
         writer.writerow([b.code, b.barcode or "", pos.zone, pos.aisle, pos.bay or "", pos.level or "", b.bin_type,
-                         "" if b.capacity is None else b.capacity, _num(b.x), _num(b.y), 1 if b.active else 0])
+                         "" if b.capacity is None else b.capacity, _num(b.x), _num(b.y), 1 if b.active else 0,
+                         0 if b.mixed_lots is False else 1])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
 
 
@@ -243,6 +247,11 @@ class _ImportContext:
                 row.fail("active", "bad_active")
             else:
                 values["active"] = active in TRUE_WORDS
+        if mixed := row.text("mixed_lots").lower():
+            if mixed not in TRUE_WORDS | FALSE_WORDS:
+                row.fail("mixed_lots", "bad_mixed_lots")
+            else:
+                values["mixed_lots"] = mixed in TRUE_WORDS
         barcode = row.text("barcode")
         if barcode and not CODE_PATTERN.match(barcode):
             row.fail("barcode", "bad_code")

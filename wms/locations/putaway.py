@@ -10,6 +10,10 @@
 3. the best remaining fit: the bin that takes the most units (a shared bin that holds other SKUs
    but has room for everything, else a partial fit), or None with a reason when no bin has room.
 
+Lots: a bin whose `mixed_lots` is off takes one lot of a SKU at a time, so for a lot-tracked SKU a
+single-lot bin holding (or promised) another lot of that SKU is never a candidate; "holds the SKU"
+then means holds this lot. Bins that allow mixed lots consolidate the SKU's lots as before.
+
 `suggest_putaway_bin` is the database wrapper: it loads the warehouse's active pick and reserve bins,
 counts units promised to bins by open putaway tasks as already there (so two SKUs of one receipt are
 not sent to the same empty bin), and measures the distance to the depot.
@@ -41,6 +45,14 @@ class CandidateBin:
     skus: frozenset[int] = field(default_factory=frozenset)
     distance: float | None = None           # to the depot; None when the bin has no coordinates
     zone: str = ""
+    mixed_lots: bool = True                 # False: one lot of a SKU at a time
+    lots: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (sku id, lot id) held or promised
+
+    def takes_lot(self, sku_id: int, lot_id: int | None) -> bool:
+        """False for a single-lot bin that holds another lot of the SKU."""
+        if lot_id is None or self.mixed_lots:
+            return True
+        return all(lot == lot_id for sku, lot in self.lots if sku == sku_id)
 
     @property
     def room(self) -> int | None:
@@ -95,18 +107,19 @@ def _in_band(bins: list[CandidateBin], velocity: str) -> CandidateBin:
 
 
 def choose_putaway_bin(sku_id: int, quantity: int, candidates: Iterable[CandidateBin],
-                       velocity: str = DEFAULT_VELOCITY) -> PutawaySuggestion:
-    """Choose the bin for `quantity` units of a SKU among the candidate bins (see the module doc)."""
+                       velocity: str = DEFAULT_VELOCITY, *, lot_id: int | None = None) -> PutawaySuggestion:
+    """Choose the bin for `quantity` units of a SKU (of one lot) among the candidate bins (see the module doc)."""
     if velocity not in VELOCITY_CLASSES:
         velocity = DEFAULT_VELOCITY
-    bins = [b for b in candidates if b.bin_type in STORAGE_BIN_TYPES]
+    bins = [b for b in candidates if b.bin_type in STORAGE_BIN_TYPES and b.takes_lot(sku_id, lot_id)]
     if quantity <= 0 or not bins:
         return PutawaySuggestion(None, "no_bins", 0, "no storage bins to choose from" if quantity > 0
                                  else "nothing to put away")
     first, second = preferred_types(velocity)
     type_rank = {first: 0, second: 1}
 
-    holding = [b for b in bins if sku_id in b.skus and b.fits(quantity) == quantity]
+    holding = [b for b in bins if sku_id in b.skus and b.fits(quantity) == quantity
+               and (lot_id is None or b.mixed_lots or (sku_id, lot_id) in b.lots)]
     if holding:
         best = min(holding, key=lambda b: (type_rank[b.bin_type], _distance_key(b)))
         return PutawaySuggestion(best, "holds_sku", quantity, f"{best.code} already holds the SKU and has room")
@@ -153,7 +166,7 @@ def candidate_bins(warehouse_id: int, *, exclude_task_id: int | None = None) -> 
     parent, grandparent = aliased(Location), aliased(Location)
     rows = db.session.execute(
         select(Location.id, Location.code, Location.bin_type, Location.capacity, Location.x, Location.y,
-               parent.kind, parent.code, grandparent.kind, grandparent.code, Location.aisle_no)
+               parent.kind, parent.code, grandparent.kind, grandparent.code, Location.aisle_no, Location.mixed_lots)
         .outerjoin(parent, parent.id == Location.parent_id)
         .outerjoin(grandparent, grandparent.id == parent.parent_id)
         .where(Location.warehouse_id == warehouse_id, Location.kind == "bin", Location.usage == "internal",
@@ -161,37 +174,44 @@ def candidate_bins(warehouse_id: int, *, exclude_task_id: int | None = None) -> 
     ids = [r[0] for r in rows]
     quantity: dict[int, int] = dict.fromkeys(ids, 0)
     skus: dict[int, set[int]] = {i: set() for i in ids}
-    for loc_id, sku_id, qty in db.session.execute(
-            select(Quant.location_id, Quant.sku_id, Quant.quantity)
+    lots: dict[int, set[tuple[int, int]]] = {i: set() for i in ids}
+    for loc_id, sku_id, lot_id, qty in db.session.execute(
+            select(Quant.location_id, Quant.sku_id, Quant.lot_id, Quant.quantity)
             .join(Location, Location.id == Quant.location_id)
             .where(Location.warehouse_id == warehouse_id, Quant.quantity > 0)):
         if loc_id in quantity:
             quantity[loc_id] += qty
             skus[loc_id].add(sku_id)
-    promised = (select(PutawayTask.suggested_location_id, PutawayTask.sku_id, func.sum(PutawayTask.quantity))
+            if lot_id is not None:
+                lots[loc_id].add((sku_id, lot_id))
+    promised = (select(PutawayTask.suggested_location_id, PutawayTask.sku_id, PutawayTask.lot_id,
+                       func.sum(PutawayTask.quantity))
                 .where(PutawayTask.warehouse_id == warehouse_id, PutawayTask.status.in_(("open", "in_progress")),
                        PutawayTask.suggested_location_id.is_not(None))
-                .group_by(PutawayTask.suggested_location_id, PutawayTask.sku_id))
+                .group_by(PutawayTask.suggested_location_id, PutawayTask.sku_id, PutawayTask.lot_id))
     if exclude_task_id is not None:
         promised = promised.where(PutawayTask.id != exclude_task_id)
-    for loc_id, sku_id, qty in db.session.execute(promised):
+    for loc_id, sku_id, lot_id, qty in db.session.execute(promised):
         if loc_id in quantity:
             quantity[loc_id] += int(qty)
             skus[loc_id].add(sku_id)
+            if lot_id is not None:
+                lots[loc_id].add((sku_id, lot_id))
     # Walking distance along aisles and cross aisles where the layout is known, else as the crow flies.
     geometry = warehouse_geometry(warehouse_id)
     result = []
-    for loc_id, code, bin_type, capacity, x, y, p_kind, p_code, g_kind, g_code, aisle_no in rows:
+    for loc_id, code, bin_type, capacity, x, y, p_kind, p_code, g_kind, g_code, aisle_no, mixed in rows:
         zone = p_code if p_kind == "zone" else g_code if g_kind == "zone" else ""
         walk = walk_from_depot(geometry, aisle_no, y)
         result.append(CandidateBin(loc_id, code, bin_type, capacity, quantity[loc_id], frozenset(skus[loc_id]),
-                                   walk if walk is not None else depot_distance(x, y), zone or ""))
+                                   walk if walk is not None else depot_distance(x, y), zone or "",
+                                   mixed is not False, frozenset(lots[loc_id])))
     return result
 
 
 def suggest_putaway_bin(warehouse_id: int, sku_id: int, quantity: int, *,
                         velocities: Mapping[int, str] | None = None,
-                        exclude_task_id: int | None = None) -> PutawaySuggestion:
-    """The suggested bin of a warehouse for `quantity` units of a SKU (reads only)."""
+                        exclude_task_id: int | None = None, lot_id: int | None = None) -> PutawaySuggestion:
+    """The suggested bin of a warehouse for `quantity` units of a SKU (of `lot_id`, when tracked); reads only."""
     return choose_putaway_bin(sku_id, quantity, candidate_bins(warehouse_id, exclude_task_id=exclude_task_id),
-                              velocity_class(sku_id, velocities))
+                              velocity_class(sku_id, velocities), lot_id=lot_id)

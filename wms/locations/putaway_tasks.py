@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from erp_core.db import atomic, locked
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
-from erp_core.inventory.models import Location, Quant
-from erp_core.inventory.services import move_stock
+from erp_core.inventory.models import Location, Lot, Quant
+from erp_core.inventory.services import move_stock, quant_is
 from erp_core.models_base import utcnow
 
 from .inbound_steps import BinView, PutawayView, putaway_step
@@ -36,6 +36,15 @@ def is_storage_bin(location: Location) -> bool:
 def bin_on_hand(location_id: int) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(Quant.quantity), 0))
                                  .where(Quant.location_id == location_id)) or 0)
+
+
+def other_lot_in(location: Location, sku_id: int, lot_id: int | None) -> str:
+    """The number of another lot of the SKU a single-lot bin holds ('' when none, or the bin mixes lots)."""
+    if lot_id is None or location.mixed_lots is not False:
+        return ""
+    return db.session.scalar(select(Lot.lot_number).join(Quant, Quant.lot_id == Lot.id).where(
+        Quant.location_id == location.id, Quant.sku_id == sku_id, Quant.lot_id != lot_id, Quant.quantity > 0)
+        .order_by(Lot.lot_number).limit(1)) or ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,8 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
 
     The suggested bin, or another storage bin of the task's warehouse with room (capacity - on hand >=
     quantity; no capacity = unlimited), recorded as the done location with a note on the move. When
-    the suggested bin has room for only part, that part goes in and the rest becomes a new task.
+    the suggested bin has room for only part, that part goes in and the rest becomes a new task (of
+    the same lot). A single-lot bin holding another lot of the SKU is refused (`lot_mixing_refused`).
     Locks: the task row and the bin row (FOR UPDATE), so two confirmations never both apply and two
     putaways never overfill one bin. Guarantees: a refused bin changes nothing.
     """
@@ -71,12 +81,14 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
         loc = locked(Location, location_id)
         if loc is None:
             raise NotFound("No such bin.", code="unknown_bin", scanned="–")
-        available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).filter_by(
-            sku_id=task.sku_id, location_id=task.from_location_id)) or 0
+        available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).where(
+            quant_is(task.sku_id, task.from_location_id, task.lot_id))) or 0
         placed = putaway_step(
-            PutawayView(task.warehouse_id, task.quantity, task.suggested_location_id, int(available)),
+            PutawayView(task.warehouse_id, task.quantity, task.suggested_location_id, int(available),
+                        task.lot.lot_number if task.lot else ""),
             BinView(loc.id, loc.code, loc.warehouse_id, loc.warehouse.code if loc.warehouse else "",
-                    is_storage_bin(loc), None if loc.capacity is None else loc.capacity - bin_on_hand(loc.id)))
+                    is_storage_bin(loc), None if loc.capacity is None else loc.capacity - bin_on_hand(loc.id),
+                    other_lot_in(loc, task.sku_id, task.lot_id)))
         if isinstance(placed, DomainError):
             raise placed
         quantity, as_suggested = placed.quantity, placed.as_suggested
@@ -89,12 +101,12 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
         if quantity < task.quantity:
             remainder = PutawayTask(warehouse_id=task.warehouse_id, asn_id=task.asn_id, sku_id=task.sku_id,
                                     quantity=task.quantity - quantity, from_location_id=task.from_location_id,
-                                    status="open", user_id=user_id)
+                                    status="open", user_id=user_id, lot_id=task.lot_id)
         task.quantity, task.status, task.done_location_id = quantity, "done", loc.id
         task.done_at, task.user_id = utcnow(), user_id
         db.session.flush()
         if remainder is not None:
-            found = suggest_putaway_bin(task.warehouse_id, task.sku_id, remainder.quantity)
+            found = suggest_putaway_bin(task.warehouse_id, task.sku_id, remainder.quantity, lot_id=task.lot_id)
             remainder.suggested_location_id = found.bin.id if found.bin else None
             db.session.add(remainder)
             db.session.flush()
@@ -105,7 +117,8 @@ def suggest_again(task_id: int) -> PutawaySuggestion:
     """Choose the task's bin afresh (the suggested one filled up, or none fitted before)."""
     with atomic():
         task = _locked_task(task_id)
-        found = suggest_putaway_bin(task.warehouse_id, task.sku_id, task.quantity, exclude_task_id=task.id)
+        found = suggest_putaway_bin(task.warehouse_id, task.sku_id, task.quantity, exclude_task_id=task.id,
+                                    lot_id=task.lot_id)
         task.suggested_location_id = found.bin.id if found.bin else None
         db.session.flush()
     return found
@@ -113,14 +126,18 @@ def suggest_again(task_id: int) -> PutawaySuggestion:
 
 # --- Reading --------------------------------------------------------------------------------------
 
-def open_tasks(warehouse_ids: set[int] | None, *, sku_id: int | None = None) -> list[PutawayTask]:
-    """Open putaway tasks, oldest first."""
+def open_tasks(warehouse_ids: set[int] | None, *, sku_id: int | None = None,
+               lot_number: str | None = None) -> list[PutawayTask]:
+    """Open putaway tasks, oldest first; with `lot_number`, the tasks of that lot first (a GS1 label scanned)."""
     stmt = select(PutawayTask).where(PutawayTask.status.in_(OPEN_TASK))
     if warehouse_ids is not None:
         stmt = stmt.where(PutawayTask.warehouse_id.in_(warehouse_ids))
     if sku_id is not None:
         stmt = stmt.where(PutawayTask.sku_id == sku_id)
-    return list(db.session.scalars(stmt.order_by(PutawayTask.id)))
+    tasks = list(db.session.scalars(stmt.order_by(PutawayTask.id)))
+    if lot_number:
+        tasks.sort(key=lambda t: (t.lot is None or t.lot.lot_number != lot_number.strip().upper(), t.id))
+    return tasks
 
 
 def asn_tasks(asn_id: int) -> list[PutawayTask]:

@@ -122,7 +122,8 @@ def edit_bin(warehouse_id: int, bin_id: int):
     if form.validate_on_submit():
         try:
             update_bin(wh.id, loc.id, bin_type=form.bin_type.data, capacity=form.capacity.data,
-                       active=form.active.data, code=form.code.data, barcode=form.barcode.data)
+                       active=form.active.data, code=form.code.data, barcode=form.barcode.data,
+                       mixed_lots=form.mixed_lots.data)
         except DomainError as error:
             _flash_error(error)
         else:

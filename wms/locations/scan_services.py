@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from erp_core.catalog.services import find_sku_by_scan
+from erp_core.catalog.services import find_sku_by_scan, scan_sku
 from erp_core.db import atomic
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
@@ -42,15 +42,23 @@ def open_receipt(code: str, *, warehouse_ids: set[int] | None) -> Asn:
 
 def scan_receipt(asn_id: int, state: ReceiveState, *, user_id: int) -> receiving.ReceiptScan:
     """One receiving scan: the units into staging, or into the damaged bin (`receiving.receive_scan`,
-    which locks the ASN). A refused or failed scan receives nothing."""
+    which locks the ASN). The item is a barcode (the lot then as typed) or one GS1-128 / DataMatrix
+    lot label: GTIN, lot (AI 10) and expiry (AI 17) or production date (AI 11) from one scan, what the
+    label lacks taken from the typed fields. A refused or failed scan receives nothing."""
     with atomic():
         step = receive_step(state)
         if isinstance(step, DomainError):
             raise step
-        sku = find_sku_by_scan(step.code) if step.code else None
+        sku, gs1 = scan_sku(step.code) if step.code else (None, None)
         if sku is None:
             raise unknown_code(step.code)
-        return receiving.receive_scan(asn_id, sku.id, step.quantity, damaged=step.damaged, user_id=user_id)
+        lot = receiving.LotLabel(step.lot, step.expiry, step.production)
+        if gs1 is not None:
+            lot = receiving.LotLabel(gs1.lot_number or step.lot,
+                                     gs1.expiry_date or (None if gs1.production_date else step.expiry),
+                                     gs1.production_date or step.production)
+        return receiving.receive_scan(asn_id, sku.id, step.quantity, damaged=step.damaged, user_id=user_id,
+                                      lot=lot)
 
 
 # --- Putaway --------------------------------------------------------------------------------------
@@ -58,10 +66,10 @@ def scan_receipt(asn_id: int, state: ReceiveState, *, user_id: int) -> receiving
 def find_putaway(code: str, *, warehouse_ids: set[int] | None) -> PutawayTask:
     """The oldest open putaway task of the item scanned in staging."""
     code = code.strip()
-    sku = find_sku_by_scan(code) if code else None
+    sku, gs1 = scan_sku(code) if code else (None, None)
     if sku is None:
         raise unknown_code(code)
-    tasks = putaway_tasks.open_tasks(warehouse_ids, sku_id=sku.id)
+    tasks = putaway_tasks.open_tasks(warehouse_ids, sku_id=sku.id, lot_number=gs1.lot_number if gs1 else None)
     if not tasks:
         raise NotFound(f"No open putaway task for {sku.code}.", code="no_putaway_task", sku=sku.code)
     return tasks[0]

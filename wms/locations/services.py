@@ -337,10 +337,11 @@ def get_bin(warehouse_id: int, bin_id: int) -> Location:
 
 
 def update_bin(warehouse_id: int, bin_id: int, *, bin_type: str, capacity: int | None, active: bool,
-               code: str | None = None, barcode: str | None = None) -> Location:
-    """Change a bin's type, capacity and active flag, and its code or barcode while no stock has
-    moved through it. Raises Conflict (code_locked) for a code or barcode change after stock moved,
-    and (code_taken / barcode_taken) for codes already in use."""
+               code: str | None = None, barcode: str | None = None, mixed_lots: bool | None = None) -> Location:
+    """Change a bin's type, capacity, active flag and whether it mixes lots of a SKU (None: unchanged;
+    turning it off leaves lots already there in place, later putaways keep them apart), and its code
+    or barcode while no stock has moved through it. Raises Conflict (code_locked) for a code or
+    barcode change after stock moved, and (code_taken / barcode_taken) for codes already in use."""
     if bin_type not in EDITABLE_BIN_TYPES:
         raise ValidationFailed(f"unknown bin type {bin_type}", code="bad_bin_type")
     _check_capacity(capacity)
@@ -360,6 +361,8 @@ def update_bin(warehouse_id: int, bin_id: int, *, bin_type: str, capacity: int |
                 raise Conflict(f"barcode {barcode} is taken", code="barcode_taken", barcode=barcode)
             loc.code, loc.name, loc.barcode = code, code, barcode
         loc.bin_type, loc.capacity, loc.active = bin_type, capacity, active
+        if mixed_lots is not None:
+            loc.mixed_lots = mixed_lots
         db.session.flush()
     return loc
 
