@@ -14,7 +14,7 @@ from erp_core.db import atomic, locked
 from erp_core.errors import Conflict, DomainError, NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
-from erp_core.inventory.services import move_stock
+from erp_core.inventory.services import move_stock, quant_is
 from erp_core.models_base import utcnow
 
 from .inbound_steps import BinView, PutawayView, putaway_step
@@ -71,8 +71,8 @@ def confirm_putaway(task_id: int, location_id: int, *, user_id: int | None = Non
         loc = locked(Location, location_id)
         if loc is None:
             raise NotFound("No such bin.", code="unknown_bin", scanned="–")
-        available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).filter_by(
-            sku_id=task.sku_id, location_id=task.from_location_id)) or 0
+        available = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity).where(
+            quant_is(task.sku_id, task.from_location_id, task.lot_id))) or 0
         placed = putaway_step(
             PutawayView(task.warehouse_id, task.quantity, task.suggested_location_id, int(available)),
             BinView(loc.id, loc.code, loc.warehouse_id, loc.warehouse.code if loc.warehouse else "",

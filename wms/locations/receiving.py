@@ -112,8 +112,8 @@ def _tasked(asn_id: int, sku_id: int) -> int:
 
 def _free_in(location_id: int, sku_id: int) -> int:
     """Units of a SKU in a bin not yet promised to an open putaway task."""
-    on_hand = db.session.scalar(select(Quant.quantity - Quant.reserved_quantity)
-                                .filter_by(sku_id=sku_id, location_id=location_id)) or 0
+    on_hand = db.session.scalar(select(func.coalesce(func.sum(Quant.quantity - Quant.reserved_quantity), 0))
+                                .where(Quant.sku_id == sku_id, Quant.location_id == location_id)) or 0
     promised = db.session.scalar(select(func.coalesce(func.sum(PutawayTask.quantity), 0)).where(
         PutawayTask.from_location_id == location_id, PutawayTask.sku_id == sku_id,
         PutawayTask.status.in_(OPEN_TASK))) or 0
