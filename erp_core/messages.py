@@ -242,6 +242,7 @@ MESSAGES: Mapping[str, object] = {
     "lot_expiry_required": _l("Lot %(lot)s needs an expiry date (or a production date)."),
     # --- lots: receiving, putaway and the SKU's lot set-up ------------------------------------------
     # --- lots: picking, sorting, counts, replenishment and transfers --------------------------------
+    "replenish_wrong_lot": _l("This is lot %(scanned)s: take lot %(expected)s."),
     "lot_first": _l("Give the lot of the item you scanned first: scan its lot label or type the lot number."),
     # --- lots: expiry alerts, trace and recall ------------------------------------------------------
 }

@@ -16,19 +16,19 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
-from erp_core.catalog.models import Sku, SkuBarcode
-from erp_core.catalog.services import find_sku_by_scan
+from erp_core.catalog.models import Sku
 from erp_core.db import atomic, locked
 from erp_core.errors import NotFound
 from erp_core.extensions import db
-from erp_core.inventory.lot_rules import Gs1Data, gtin_codes, parse_gs1
+from erp_core.inventory.lot_rules import Gs1Data, parse_gs1
 from erp_core.inventory.lots import get_or_create_lot
 from erp_core.inventory.models import Location, Lot
 from erp_core.inventory.stock_queries import quant_in
 from erp_core.models_base import utcnow
 
-from ..scanning import MAX_TYPED_QUANTITY_DIGITS, bad_quantity, unknown_code
+from ..scanning import MAX_TYPED_QUANTITY_DIGITS, bad_quantity
 from .count_steps import bin_counted, bin_not_in_count, count_closed, lot_first
+from .item_scans import read_item
 from .models import CountLine, CountTask
 from .replenishment import matches
 
@@ -99,33 +99,6 @@ def _line_for(task: CountTask, location_id: int, sku_id: int, lot_id: int | None
     task.lines.append(line)
     db.session.flush()
     return line
-
-
-# --- What an item scan names: a SKU, and its lot when the scan was a GS1 code ----------------------
-
-@dataclass(frozen=True)
-class ItemScan:
-    sku: Sku
-    gs1: Gs1Data | None = None  # the GS1 element string's data (lot, expiry), when it was one
-
-
-def sku_by_gtin(gtin: str) -> Sku | None:
-    """The SKU whose barcode is this GTIN (as GTIN-14, EAN-13 or UPC-A)."""
-    return db.session.scalar(select(Sku).join(SkuBarcode).where(SkuBarcode.code.in_(gtin_codes(gtin))).limit(1))
-
-
-def read_item(code: str) -> ItemScan:
-    """The item a scan names: a GS1 code (its GTIN's SKU, with the lot data), else a barcode or SKU code."""
-    code = code.strip()
-    gs1 = parse_gs1(code) if code else None
-    if gs1 is not None and gs1.gtin:
-        sku = sku_by_gtin(gs1.gtin)
-        if sku is not None:
-            return ItemScan(sku, gs1)
-    sku = find_sku_by_scan(code) if code else None
-    if sku is None:
-        raise unknown_code(code)
-    return ItemScan(sku)
 
 
 def scanned_lot(sku: Sku, gs1: Gs1Data | None) -> Lot | None:

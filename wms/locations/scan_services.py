@@ -26,6 +26,7 @@ from ..scanning import BinLabel, unknown_code
 from . import asn_services, count_steps, counting, putaway_tasks, receiving, replenish_steps, replenishment
 from .count_steps import CountState
 from .inbound_steps import ReceiveState, receive_step
+from .item_scans import read_item
 from .models import Asn, CountLine, CountTask, PutawayTask, ReplenishmentTask
 from .replenish_steps import ReplenishState
 
@@ -82,6 +83,14 @@ def scan_putaway(task_id: int, code: str, *, user_id: int) -> putaway_tasks.Puta
 
 # --- Replenishment --------------------------------------------------------------------------------
 
+def _item_sku(code: str) -> Sku | None:
+    """The SKU an item scan names (a barcode, a SKU code or a GS1 code), None when unknown."""
+    try:
+        return read_item(code).sku
+    except DomainError:
+        return None
+
+
 def _label(location: Location) -> BinLabel:
     return BinLabel(location.code, location.barcode)
 
@@ -99,7 +108,7 @@ def scan_replenishment(task_id: int, state: ReplenishState, code: str, *, user_i
     screen shows the open task nearest the pick face. A refused or failed scan changes nothing."""
     with atomic():
         task = replenishment.open_task(task_id)
-        sku = find_sku_by_scan(code) if state.step == "item" and code.strip() else None
+        sku = _item_sku(code) if state.step == "item" and code.strip() else None
         view = replenish_steps.ReplenishTaskView(_label(task.from_location), _label(task.to_location), task.sku_id,
                                                  task.sku.code, task.quantity)
         step = replenish_steps.next_step(state, replenish_steps.Scan(code, sku.id if sku else None), view)
@@ -107,6 +116,8 @@ def scan_replenishment(task_id: int, state: ReplenishState, code: str, *, user_i
             raise step
         if step.action == "claim":
             replenishment.check_from_bin(task.id, code, user_id=user_id)
+        elif state.step == "item":
+            replenishment.check_item(task.id, code)  # a GS1 label must name the task's lot
         elif step.action == "confirm":
             replenishment.confirm_replenishment(task.id, from_scan=state.from_code, item_scan=state.item_code,
                                                 to_scan=code, quantity=step.params["n"], user_id=user_id)
