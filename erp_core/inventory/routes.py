@@ -247,6 +247,7 @@ def transfer_detail(transfer_id: int):
     return render_template("stock/transfer.html", transfer=transfer, lines=lines, receive_form=ReceiveForm(),
                            skus=stock_queries.skus_by_id(x.sku_id for x in lines),
                            bins=stock_queries.locations_by_id(x.from_location_id for x in lines),
+                           lots=stock_queries.lots_by_id(x.lot_id for x in lines),
                            totals=transfers.lines_summary(lines))
 
 

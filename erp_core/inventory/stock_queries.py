@@ -330,6 +330,11 @@ def skus_by_id(ids: Iterable[int]) -> dict[int, Sku]:
     return {s.id: s for s in db.session.scalars(select(Sku).where(Sku.id.in_(ids)))} if ids else {}
 
 
+def lots_by_id(ids: Iterable[int | None]) -> dict[int, Lot]:
+    wanted = [i for i in set(ids) if i is not None]
+    return {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(wanted)))} if wanted else {}
+
+
 def locations_by_id(ids: Iterable[int | None]) -> dict[int, Location]:
     wanted = [i for i in set(ids) if i is not None]
     if not wanted:
