@@ -149,6 +149,9 @@ def test_a_typed_new_lot_without_an_expiry_is_refused_and_counts_nothing(app, lo
     with app.app_context():
         assert db.session.scalar(select(Lot).filter_by(lot_number="L9")) is None
         assert all(li.counted_quantity is None for li in _lines(count_id).values())
+    # an item's barcode where the lot is wanted is not taken for a lot number
+    barcode = _scan(client, count_id, "6901234567809", **_state(refused, b1))
+    assert _sound(barcode) == "scan-error" and "Give the lot" in barcode.get_data(as_text=True)
     # with its expiry the new lot is created and counted
     given = _scan(client, count_id, "L9", expiry="2027-09-30", **_state(refused, b1))
     assert "lot L9: 1 counted" in given.get_data(as_text=True)

@@ -17,11 +17,12 @@ from datetime import date
 from sqlalchemy import func, select, update
 
 from erp_core.catalog.models import Sku
+from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic, locked
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.inventory.lot_rules import Gs1Data, parse_gs1
-from erp_core.inventory.lots import get_or_create_lot
+from erp_core.inventory.lots import find_lot, get_or_create_lot
 from erp_core.inventory.models import Location, Lot
 from erp_core.inventory.stock_queries import quant_in
 from erp_core.models_base import utcnow
@@ -148,6 +149,8 @@ def count_lot(task_id: int, location_id: int, sku_id: int, text: str, *, user_id
         gs1 = parse_gs1(text)
         if gs1 is not None:  # the lot's GS1 label: it names the item (maybe another one) and its lot
             return count_item(task_id, location_id, text, user_id=user_id)
+        if find_lot(sku.id, text) is None and find_sku_by_scan(text) is not None:
+            raise lot_first()  # an item's barcode, not a lot number: never make it a lot
         lot = get_or_create_lot(sku, text, expiry_date=expiry_date)
         return _add_one(task, location_id, sku.id, lot.id, user_id)
 
