@@ -265,6 +265,8 @@ MESSAGES: Mapping[str, object] = {
                                 "the lot."),
                              _l("This cart holds several lots of this item: scan the GS1 label of the lot or type the "
                                 "lot.")),
+    "replenish_wrong_lot": _l("This is lot %(scanned)s: take lot %(expected)s."),
+    "lot_first": _l("Give the lot of the item you scanned first: scan its lot label or type the lot number."),
     # --- lots: expiry alerts, trace and recall ------------------------------------------------------
     "lot_units_reserved": _l("Only %(free)s units of lot %(lot)s in %(bin)s are free (%(reserved)s are reserved for "
                              "orders): nothing was moved. Release the orders first."),

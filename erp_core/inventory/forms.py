@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, FormField, IntegerField, SelectField, StringField, ValidationError
+from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -72,6 +72,10 @@ class AdjustForm(FlaskForm):
     reason = SelectField(_l("Reason"), choices=[("", _l("Choose a reason")),
                                                 *((c, ADJUSTMENT_REASON_LABELS[c]) for c in ADJUSTMENT_REASONS)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    # For a lot-tracked SKU: a lot in the bin (chosen from the list), or a new lot number with its expiry.
+    lot = StringField(_l("Lot (choose one in the bin or type a new lot number)"), validators=[Optional(),
+                                                                                              Length(max=40)])
+    expiry = DateField(_l("Expiry date of a new lot"), validators=[Optional()])
 
 
 class TransferLineForm(Form):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,12 +11,11 @@ from sqlalchemy import select
 from ..auth.guard import requires
 from ..catalog.models import Sku
 from ..catalog.services import find_sku_by_scan
-from ..errors import DomainError, InsufficientStock
+from ..errors import DomainError
 from ..extensions import db
 from ..messages import describe
 from . import alerts, stock_export, stock_queries, transfers
 from .forms import (
-    AdjustForm,
     ReceiveForm,
     ReorderRuleForm,
     TransferForm,
@@ -28,8 +25,7 @@ from .forms import (
     move_reason_label,
     transfer_status_label,
 )
-from .models import TRANSFER_STATUSES, Location, ReorderRule, StockTransfer, Warehouse
-from .services import adjust_counted
+from .models import TRANSFER_STATUSES, ReorderRule, StockTransfer, Warehouse
 
 bp = Blueprint("stock", __name__)
 
@@ -129,92 +125,6 @@ def sku(code: str):
                            ledger=stock_queries.sku_ledger(item.id, allowed, page=_page(), per_page=PER_PAGE))
 
 
-# --- Adjustments ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Target:
-    bin: Location
-    sku: Sku
-    quantity: int
-    reserved: int
-
-
-def _resolve(form: AdjustForm) -> _Target | None:
-    """The bin and SKU the form names, with their quantity now; errors go on the form's fields."""
-    warehouse_id = form.warehouse_id.data
-    if not warehouse_id or not current_user.may_access_warehouse(warehouse_id):
-        form.warehouse_id.errors = [_("Choose a warehouse.")]
-        return None
-    location = stock_queries.find_bin(warehouse_id, form.bin_code.data or "")
-    item = find_sku_by_scan(form.sku.data or "") if (form.sku.data or "").strip() else None
-    if location is None:
-        form.bin_code.errors = [_("No bin with this code or barcode in the warehouse.")]
-    if item is None:
-        form.sku.errors = [_("No SKU with this code or barcode.")]
-    if location is None or item is None:
-        return None
-    quantity, reserved = stock_queries.quant_in(item.id, location.id)
-    return _Target(location, item, quantity, reserved)
-
-
-def _adjust_form() -> AdjustForm:
-    form = AdjustForm() if request.method == "POST" else AdjustForm(formdata=request.args or None)
-    form.warehouse_id.choices = _warehouse_choices(stock_queries.warehouses_for(_allowed()))
-    if form.warehouse_id.data is None and form.warehouse_id.choices:
-        form.warehouse_id.data = form.warehouse_id.choices[0][0]
-    return form
-
-
-@bp.route("/adjust", methods=["GET", "POST"])
-@requires("stock.adjust")
-def adjust():
-    form = _adjust_form()
-    target = None
-    status = 200
-    if request.method == "GET":
-        if form.bin_code.data and form.sku.data:
-            target = _resolve(form)
-    elif form.validate():
-        target = _resolve(form)
-        if target is not None and request.form.get("action") == "post":
-            if form.counted.data is None:
-                form.counted.errors = [_("Enter the counted quantity.")]
-            if not form.reason.data:
-                form.reason.errors = [_("Choose a reason.")]
-            if form.counted.data is not None and form.reason.data:
-                try:
-                    move = adjust_counted(target.sku.id, target.bin.id, form.counted.data,
-                                          reason_code=form.reason.data, note=form.note.data or "",
-                                          user_id=current_user.id)
-                except InsufficientStock:
-                    form.counted.errors = [_("Cannot set the count to %(n)d: %(r)d units in this bin are reserved "
-                                             "for orders. Nothing was changed.", n=form.counted.data,
-                                             r=target.reserved)]
-                else:
-                    if move is None:
-                        flash(_("No change: %(sku)s in %(bin)s already has %(n)d.", sku=target.sku.code,
-                                bin=target.bin.code, n=form.counted.data), "success")
-                    else:
-                        flash(_("%(sku)s in %(bin)s set to %(n)d (was %(was)d).", sku=target.sku.code,
-                                bin=target.bin.code, n=form.counted.data, was=target.quantity), "success")
-                    return redirect(url_for(".adjust", warehouse_id=form.warehouse_id.data,
-                                            bin_code=form.bin_code.data))
-        if any(f.errors for f in form):
-            status = 422
-    else:
-        status = 422
-    return render_template("stock/adjust.html", form=form, target=target), status
-
-
-@bp.route("/adjust/current")
-@requires("stock.adjust")
-def adjust_current():
-    """The quantity now in the scanned bin (an htmx fragment of the adjustment page)."""
-    form = _adjust_form()
-    target = _resolve(form) if form.bin_code.data and form.sku.data else None
-    return render_template("stock/_adjust_current.html", form=form, target=target, standalone=True)
-
-
 # --- Transfers ------------------------------------------------------------------------------------
 
 @bp.route("/transfers")
@@ -279,6 +189,7 @@ def transfer_detail(transfer_id: int):
     return render_template("stock/transfer.html", transfer=transfer, lines=lines, receive_form=ReceiveForm(),
                            skus=stock_queries.skus_by_id(x.sku_id for x in lines),
                            bins=stock_queries.locations_by_id(x.from_location_id for x in lines),
+                           lots=stock_queries.lots_by_id(x.lot_id for x in lines),
                            totals=transfers.lines_summary(lines))
 
 
@@ -402,3 +313,6 @@ def delete_rule(rule_id: int):
     alerts.delete_reorder_rule(rule.id)
     flash(_("Reorder rule for %(sku)s deleted.", sku=code), "success")
     return redirect(url_for(".low"))
+
+
+from . import adjust_routes  # noqa: E402,F401  (registers the adjustment screens on this blueprint)

@@ -21,7 +21,7 @@ from ..catalog.models import Sku, SkuBarcode
 from ..extensions import db
 from .models import Location, Lot, Quant, StockMove, StockTransfer, StockTransferLine, Warehouse
 from .reservations import free_units, stock_levels
-from .services import ADJUSTMENT_REASONS
+from .services import ADJUSTMENT_REASONS, lot_is
 
 
 @dataclass(frozen=True)
@@ -306,11 +306,34 @@ def find_bin(warehouse_id: int, scanned: str) -> Location | None:
             or db.session.scalar(base.where(func.upper(Location.code) == text.upper())))
 
 
-def quant_in(sku_id: int, location_id: int) -> tuple[int, int]:
-    """(quantity, reserved) of a SKU in one location; (0, 0) when none was ever there."""
-    row = db.session.execute(select(Quant.quantity, Quant.reserved_quantity)
-                             .filter_by(sku_id=sku_id, location_id=location_id)).first()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+ANY_LOT = object()  # quant_in's "every lot together"
+
+
+def quant_in(sku_id: int, location_id: int, lot_id=ANY_LOT) -> tuple[int, int]:
+    """(quantity, reserved) of a SKU in one location, all its lots together (or of one lot, None =
+    untracked stock, when given); (0, 0) when none was ever there."""
+    stmt = select(func.coalesce(func.sum(Quant.quantity), 0), func.coalesce(func.sum(Quant.reserved_quantity), 0)) \
+        .where(Quant.sku_id == sku_id, Quant.location_id == location_id)
+    if lot_id is not ANY_LOT:
+        stmt = stmt.where(lot_is(Quant.lot_id, lot_id))
+    quantity, reserved = db.session.execute(stmt).one()
+    return int(quantity), int(reserved)
+
+
+@dataclass(frozen=True)
+class LotInBin:
+    lot: Lot
+    quantity: int
+    reserved: int
+
+
+def lots_in_bin(sku_id: int, location_id: int) -> list[LotInBin]:
+    """The lots of a SKU lying in one bin (with units on hand or reserved), earliest expiry first."""
+    stmt = (select(Lot, Quant.quantity, Quant.reserved_quantity).join(Quant, Quant.lot_id == Lot.id)
+            .where(Quant.sku_id == sku_id, Quant.location_id == location_id,
+                   or_(Quant.quantity > 0, Quant.reserved_quantity > 0))
+            .order_by(Lot.expiry_date.is_(None), Lot.expiry_date, Lot.lot_number))
+    return [LotInBin(lot, int(q), int(r)) for lot, q, r in db.session.execute(stmt)]
 
 
 def transfers_page(warehouse_ids: set[int] | None, *, status: str = "", page: int = 1,
@@ -340,6 +363,11 @@ def transfer_totals(transfer_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
 def skus_by_id(ids: Iterable[int]) -> dict[int, Sku]:
     ids = list(set(ids))
     return {s.id: s for s in db.session.scalars(select(Sku).where(Sku.id.in_(ids)))} if ids else {}
+
+
+def lots_by_id(ids: Iterable[int | None]) -> dict[int, Lot]:
+    wanted = [i for i in set(ids) if i is not None]
+    return {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.id.in_(wanted)))} if wanted else {}
 
 
 def locations_by_id(ids: Iterable[int | None]) -> dict[int, Location]:

@@ -4,6 +4,10 @@ Shipping moves every line from the source warehouse's bins to the virtual TRANSI
 'transfer_out'), all or nothing; receiving moves units from TRANSIT into a bin of the destination
 (reason 'transfer_in'), in as many receipts as needed. While units travel, the destination sees them
 as "in transit" (erp_core.inventory.stock_queries.in_transit); the source's stock already went down.
+
+Lots: a line of a lot-tracked SKU carries one lot. A line drafted without a lot takes stock FEFO
+(earliest expiry first, never a held or expired lot) when it ships, and is split into one line per
+lot it took; receiving moves each line's lot out of transit, so the lot arrives as it left.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from ..errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
 from .alerts import check_low_stock_after
-from .models import Location, Quant, StockTransfer, StockTransferLine, Warehouse
+from .models import Location, Lot, Quant, StockTransfer, StockTransferLine, Warehouse
+from .reservations import sellable_lot
 from .services import move_stock, virtual_location
 
 # Bins a transfer may take stock from when its line names none: pick faces first, then reserve
@@ -107,18 +112,26 @@ def _claim(transfer_id: int, from_status: str, to_status: str, **values) -> Stoc
     return transfer
 
 
-def _sources(sku_id: int, warehouse_id: int) -> list[tuple[int, int]]:
-    """(location id, available) of the warehouse's bins holding the SKU, in the order stock is taken."""
+def _sources(sku_id: int, warehouse_id: int, *, location_id: int | None = None,
+             lot_id: int | None = None) -> list[tuple[int, int | None, int]]:
+    """(location id, lot id, available) of the warehouse's quants of the SKU, in the order stock is
+    taken: earliest expiry first (FEFO; untracked stock has none), then by bin type and code. Held and
+    expired lots are left out unless the line names its lot; a named bin is the only source."""
     rank = case({code: i for i, code in enumerate(SOURCE_BIN_ORDER) if code is not None},
                 value=Location.bin_type, else_=len(SOURCE_BIN_ORDER))
     available = Quant.quantity - Quant.reserved_quantity
-    stmt = (select(Location.id, available)
-            .join(Quant, Quant.location_id == Location.id)
+    stmt = (select(Location.id, Quant.lot_id, available)
+            .join(Quant, Quant.location_id == Location.id).outerjoin(Lot, Lot.id == Quant.lot_id)
             .where(Quant.sku_id == sku_id, Location.warehouse_id == warehouse_id, Location.usage == "internal",
-                   Location.active.is_(True), available > 0,
-                   Location.bin_type.is_(None) | Location.bin_type.in_([c for c in SOURCE_BIN_ORDER if c]))
-            .order_by(rank, Location.code, Location.id))
-    return [(loc, int(qty)) for loc, qty in db.session.execute(stmt)]
+                   Location.active.is_(True), available > 0)
+            .order_by(case((Lot.expiry_date.is_(None), 1), else_=0), Lot.expiry_date, rank, Location.code,
+                      Location.id))
+    if location_id is not None:
+        stmt = stmt.where(Location.id == location_id)
+    else:
+        stmt = stmt.where(Location.bin_type.is_(None) | Location.bin_type.in_([c for c in SOURCE_BIN_ORDER if c]))
+    stmt = stmt.where(Quant.lot_id == lot_id) if lot_id is not None else stmt.where(sellable_lot())
+    return [(loc, lot, int(qty)) for loc, lot, qty in db.session.execute(stmt)]
 
 
 def ship_transfer(transfer_id: int, user_id: int | None = None) -> StockTransfer:
@@ -126,37 +139,47 @@ def ship_transfer(transfer_id: int, user_id: int | None = None) -> StockTransfer
 
     Locks: the transfer row (conditional status UPDATE draft -> shipped) and each source quant
     (move_stock's conditional UPDATE). Guarantees: no bin goes below its reserved units; when any
-    line cannot be covered, InsufficientStock is raised and nothing moved or changed status.
+    line cannot be covered, InsufficientStock is raised and nothing moved or changed status; a line
+    of a lot-tracked SKU leaves with its lot, split into a line per lot when it took several.
     """
     with atomic():
         transfer = _claim(transfer_id, "draft", "shipped", shipped_at=utcnow())
         transit = virtual_location("TRANSIT")
         for sku_id in dict.fromkeys(line.sku_id for line in transfer.lines):
             check_low_stock_after(sku_id, transfer.from_warehouse_id)
-        for line in transfer.lines:
-            if line.from_location_id is not None:
+        for line in list(transfer.lines):
+            if line.from_location_id is not None and line.lot_id is None and not line.sku.lot_tracked:
                 move_stock(line.sku_id, line.from_location_id, transit.id, line.quantity, reason="transfer_out",
                            reference=transfer.reference, user_id=user_id)
                 continue
-            _ship_from_any_bin(transfer, line, transit.id, user_id)
+            _ship_from_sources(transfer, line, transit.id, user_id)
+        db.session.flush()
     return transfer
 
 
-def _ship_from_any_bin(transfer: StockTransfer, line: StockTransferLine, transit_id: int,
+def _ship_from_sources(transfer: StockTransfer, line: StockTransferLine, transit_id: int,
                        user_id: int | None) -> None:
-    sources = _sources(line.sku_id, transfer.from_warehouse_id)
-    if sum(qty for _loc, qty in sources) < line.quantity:
+    sources = _sources(line.sku_id, transfer.from_warehouse_id, location_id=line.from_location_id,
+                       lot_id=line.lot_id)
+    if sum(qty for _loc, _lot, qty in sources) < line.quantity:
         raise InsufficientStock(f"not enough available stock of the SKU in the source warehouse for "
                                 f"{transfer.reference}", sku_id=line.sku_id, sku=line.sku.code,
                                 requested=line.quantity)
-    left = line.quantity
-    for location_id, available in sources:
+    left, per_lot = line.quantity, {}
+    for location_id, lot_id, available in sources:
         take = min(left, available)
         move_stock(line.sku_id, location_id, transit_id, take, reason="transfer_out", reference=transfer.reference,
-                   user_id=user_id)
+                   user_id=user_id, lot_id=lot_id)
+        per_lot[lot_id] = per_lot.get(lot_id, 0) + take
         left -= take
         if not left:
             break
+    # One line per lot, so that each lot is received (and traced) as it left.
+    (first_lot, first_qty), *others = per_lot.items()
+    line.lot_id, line.quantity = first_lot, first_qty
+    for lot_id, quantity in others:
+        transfer.lines.append(StockTransferLine(sku_id=line.sku_id, from_location_id=line.from_location_id,
+                                                lot_id=lot_id, quantity=quantity))
 
 
 def receive_transfer(transfer_id: int, receipts: Mapping[int, int], to_location_id: int,
@@ -199,7 +222,7 @@ def receive_transfer(transfer_id: int, receipts: Mapping[int, int], to_location_
                                        line_id=line_id, requested=qty, sku=line.sku.code,
                                        remaining=line.quantity - line.received_quantity)
             move_stock(line.sku_id, transit.id, to_location_id, qty, reason="transfer_in",
-                       reference=transfer.reference, user_id=user_id)
+                       reference=transfer.reference, user_id=user_id, lot_id=line.lot_id)
         for line in transfer.lines:
             db.session.refresh(line)
         if all(line.received_quantity == line.quantity for line in transfer.lines):

@@ -73,3 +73,19 @@ def test_count_scans_that_do_not_fit_are_refused():
     assert next_count_step(CountState(1), "A01-02-1", COUNT).expected == "A01-01-1"  # the bin to finish first
     assert next_count_step(CountState(), "SH1-A01-01-1", CountView(False, COUNT.bins)).code == "count_closed"
     assert finish_step(2, COUNT).code == "bin_counted" and finish_step(9, COUNT).code == "bin_not_in_count"
+
+
+def test_while_a_tracked_items_lot_is_wanted_any_input_but_a_bin_is_its_lot():
+    wanted = CountState(1, 7, lot_wanted=True)
+    for code in ("L2024-07", "24", "(01)06901234567892(10)L1"):
+        step = next_count_step(wanted, code, COUNT)
+        assert (step.action, step.state) == ("give_lot", wanted), code
+    for code in ("SH1-A01-01-1", "A01-02-1", ""):
+        assert next_count_step(wanted, code, COUNT).code == "lot_first", code
+
+
+def test_the_count_state_keeps_the_lot_of_the_last_item_or_that_its_lot_is_wanted():
+    assert CountState.from_form({"location_id": "1", "sku_id": "7", "lot_id": "3"}) == CountState(1, 7, 3)
+    assert CountState.from_form({"location_id": "1", "sku_id": "7", "lot_id": "3", "lot_wanted": "1"}) == \
+        CountState(1, 7, None, True)
+    assert CountState.from_form({"location_id": "1", "lot_id": "3"}) == CountState(1)

@@ -1,8 +1,9 @@
 """Cycle counts (盘点), closing them: the variance report; approval that posts the differences, and
 recounts of the large ones; cancelling a count.
 
-Stock keeps moving while a count is open, so the variance of a line is measured against the books
-at the moment its bin was finished: book = quant now - net ledger moves since `counted_at`. Approval
+Lines are per quant (SKU + lot), so each lot's variance posts to that lot alone. Stock keeps moving
+while a count is open, so the variance of a line is measured against the books at the moment its bin
+was finished: book = quant now - net ledger moves since `counted_at`. Approval
 sets the quant to the counted quantity plus what moved since the count, through `adjust()` (note
 "count <reference>"), so picks after the count are not undone.
 """
@@ -18,8 +19,9 @@ from sqlalchemy import func, select
 from erp_core.db import atomic
 from erp_core.errors import Conflict, ValidationFailed
 from erp_core.extensions import db
-from erp_core.inventory.models import Quant, StockMove
-from erp_core.inventory.services import adjust
+from erp_core.inventory.models import StockMove
+from erp_core.inventory.services import adjust, lot_is
+from erp_core.inventory.stock_queries import quant_in
 from erp_core.models_base import utcnow
 from erp_core.settings import get_setting, put_setting
 
@@ -46,10 +48,12 @@ def save_recount_threshold(units: int, percent: Decimal, *, user_id: int | None 
     return threshold
 
 
-def _net_since(sku_id: int, location_id: int, since: datetime) -> int:
+def _net_since(sku_id: int, location_id: int, since: datetime, lot_id: int | None = None) -> int:
+    """Units of one quant (SKU + bin + lot) moved in minus moved out since `since`."""
     def total(column) -> int:
         return int(db.session.scalar(select(func.coalesce(func.sum(StockMove.quantity), 0)).where(
-            StockMove.sku_id == sku_id, column == location_id, StockMove.created_at > since)))
+            StockMove.sku_id == sku_id, column == location_id, lot_is(StockMove.lot_id, lot_id),
+            StockMove.created_at > since)))
 
     return total(StockMove.to_location_id) - total(StockMove.from_location_id)
 
@@ -90,14 +94,14 @@ class VarianceReport:
 def variance_report(task: CountTask, threshold: rules.RecountThreshold | None = None) -> VarianceReport:
     threshold = threshold or recount_threshold()
     recounts = db.session.scalars(select(CountTask).where(CountTask.recount_of_id == task.id)).all()
-    recounted = {(line.location_id, line.sku_id): rc for rc in recounts for line in rc.lines}
+    recounted = {(line.location_id, line.sku_id, line.lot_id): rc for rc in recounts for line in rc.lines}
     report = VarianceReport(task)
-    for line in sorted(task.lines, key=lambda li: (li.location.code, li.sku.code if li.sku else "")):
-        row = VarianceRow(line, recounted_in=recounted.get((line.location_id, line.sku_id)))
+    for line in sorted(task.lines, key=lambda li: (li.location.code, li.sku.code if li.sku else "",
+                                                   li.lot.lot_number if li.lot else "")):
+        row = VarianceRow(line, recounted_in=recounted.get((line.location_id, line.sku_id, line.lot_id)))
         if line.counted_at is not None and line.sku_id is not None:
-            now_qty = db.session.scalar(select(Quant.quantity).filter_by(sku_id=line.sku_id,
-                                                                         location_id=line.location_id)) or 0
-            row.book = int(now_qty) - _net_since(line.sku_id, line.location_id, line.counted_at)
+            now_qty, _reserved = quant_in(line.sku_id, line.location_id, line.lot_id)
+            row.book = now_qty - _net_since(line.sku_id, line.location_id, line.counted_at, line.lot_id)
             counted = line.counted_quantity or 0
             row.variance = rules.variance(row.book, counted)
             row.value = rules.variance_value(row.book, counted, line.sku.cost or Decimal(0))
@@ -137,11 +141,11 @@ def approve_count(task_id: int, *, user_id: int) -> Approval:
                 to_recount.append(row.line)
                 continue
             # The count, plus what moved in or out of the bin since it was counted.
-            new_quantity = (row.line.counted_quantity or 0) + _net_since(row.line.sku_id, row.line.location_id,
-                                                                         row.line.counted_at)
-            adjust(row.line.sku_id, row.line.location_id, new_quantity, reason_note=f"count {task.reference}",
-                   lot_id=row.line.lot_id,
-                   user_id=user_id)
+            line = row.line
+            new_quantity = (line.counted_quantity or 0) + _net_since(line.sku_id, line.location_id, line.counted_at,
+                                                                     line.lot_id)
+            adjust(line.sku_id, line.location_id, new_quantity, reason_note=f"count {task.reference}",
+                   lot_id=line.lot_id, user_id=user_id)
             posted += 1
         task.status, task.approved_by_id, task.approved_at = "approved", user_id, utcnow()
         recount = _create_recount(task, to_recount, user_id) if to_recount else None
@@ -152,10 +156,9 @@ def _create_recount(task: CountTask, lines: list[CountLine], user_id: int | None
     recount = new_count_task(task.warehouse_id, task.kind, note=f"recount of {task.reference}", user_id=user_id,
                             recount_of_id=task.id)
     for line in lines:
-        now_qty = db.session.scalar(select(Quant.quantity).filter_by(sku_id=line.sku_id,
-                                                                     location_id=line.location_id)) or 0
+        now_qty, _reserved = quant_in(line.sku_id, line.location_id, line.lot_id)
         db.session.add(CountLine(task_id=recount.id, location_id=line.location_id, sku_id=line.sku_id,
-                                 expected_quantity=int(now_qty)))
+                                 lot_id=line.lot_id, expected_quantity=now_qty))
     db.session.flush()
     return recount
 

@@ -1,7 +1,8 @@
 """Cycle counts (盘点), creating them: count tasks by bins, zone, SKU or ABC schedule.
 
-A count always covers whole bins: every SKU the books hold in a counted bin gets a line (an empty
-bin gets one line without a SKU), because the counter counts everything found there. Each line
+A count always covers whole bins: every quant the books hold in a counted bin gets a line, i.e. one
+per SKU, and per lot for a lot-tracked SKU (an empty bin gets one line without a SKU), because the
+counter counts everything found there. Each line
 captures the books' quantity when the task is created (`expected_quantity`, never shown to the
 counter).
 """
@@ -53,7 +54,7 @@ def _bins(warehouse_id: int, location_ids: list[int]) -> list[Location]:
 
 def create_count(warehouse_id: int, location_ids: list[int], *, kind: str = "bin", note: str = "",
                  user_id: int | None = None) -> CountTask:
-    """A count of whole bins: a line per SKU the books hold there (expected = the quantity now)."""
+    """A count of whole bins: a line per quant (SKU + lot) the books hold there (expected = the quantity now)."""
     if not location_ids:
         raise ValidationFailed("a count needs at least one bin", code="no_bins")
     with atomic():
@@ -61,12 +62,13 @@ def create_count(warehouse_id: int, location_ids: list[int], *, kind: str = "bin
         task = new_count_task(warehouse_id, kind, note=note, user_id=user_id)
         held = defaultdict(list)
         for quant in db.session.scalars(select(Quant).where(Quant.location_id.in_([b.id for b in bins]),
-                                                            Quant.quantity > 0).order_by(Quant.sku_id)):
+                                                            Quant.quantity > 0)
+                                      .order_by(Quant.sku_id, Quant.lot_id)):
             held[quant.location_id].append(quant)
         for loc in bins:
             for quant in held[loc.id]:
                 db.session.add(CountLine(task_id=task.id, location_id=loc.id, sku_id=quant.sku_id,
-                                         expected_quantity=quant.quantity))
+                                         lot_id=quant.lot_id, expected_quantity=quant.quantity))
             if not held[loc.id]:
                 db.session.add(CountLine(task_id=task.id, location_id=loc.id, sku_id=None, expected_quantity=0))
         db.session.flush()

@@ -3,6 +3,7 @@ the variance report with approval (office)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -44,18 +45,40 @@ def count_list():
     return render_template("tasks/count_list.html", tasks=[(t, counting.bins_of(t)) for t in tasks])
 
 
-def _count_state(task: CountTask, location_id: int | None = None, sku_id: int | None = None) -> dict:
-    """What the count panel shows: the bins (finished or not) or the bin being counted, never the books."""
+def _count_state(task: CountTask, state: CountState | None = None) -> dict:
+    """What the count panel shows: the bins (finished or not) or the bin being counted, never the books
+    (for a tracked item waiting for its lot, the lots to choose from, without their quantities)."""
+    state = state or CountState()
     db.session.refresh(task)
-    location = db.session.get(Location, location_id) if location_id and task.status == "open" else None
-    return dict(task=task, bins=counting.bins_of(task), location=location, sku_id=sku_id if location else None,
-                counted=counting.counted_in_bin(task, location.id) if location else [])
+    location = db.session.get(Location, state.location_id) if state.location_id and task.status == "open" else None
+    if location is None:
+        state = CountState()
+    lot_sku = db.session.get(Sku, state.sku_id) if state.lot_wanted and state.sku_id else None
+    return dict(task=task, bins=counting.bins_of(task), location=location, sku_id=state.sku_id, state=state,
+                counted=counting.counted_in_bin(task, location.id) if location else [], lot_sku=lot_sku,
+                lots=counting.lots_to_choose(task, location.id, lot_sku.id) if lot_sku else [])
+
+
+def _expiry(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "").strip()) if (raw or "").strip() else None
+    except ValueError:
+        return None
+
+
+def _counted_line(line) -> str:
+    if line.lot is not None:
+        return _("%(sku)s lot %(lot)s: %(n)d counted", sku=line.sku.code, lot=line.lot.lot_number,
+                 n=line.counted_quantity)
+    return _("%(sku)s: %(n)d counted", sku=line.sku.code, n=line.counted_quantity)
 
 
 def _count_says(answer: scan_services.CountAnswer) -> str:
     says = {"start_bin": lambda: _("Bin %(bin)s: scan every item in it, then finish the bin.",
                                    bin=answer.location.code),
-            "counted": lambda: _("%(sku)s: %(n)d counted", sku=answer.line.sku.code, n=answer.line.counted_quantity),
+            "counted": lambda: _counted_line(answer.line),
+            "lot_wanted": lambda: _("%(sku)s is tracked by lot: scan its lot label, choose the lot or type its "
+                                    "number.", sku=answer.sku.code),
             "bin_finished": lambda: _("Bin %(bin)s counted. Scan the next bin.", bin=answer.location.code),
             "count_finished": lambda: _("Count complete. The office will review it.")}
     return says[answer.said]()
@@ -63,7 +86,7 @@ def _count_says(answer: scan_services.CountAnswer) -> str:
 
 def _counted(answer: scan_services.CountAnswer):
     return scan_result("tasks/_count_panel.html", ok=True, message=_count_says(answer),
-                       **_count_state(answer.task, answer.state.location_id, answer.state.sku_id))
+                       **_count_state(answer.task, answer.state))
 
 
 @bp.route("/count/<int:task_id>")
@@ -80,9 +103,10 @@ def count_scan(task_id: int):
     """One scan of a blind count: a bin; then items (+1 each), a typed quantity, or the bin again to finish."""
     task, state = _count_task(task_id), CountState.from_form(request.form)
     try:
-        answer = scan_services.scan_count(task.id, state, request.form.get("code", ""), user_id=current_user.id)
+        answer = scan_services.scan_count(task.id, state, request.form.get("code", ""), user_id=current_user.id,
+                                          expiry_date=_expiry(request.form.get("expiry")))
     except DomainError as error:
-        return scan_refused("tasks/_count_panel.html", error, **_count_state(task, state.location_id, state.sku_id))
+        return scan_refused("tasks/_count_panel.html", error, **_count_state(task, state))
     return _counted(answer)
 
 

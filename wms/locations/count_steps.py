@@ -1,5 +1,6 @@
 """A blind cycle count's scans (盘点): a bin; then its items (+1 each), a typed quantity of the last one,
-or the bin again to finish it.
+or the bin again to finish it. An item of a lot-tracked SKU scanned without its lot (a plain barcode)
+makes the next input its lot (a GS1 label, a chosen or a typed lot number), whatever it looks like.
 
 Pure: plain data in, the next step or a refusal out; neither Flask nor the database. The view of the
 count holds its bins and whether each is finished, never what the books expect (the counter must
@@ -17,10 +18,13 @@ from wms.scanning import BinLabel, ScanRefused, bin_matches, is_typed_quantity
 
 @dataclass(frozen=True)
 class CountState:
-    """The bin being counted (None: none yet) and the last item counted in it."""
+    """The bin being counted (None: none yet), the last item counted in it and its lot, and whether
+    that item's lot is still wanted (scanned without it)."""
 
     location_id: int | None = None
     sku_id: int | None = None
+    lot_id: int | None = None
+    lot_wanted: bool = False
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CountState:
@@ -29,7 +33,11 @@ class CountState:
             return int(value) if value.isdigit() else None
 
         location_id = number("location_id")
-        return cls(location_id, number("sku_id") if location_id is not None else None)
+        sku_id = number("sku_id") if location_id is not None else None
+        if sku_id is None:
+            return cls(location_id)
+        wanted = str(form.get("lot_wanted", "") or "") == "1"
+        return cls(location_id, sku_id, None if wanted else number("lot_id"), wanted)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,8 @@ class CountView:
 
 @dataclass(frozen=True)
 class Step:
-    """What the service does: start_bin, count_item (+1), set_counted (the typed quantity) or finish_bin."""
+    """What the service does: start_bin, count_item (+1), give_lot (the lot of the item just scanned, +1),
+    set_counted (the typed quantity) or finish_bin."""
 
     state: CountState
     action: str
@@ -82,6 +91,11 @@ def finish_first(bin_code: str) -> ScanRefused:
                        expected=bin_code, bin=bin_code)
 
 
+def lot_first() -> ScanRefused:
+    return ScanRefused("Give the lot of the item you scanned first: scan its lot label or type the lot number.",
+                       code="lot_first")
+
+
 def next_step(state: CountState, code: str, count: CountView) -> Step | DomainError:
     code = code.strip()
     if not count.open:
@@ -98,6 +112,10 @@ def next_step(state: CountState, code: str, count: CountView) -> Step | DomainEr
         return bin_not_in_count(code)
     if current.finished:
         return bin_counted(current.label.code)
+    if state.lot_wanted and state.sku_id is not None:
+        if bin_matches(current.label, code) or count.scanned(code) is not None:
+            return lot_first()
+        return Step(state, "give_lot") if code else lot_first()
     if is_typed_quantity(code):
         if state.sku_id is None:
             return item_first()

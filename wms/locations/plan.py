@@ -313,9 +313,12 @@ def _slots(warehouse_id: int, geometry: Geometry, codes: dict[int, str]) -> tupl
         Location.warehouse_id == warehouse_id, Location.kind == "bin", Location.bin_type == "pick",
         Location.active.is_(True), Location.aisle_no.is_not(None)))}
     main: dict[int, tuple[int, int]] = {}
-    for loc_id, sku_id, qty in db.session.execute(select(Quant.location_id, Quant.sku_id, Quant.quantity).where(
+    # A SKU's lots in one bin are one slot: their units together.
+    units = func.sum(Quant.quantity)
+    for loc_id, sku_id, qty in db.session.execute(select(Quant.location_id, Quant.sku_id, units).where(
             Quant.location_id.in_(select(Location.id).where(Location.warehouse_id == warehouse_id,
-                                                            Location.bin_type == "pick")), Quant.quantity > 0)):
+                                                            Location.bin_type == "pick")), Quant.quantity > 0)
+            .group_by(Quant.location_id, Quant.sku_id)):
         if loc_id in bins and (loc_id not in main or (qty, -sku_id) > (main[loc_id][1], -main[loc_id][0])):
             main[loc_id] = (sku_id, qty)
     points = {b_id: pick_point(b) for b_id, b in bins.items()}

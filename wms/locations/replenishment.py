@@ -2,7 +2,10 @@
 and the scans that do a task on the handheld.
 
 A task is planned from what the reserve bins have available (on hand minus reserved, minus what
-open tasks already promised out of them), so two tasks never count on the same units. Doing a task
+open tasks already promised out of them), so two tasks never count on the same units. A task takes
+one reserve quant, i.e. one lot of a lot-tracked SKU: reserve stock is chosen FEFO (earliest expiry
+first), never from a held or expired lot, and a pick face that keeps lots apart (`mixed_lots` off)
+only gets the lot it holds. Doing a task
 moves the stock through the ledger (`move_stock`, reason 'replenishment', reference RPL-<id>) in
 the same transaction as marking it done.
 """
@@ -11,18 +14,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select, update
 
-from erp_core.catalog.services import find_sku_by_scan
 from erp_core.db import atomic
-from erp_core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from erp_core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationFailed
 from erp_core.extensions import db
-from erp_core.inventory.models import Location, Quant
-from erp_core.inventory.services import move_stock
+from erp_core.inventory.lots import normalise_lot_number
+from erp_core.inventory.models import Location, Lot, Quant
+from erp_core.inventory.reservations import sellable_lot
+from erp_core.inventory.services import lot_is, move_stock
+from erp_core.inventory.stock_queries import quant_in
 from erp_core.models_base import utcnow
 
-from ..scanning import bad_quantity, bin_matches, wrong_bin, wrong_item
+from ..scanning import ScanRefused, bad_quantity, bin_matches, wrong_bin, wrong_item
+from .item_scans import read_item
 from .models import PickFace, ReplenishmentTask
 
 OPEN = ("open", "in_progress")
@@ -97,29 +104,53 @@ class ReplenishmentPlan:
 
 
 def _on_hand(sku_id: int, location_id: int) -> tuple[int, int]:
-    row = db.session.execute(select(Quant.quantity, Quant.reserved_quantity)
-                             .filter_by(sku_id=sku_id, location_id=location_id)).first()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    """(on hand, reserved) of a SKU at a pick face: every lot that can still be picked, together
+    (held or expired units there are not stock a picker can use)."""
+    quantity, reserved = db.session.execute(
+        select(func.coalesce(func.sum(Quant.quantity), 0), func.coalesce(func.sum(Quant.reserved_quantity), 0))
+        .where(Quant.sku_id == sku_id, Quant.location_id == location_id, sellable_lot())).one()
+    return int(quantity), int(reserved)
+
+
+def _lot_at_face(face: PickFace) -> int | None:
+    """The lot a pick face that keeps lots apart holds now (None: it mixes lots, or holds none)."""
+    if face.location.mixed_lots:
+        return None
+    return db.session.scalar(select(Quant.lot_id).where(Quant.sku_id == face.sku_id,
+                                                        Quant.location_id == face.location_id,
+                                                        Quant.quantity > 0, Quant.lot_id.is_not(None)).limit(1))
 
 
 def _open_quantity(**where) -> int:
     stmt = select(func.coalesce(func.sum(ReplenishmentTask.quantity), 0)).where(ReplenishmentTask.status.in_(OPEN))
     for column, value in where.items():
-        stmt = stmt.where(getattr(ReplenishmentTask, column) == value)
+        stmt = stmt.where(lot_is(ReplenishmentTask.lot_id, value) if column == "lot_id"
+                          else getattr(ReplenishmentTask, column) == value)
     return int(db.session.scalar(stmt))
 
 
-def _reserve_sources(warehouse_id: int, sku_id: int) -> list[tuple[int, int]]:
-    """(location id, units free to move) of reserve bins holding the SKU, largest first."""
+@dataclass(frozen=True)
+class ReserveStock:
+    location_id: int
+    lot_id: int | None
+    free: int  # units free to move: not reserved, not promised to an open task
+
+
+def _reserve_sources(warehouse_id: int, sku_id: int, lot_id: int | None = None) -> list[ReserveStock]:
+    """The reserve quants of a SKU with units free to move, in the order to take them: earliest
+    expiry first (FEFO; stock without an expiry after), then the largest. Held and expired lots are
+    left out; with `lot_id`, only that lot."""
     rows = db.session.execute(
-        select(Location.id, Location.code, Quant.quantity - Quant.reserved_quantity)
-        .join(Quant, Quant.location_id == Location.id)
+        select(Location.id, Location.code, Quant.lot_id, Lot.expiry_date, Quant.quantity - Quant.reserved_quantity)
+        .join(Quant, Quant.location_id == Location.id).outerjoin(Lot, Lot.id == Quant.lot_id)
         .where(Location.warehouse_id == warehouse_id, Location.bin_type == "reserve", Location.usage == "internal",
-               Location.active.is_(True), Quant.sku_id == sku_id, Quant.quantity > Quant.reserved_quantity)).all()
-    free = [(loc_id, code, int(avail) - _open_quantity(from_location_id=loc_id, sku_id=sku_id))
-            for loc_id, code, avail in rows]
-    free.sort(key=lambda r: (-r[2], r[1]))
-    return [(loc_id, qty) for loc_id, _code, qty in free if qty > 0]
+               Location.active.is_(True), Quant.sku_id == sku_id, Quant.quantity > Quant.reserved_quantity,
+               sellable_lot())).all()
+    free = [(expiry, loc_id, code, lot, int(avail) - _open_quantity(from_location_id=loc_id, sku_id=sku_id,
+                                                                     lot_id=lot))
+            for loc_id, code, lot, expiry, avail in rows if lot_id is None or lot == lot_id]
+    free.sort(key=lambda r: (r[0] is None, r[0] or date.max, -r[4], r[2]))
+    return [ReserveStock(loc_id, lot, qty) for _expiry, loc_id, _code, lot, qty in free if qty > 0]
 
 
 def _faces(warehouse_id: int, sku_ids: list[int] | None = None) -> list[PickFace]:
@@ -136,11 +167,16 @@ def _create_tasks(plan: ReplenishmentPlan, face: PickFace, warehouse_id: int, ne
                   reference: str) -> None:
     # Tasks are not assigned when planned: whoever scans the from-bin first takes the task.
     left = needed
-    for location_id, free in _reserve_sources(warehouse_id, face.sku_id):
-        take = min(free, left)
-        task = ReplenishmentTask(warehouse_id=warehouse_id, sku_id=face.sku_id, from_location_id=location_id,
+    keep_lot = _lot_at_face(face)
+    for source in _reserve_sources(warehouse_id, face.sku_id, keep_lot):
+        if not face.location.mixed_lots and keep_lot is None:
+            keep_lot = source.lot_id  # an empty face that keeps lots apart: the first lot taken is its lot
+        if source.lot_id != keep_lot and not face.location.mixed_lots:
+            continue
+        take = min(source.free, left)
+        task = ReplenishmentTask(warehouse_id=warehouse_id, sku_id=face.sku_id, from_location_id=source.location_id,
                                  to_location_id=face.location_id, quantity=take, trigger=trigger,
-                                 reference=reference[:40], status="open")
+                                 lot_id=source.lot_id, reference=reference[:40], status="open")
         db.session.add(task)
         db.session.flush()
         plan.created.append(task)
@@ -243,11 +279,23 @@ def check_from_bin(task_id: int, code: str, *, user_id: int) -> ReplenishmentTas
 
 
 def check_item(task_id: int, code: str) -> ReplenishmentTask:
+    """The item scan: the task's SKU; a GS1 scan naming a lot must name the task's lot."""
     task = open_task(task_id)
-    sku = find_sku_by_scan(code) if code.strip() else None
-    if sku is None or sku.id != task.sku_id:
+    try:
+        item = read_item(code) if code.strip() else None
+    except DomainError:
+        item = None
+    if item is None or item.sku.id != task.sku_id:
         raise wrong_item(code.strip(), task.sku.code)
+    scanned = item.gs1.lot_number if item.gs1 is not None else None
+    if scanned and task.lot is not None and normalise_lot_number(scanned) != task.lot.lot_number:
+        raise wrong_lot(normalise_lot_number(scanned), task.lot.lot_number)
     return task
+
+
+def wrong_lot(scanned: str, expected: str) -> ScanRefused:
+    return ScanRefused(f"This is lot {scanned}: take lot {expected}.", code="replenish_wrong_lot", scanned=scanned,
+                       expected=expected)
 
 
 def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_scan: str, quantity: int,
@@ -285,15 +333,15 @@ def confirm_replenishment(task_id: int, *, from_scan: str, item_scan: str, to_sc
     return task
 
 
-def free_in_bin(sku_id: int, location_id: int) -> tuple[int, int]:
-    """(units free to move, units reserved) of a SKU in a bin."""
-    on_hand, reserved = _on_hand(sku_id, location_id)
+def free_in_bin(sku_id: int, location_id: int, lot_id: int | None = None) -> tuple[int, int]:
+    """(units free to move, units reserved) of one quant (SKU + bin + lot)."""
+    on_hand, reserved = quant_in(sku_id, location_id, lot_id)
     return on_hand - reserved, reserved
 
 
 def not_free_to_move(task: ReplenishmentTask) -> InsufficientStock:
     """The reserve bin holds fewer units free to move than the task takes (the rest are reserved)."""
-    free, reserved = free_in_bin(task.sku_id, task.from_location_id)
+    free, reserved = free_in_bin(task.sku_id, task.from_location_id, task.lot_id)
     free, bin_code = max(free, 0), task.from_location.code
     return InsufficientStock(f"Only {free} units in {bin_code} are free to move ({reserved} are reserved for orders). "
                              "Type a smaller quantity.", code="not_free_to_move", free=free, reserved=reserved,

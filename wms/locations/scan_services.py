@@ -11,10 +11,12 @@ failed scan undoes exactly its own work, whatever it wrote before failing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
-from erp_core.catalog.services import find_sku_by_scan, scan_sku
+from erp_core.catalog.models import Sku
+from erp_core.catalog.services import scan_sku
 from erp_core.db import atomic
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
@@ -24,6 +26,7 @@ from ..scanning import BinLabel, unknown_code
 from . import asn_services, count_steps, counting, putaway_tasks, receiving, replenish_steps, replenishment
 from .count_steps import CountState
 from .inbound_steps import ReceiveState, receive_step
+from .item_scans import read_item
 from .models import Asn, CountLine, CountTask, PutawayTask, ReplenishmentTask
 from .replenish_steps import ReplenishState
 
@@ -88,6 +91,14 @@ def scan_putaway(task_id: int, code: str, *, user_id: int) -> putaway_tasks.Puta
 
 # --- Replenishment --------------------------------------------------------------------------------
 
+def _item_sku(code: str) -> Sku | None:
+    """The SKU an item scan names (a barcode, a SKU code or a GS1 code), None when unknown."""
+    try:
+        return read_item(code).sku
+    except DomainError:
+        return None
+
+
 def _label(location: Location) -> BinLabel:
     return BinLabel(location.code, location.barcode)
 
@@ -105,7 +116,7 @@ def scan_replenishment(task_id: int, state: ReplenishState, code: str, *, user_i
     screen shows the open task nearest the pick face. A refused or failed scan changes nothing."""
     with atomic():
         task = replenishment.open_task(task_id)
-        sku = find_sku_by_scan(code) if state.step == "item" and code.strip() else None
+        sku = _item_sku(code) if state.step == "item" and code.strip() else None
         view = replenish_steps.ReplenishTaskView(_label(task.from_location), _label(task.to_location), task.sku_id,
                                                  task.sku.code, task.quantity)
         step = replenish_steps.next_step(state, replenish_steps.Scan(code, sku.id if sku else None), view)
@@ -113,6 +124,8 @@ def scan_replenishment(task_id: int, state: ReplenishState, code: str, *, user_i
             raise step
         if step.action == "claim":
             replenishment.check_from_bin(task.id, code, user_id=user_id)
+        elif state.step == "item":
+            replenishment.check_item(task.id, code)  # a GS1 label must name the task's lot
         elif step.action == "confirm":
             replenishment.confirm_replenishment(task.id, from_scan=state.from_code, item_scan=state.item_code,
                                                 to_scan=code, quantity=step.params["n"], user_id=user_id)
@@ -128,9 +141,10 @@ def scan_replenishment(task_id: int, state: ReplenishState, code: str, *, user_i
 class CountAnswer:
     task: CountTask
     state: CountState        # where the counter is now
-    said: str                # start_bin | counted | bin_finished | count_finished
+    said: str                # start_bin | counted | lot_wanted | bin_finished | count_finished
     location: Location | None = None  # the bin just started or finished
     line: CountLine | None = None     # the line just counted
+    sku: Sku | None = None            # lot_wanted: the tracked item scanned without its lot
 
 
 def _count_view(task: CountTask) -> count_steps.CountView:
@@ -138,7 +152,8 @@ def _count_view(task: CountTask) -> count_steps.CountView:
         count_steps.CountBin(b.location.id, _label(b.location), b.finished) for b in counting.bins_of(task)))
 
 
-def _do_count(task: CountTask, state: CountState, code: str, step: count_steps.Step, user_id: int) -> CountAnswer:
+def _do_count(task: CountTask, state: CountState, code: str, step: count_steps.Step, user_id: int,
+              expiry_date: date | None = None) -> CountAnswer:
     if step.action == "start_bin":
         location = counting.start_bin(task.id, code)
         return CountAnswer(task, step.state, "start_bin", location=location)
@@ -148,16 +163,27 @@ def _do_count(task: CountTask, state: CountState, code: str, step: count_steps.S
         return CountAnswer(task, step.state, "count_finished" if task.status == "counted" else "bin_finished",
                            location=location)
     if step.action == "set_counted":
-        line = counting.set_counted(task.id, state.location_id, state.sku_id, step.quantity, user_id=user_id)
+        line = counting.set_counted(task.id, state.location_id, state.sku_id, step.quantity, user_id=user_id,
+                                    lot_id=state.lot_id)
+    elif step.action == "give_lot":
+        line = counting.count_lot(task.id, state.location_id, state.sku_id, code, user_id=user_id,
+                                  expiry_date=expiry_date)
     else:
-        line = counting.count_item(task.id, state.location_id, code, user_id=user_id)
-    return CountAnswer(task, CountState(state.location_id, line.sku_id), "counted", line=line)
+        # The last item's lot carries on while the same SKU is scanned by its plain barcode.
+        line = counting.count_item(task.id, state.location_id, code, user_id=user_id, lot_id=state.lot_id)
+    if isinstance(line, counting.LotWanted):
+        return CountAnswer(task, CountState(state.location_id, line.sku.id, lot_wanted=True), "lot_wanted",
+                           sku=line.sku)
+    return CountAnswer(task, CountState(state.location_id, line.sku_id, line.lot_id), "counted", line=line)
 
 
-def scan_count(task_id: int, state: CountState, code: str, *, user_id: int) -> CountAnswer:
+def scan_count(task_id: int, state: CountState, code: str, *, user_id: int,
+               expiry_date: date | None = None) -> CountAnswer:
     """One scan of a blind count: a bin starts it; then an item counts +1, a typed quantity sets the
     last item's count, the bin again finishes it (`counting.start_bin`, `count_item`, `set_counted`,
-    `finish_bin`, which lock the count). A refused or failed scan changes nothing."""
+    `finish_bin`, which lock the count). A lot-tracked item scanned without its lot waits for the lot
+    (`counting.count_lot`; `expiry_date` for a lot new to the books). A refused or failed scan changes
+    nothing."""
     with atomic():
         task = db.session.get(CountTask, task_id)
         if task is None:
@@ -165,7 +191,7 @@ def scan_count(task_id: int, state: CountState, code: str, *, user_id: int) -> C
         step = count_steps.next_step(state, code, _count_view(task))
         if isinstance(step, DomainError):
             raise step
-        return _do_count(task, state, code, step, user_id)
+        return _do_count(task, state, code, step, user_id, expiry_date)
 
 
 def finish_count_bin(task_id: int, location_id: int, *, user_id: int) -> CountAnswer:
