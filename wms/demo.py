@@ -165,7 +165,8 @@ def _demo_users(warehouse_ids: dict[str, int]) -> int:
 
 
 def _demo_orders(rng: random.Random, skus: list[tuple[str, int]], count: int) -> int:
-    tmall = Channel(code="TMALL-FLAGSHIP", name="天猫旗舰店 Tmall flagship", platform="tmall")
+    # Tmall's rule for lot-tracked goods in the demo: at least half of the shelf life left when shipped.
+    tmall = Channel(code="TMALL-FLAGSHIP", name="天猫旗舰店 Tmall flagship", platform="tmall", min_ship_life_percent=50)
     shopify = Channel(code="SHOPIFY-GLOBAL", name="Shopify global store", platform="shopify")
     db.session.add_all([tmall, shopify])
     db.session.flush()

@@ -90,6 +90,8 @@ def parse_gs1(code: str) -> Gs1Data | None:
         fields = gs1_128.info(raw, separator=GS)
     except (ValidationError, ValueError):
         return None
+    if not any(fields.get(ai) for ai in ("01", "10", "11", "17")):
+        return None  # GS1-looking but none of what a lot label carries: treat it as an unknown code
     lot = fields.get("10")
     return Gs1Data(gtin=fields.get("01"), lot_number=(str(lot).strip() or None) if lot is not None else None,
                    production_date=_as_date(fields.get("11")), expiry_date=_as_date(fields.get("17")))
