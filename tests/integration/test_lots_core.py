@@ -209,3 +209,40 @@ def test_two_receivers_of_one_new_lot_at_once_create_it_once(app, milk):
         from erp_core.inventory.models import Quant
 
         assert db.session.scalar(select(Quant.quantity).where(Quant.lot_id == outcomes[0].value)) == 12
+
+
+def test_two_pickers_swapping_to_the_last_free_units_of_one_lot_at_once_swap_once(app, milk):
+    from erp_core.catalog.models import Sku
+    from erp_core.extensions import db
+    from erp_core.inventory.integrity import stock_invariant_violations
+    from erp_core.inventory.lots import get_or_create_lot
+    from erp_core.inventory.models import Quant
+    from erp_core.inventory.reservations import swap_reserved_lot
+    from erp_core.inventory.services import receive
+    from erp_core.orders.models import OrderLine
+
+    floor = milk["floor"]
+    with app.app_context():
+        _allocate(_order("A", 2))  # takes MID (reserve bin), so the next two take LONG in the pick bin
+        lines = []
+        for name in ("B", "C"):
+            order_id = _order(name, 2)
+            _allocate(order_id)
+            assert _reserved_by_lot(order_id) == {"LONG": 2}
+            lines.append(db.session.scalar(select(OrderLine.id).filter_by(order_id=order_id)))
+        near = get_or_create_lot(db.session.get(Sku, floor["m"]), "NEAR", expiry_date=milk["today"] + timedelta(150))
+        db.session.commit()
+        near_id = near.id
+        receive(floor["m"], floor["pick"], 2, reference="PO-2", lot_id=near_id)
+
+    def swap(line_id):
+        return lambda: swap_reserved_lot(line_id, floor["m"], floor["pick"], 2, from_lot_id=milk["lots"]["LONG"],
+                                         to_lot_id=near_id)
+
+    outcomes = race(app, swap(lines[0]), swap(lines[1]))
+    assert sorted(o.kind for o in outcomes) == ["ok", "refused"], [str(o) for o in outcomes]
+    assert [o.code for o in outcomes if not o.ok] == ["insufficient_stock"]
+    with app.app_context():
+        quant = db.session.scalar(select(Quant).where(Quant.lot_id == near_id))
+        assert (quant.quantity, quant.reserved_quantity) == (2, 2)
+        assert stock_invariant_violations() == []
