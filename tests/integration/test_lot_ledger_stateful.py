@@ -2,10 +2,11 @@
 
 A lot-tracked SKU with four lots of different expiry dates (one already too short-dated to ship)
 is received, moved between two pick faces, a reserve bin and a cart, counted, reserved FEFO for an
-order line, released, picked to the cart, and its lots put on hold and released, against the real
-database. A plain model keeps the expected quantity and reservation of every lot in every bin and
-predicts which lots and bins a FEFO reservation must take; after every step the database must agree,
-and the whole ledger's invariants (per lot) must hold. Refused operations must change nothing.
+order line, released, picked to the cart, transferred to a second warehouse (FEFO per bin, a line
+per lot) and received there, and its lots put on hold and released, against the real database.
+A plain model keeps the expected quantity and reservation of every lot in every bin and predicts
+which lots and bins a FEFO reservation must take; after every step the database must agree, and
+the whole ledger's invariants (per lot) must hold. Refused operations must change nothing.
 """
 
 from __future__ import annotations
@@ -49,10 +50,13 @@ class LotLedgerMachine(RuleBasedStateMachine):
         floor = (FloorBuilder()
                  .warehouse(f"L{tag}", "Lots", key="wh")
                  .bin("R-1", "reserve").bin("P-1", "pick").bin("P-2", "pick").bin("CART", "tote")
+                 .warehouse(f"M{tag}", "Destination", key="dest")
+                 .bin("D-1", "pick", key="D-1", warehouse="dest")
                  .sku(f"LOT-{tag}", "Infant formula", key="sku")
                  .build())
-        self.warehouse_id = floor["wh"]
+        self.warehouse_id, self.dest_id = floor["wh"], floor["dest"]
         self.bins = [floor["P-1"], floor["P-2"], floor["R-1"], floor["CART"]]
+        self.dest_bin = floor["D-1"]
         self.sku_id = floor["sku"]
         sku = db.session.get(Sku, self.sku_id)
         sku.lot_tracked, sku.shelf_life_days, sku.min_ship_life_days = True, 720, MIN_SHIP_DAYS
@@ -171,6 +175,39 @@ class LotLedgerMachine(RuleBasedStateMachine):
             self._arrive((lot_id, cart), qty)
             self.reserved[(lot_id, cart)] += qty
 
+    @rule(bin_index=BINS, qty=st.integers(1, 12))
+    def transfer_from_a_bin(self, bin_index, qty):
+        """Ship a transfer of the SKU from one bin (FEFO over the bin's lots, held and expired ones left
+        out; split into a line per lot) and receive it whole at the destination, lots kept."""
+        from erp_core.inventory.transfers import create_transfer, receive_transfer, ship_transfer
+
+        src = self.bins[bin_index]
+        lots = sorted((lot for lot in self.lots if lot not in self.held and self._free((lot, src)) > 0),
+                      key=lambda lot: self.expiry[lot])
+        plan, left = [], qty
+        for lot in lots:
+            take = min(left, self._free((lot, src)))
+            plan.append((lot, take))
+            left -= take
+            if not left:
+                break
+        transfer_id = create_transfer(self.warehouse_id, self.dest_id, [(self.sku_id, qty, src)]).id
+        assert _attempt(lambda: ship_transfer(transfer_id), InsufficientStock) == (left == 0)
+        if left:
+            return
+        shipped = receive_transfer(transfer_id, {line.id: line.quantity for line in
+                                                 self._lines(transfer_id)}, self.dest_bin)
+        assert shipped.status == "received"
+        assert sorted((line.lot_id, line.quantity) for line in shipped.lines) == sorted(plan)
+        for lot, take in plan:
+            self.qty[(lot, src)] -= take
+            self._arrive((lot, self.dest_bin), take)
+
+    def _lines(self, transfer_id):
+        from erp_core.inventory.transfers import get_transfer
+
+        return get_transfer(transfer_id).lines
+
     @rule(lot=LOTS)
     def toggle_hold(self, lot):
         from erp_core.extensions import db
@@ -185,7 +222,16 @@ class LotLedgerMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         from erp_core.catalog.models import Sku
         from erp_core.extensions import db
-        from erp_core.inventory.models import Location, Lot, Quant, StockMove, StockReservation, Warehouse
+        from erp_core.inventory.models import (
+            Location,
+            Lot,
+            Quant,
+            StockMove,
+            StockReservation,
+            StockTransfer,
+            StockTransferLine,
+            Warehouse,
+        )
         from erp_core.orders.models import Order, OrderLine
 
         db.session.remove()
@@ -196,9 +242,12 @@ class LotLedgerMachine(RuleBasedStateMachine):
             conn.execute(OrderLine.__table__.delete().where(OrderLine.sku_id == self.sku_id))
             conn.execute(Order.__table__.delete().where(Order.id.in_(holders)))
             conn.execute(Quant.__table__.delete().where(Quant.sku_id == self.sku_id))
+            conn.execute(StockTransferLine.__table__.delete().where(StockTransferLine.sku_id == self.sku_id))
+            conn.execute(StockTransfer.__table__.delete().where(StockTransfer.from_warehouse_id == self.warehouse_id))
             conn.execute(Lot.__table__.delete().where(Lot.sku_id == self.sku_id))
-            conn.execute(Location.__table__.delete().where(Location.warehouse_id == self.warehouse_id))
-            conn.execute(Warehouse.__table__.delete().where(Warehouse.id == self.warehouse_id))
+            warehouses = [self.warehouse_id, self.dest_id]
+            conn.execute(Location.__table__.delete().where(Location.warehouse_id.in_(warehouses)))
+            conn.execute(Warehouse.__table__.delete().where(Warehouse.id.in_(warehouses)))
             conn.execute(Sku.__table__.delete().where(Sku.id == self.sku_id))
 
     # --- invariants ------------------------------------------------------------------------------
