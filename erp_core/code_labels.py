@@ -13,7 +13,7 @@ STATUS_LABELS = {
     "pending": _l("Pending audit"), "held": _l("Held"), "approved": _l("Approved"),
     "backordered": _l("Back-ordered"), "released": _l("Released"), "picking": _l("Picking"),
     "picked": _l("Picked"), "sorted": _l("Sorted"), "packed": _l("Packed"), "shipped": _l("Shipped"),
-    "cancelled": _l("Cancelled"), "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"), "rejected": _l("Rejected"), "intercepted": _l("Intercepted"),
 }
 PLATFORM_LABELS = {
     "taobao": _l("Taobao"), "tmall": _l("Tmall"), "jd": _l("JD.com"), "pinduoduo": _l("Pinduoduo"),

@@ -274,6 +274,31 @@ MESSAGES: Mapping[str, object] = {
     "bin_holds_other_lot": _l("Bin %(bin)s holds another lot of this SKU and keeps lots apart."),
     "unknown_lot": _l("No such lot."),
     "bad_alert_window": _l("The alert window is 0 to %(maximum)s days."),
+    # --- shipping desk: the core (pack-out, carriers, ship) -----------------------------------------
+    "not_packable": (_l("Order %(order)s is %(order_status)s: it cannot be packed."),
+                     _l("This order cannot be packed now.")),
+    "not_sorted": _l("Order %(order)s is still on the put wall: sort it into its slot first."),
+    "not_a_pack_station": _l("Choose a packing station (a packing bin) of the order's warehouse."),
+    "no_packages": _l("Pack at least one package."),
+    "weight_required": _l("Weigh the package: its weight is needed."),
+    "not_an_order_line": _l("A packed line is not one of this order's lines."),
+    "pack_too_many": _l("More units are packed than the order holds: %(skus)s. Take the extra ones out."),
+    "pack_incomplete": _l("Not everything is packed yet: %(skus)s still missing."),
+    "unknown_carrier": (_l("No active carrier %(carrier)s."), _l("No such carrier.")),
+    "carrier_adapter_unknown": _l("Carrier %(carrier)s has no adapter %(adapter)s: check its set-up."),
+    "pool_empty": _l("The carrier's pool of tracking numbers is empty: import a new range."),
+    "waybill_exists": _l("Shipment %(reference)s has its waybill already (or is no longer at the desk): "
+                         "cancel the waybill first."),
+    "tracking_number_required": _l("Scan or type the waybill's tracking number."),
+    "tracking_number_taken": _l("Tracking number %(number)s is on shipment %(reference)s already."),
+    "tracking_number_missing": _l("Shipment %(reference)s has no tracking number yet."),
+    "shipment_not_cancellable": _l("Shipment %(reference)s is %(current)s: it cannot be cancelled at the desk."),
+    "shipment_not_shippable": _l("Shipment %(reference)s is %(current)s: it cannot be shipped."),
+    "unknown_shipment": _l("No such shipment."),
+    # --- shipping desk: pack station, boxes and scale -------------------------------------------------
+    # --- shipping desk: carriers, number pools, rules and tracking -----------------------------------
+    # --- shipping desk: labels, templates and printing ------------------------------------------------
+    # --- shipping desk: manifests, interception and the exceptions desk -------------------------------
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -17,11 +17,12 @@ from .inventory.models import (
     Warehouse,
 )
 from .orders.models import Order, OrderEvent, OrderLine
+from .outbox import OutboxMessage
 from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
     "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
-    "Order", "OrderEvent", "OrderLine", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode", "StockMove",
-    "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
+    "Order", "OrderEvent", "OrderLine", "OutboxMessage", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",
+    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
 ]

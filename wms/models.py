@@ -13,3 +13,18 @@ from .locations.models import (  # noqa: F401
     WarehouseLayout,
 )
 from .picking.models import PickList, PickTask, Wave, WaveOrder  # noqa: F401, E402
+from .shipping.models import (  # noqa: F401, E402
+    BoxType,
+    Carrier,
+    CarrierRule,
+    LabelTemplate,
+    Manifest,
+    Package,
+    Printer,
+    PrintJob,
+    Shipment,
+    ShipmentLine,
+    ShippingException,
+    TrackingEvent,
+    TrackingNumber,
+)

@@ -34,6 +34,9 @@ class Warehouse(db.Model):
     city: Mapped[str] = mapped_column(String(60), default="")
     address: Mapped[str] = mapped_column(String(255), default="")
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    # The pack-out weight check: measured within expected ± max(tolerance_g, tolerance_pct % of expected).
+    weight_tolerance_pct: Mapped[int] = mapped_column(default=10)
+    weight_tolerance_g: Mapped[int] = mapped_column(default=50)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -13,7 +13,7 @@ from ..models_base import UTCDateTime, utcnow
 
 ORDER_STATUSES = (
     "pending", "held", "approved", "backordered", "released", "picking", "picked", "sorted", "packed", "shipped",
-    "cancelled", "rejected",
+    "cancelled", "rejected", "intercepted",
 )
 
 

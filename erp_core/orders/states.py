@@ -30,10 +30,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "approved": frozenset({"released", "backordered", "held", "cancelled", "pending"}),
     "backordered": frozenset({"released", "held", "cancelled", "approved"}),
     "released": frozenset({"picking", "approved", "held", "cancelled"}),
-    "picking": frozenset({"picked"}),
-    "picked": frozenset({"sorted", "packed"}),
-    "sorted": frozenset({"packed"}),
-    "packed": frozenset({"shipped"}),
+    "picking": frozenset({"picked", "intercepted"}),
+    "picked": frozenset({"sorted", "packed", "intercepted"}),
+    "sorted": frozenset({"packed", "intercepted"}),
+    "packed": frozenset({"shipped", "intercepted", "picked", "sorted"}),  # back: a shipment cancelled at the desk
+    # Stopped after the floor started (拦截): its units go back to stock by put-back, then it is cancelled.
+    "intercepted": frozenset({"cancelled"}),
     "shipped": frozenset(),
     "cancelled": frozenset(),
     "rejected": frozenset(),
@@ -44,7 +46,7 @@ EDITABLE_STATUSES = frozenset({"pending", "held", "approved", "backordered", "re
 OPEN_STATUSES = frozenset({"pending", "held", "approved", "backordered", "released"})
 FINAL_STATUSES = frozenset({"shipped", "cancelled", "rejected"})
 # Statuses that may hold stock reservations (a held, cancelled or rejected order never does).
-RESERVING_STATUSES = frozenset({"released", "picking", "picked", "sorted", "packed"})
+RESERVING_STATUSES = frozenset({"released", "picking", "picked", "sorted", "packed", "intercepted"})
 
 
 def lock_order(order_id: int) -> Order:
