@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sorting.work": frozenset({"admin", "supervisor", "picker", "packer"}),
     "packing.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
     "shipping.work": frozenset({"admin", "supervisor", "shipping"}),
+    "shipping.manage": frozenset({"admin", "supervisor"}),  # carriers, pools, rules, boxes, printers, templates
+    "exceptions.work": frozenset({"admin", "supervisor"}),  # the exceptions desk (异常)
     "purchasing.edit": frozenset({"admin", "purchaser"}),
     "finance.view": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
