@@ -298,7 +298,43 @@ MESSAGES: Mapping[str, object] = {
     # --- shipping desk: pack station, boxes and scale -------------------------------------------------
     # --- shipping desk: carriers, number pools, rules and tracking -----------------------------------
     # --- shipping desk: labels, templates and printing ------------------------------------------------
+    "printer_name_required": _l("A printer needs a name."),
+    "printer_kind_unknown": _l("Unknown printer connection %(kind)s: choose network (TCP 9100), CUPS or browser."),
+    "printer_settings_invalid": _l("Choose a known printer language (ZPL or PDF), resolution (203 or 300 dpi) "
+                                   "and label size."),
+    "printer_address_invalid": _l("A network printer's address is host or host:port (e.g. 192.168.1.50:9100), "
+                                  "not %(address)s."),
+    "printer_queue_invalid": _l("A CUPS queue name has only letters, digits, '_', '-' or '.', and does not start "
+                                "with '-'."),
+    "printer_station_invalid": _l("A printer's station is a packing bin of its own warehouse."),
+    "unknown_printer": _l("No such printer."),
+    "printer_inactive": _l("Printer %(printer)s is inactive: activate it or choose another."),
+    "printer_has_jobs": _l("Printer %(printer)s has print jobs: deactivate it instead of removing it."),
+    "printer_language_mismatch": _l("Printer %(printer)s prints %(language)s: this document is in another "
+                                    "language."),
+    "print_payload_empty": _l("There is nothing to print."),
+    "unknown_print_job": _l("No such print job."),
+    "print_job_busy": _l("This print job is being sent already."),
+    "print_job_not_failed": _l("Print job %(job)s has not failed: only a failed job is retried."),
+    "print_job_not_done": _l("Print job %(job)s is not printed yet: only a printed job is reprinted."),
     # --- shipping desk: manifests, interception and the exceptions desk -------------------------------
+    "unknown_manifest": _l("No such handover."),
+    "manifest_not_open": (_l("Handover %(reference)s is closed: it cannot change any more."),
+                          _l("This handover is closed: it cannot change any more.")),
+    "manifest_parcel_unknown": _l("No parcel has the tracking number %(number)s."),
+    "manifest_wrong_carrier": _l("Parcel %(number)s is not for this courier (%(carrier)s) or not from this "
+                                 "warehouse: keep it apart."),
+    "manifest_parcel_cancelled": _l("Parcel %(number)s was cancelled: do not hand it over."),
+    "manifest_parcel_shipped": _l("Parcel %(number)s has shipped already."),
+    "manifest_parcel_scanned_twice": _l("Parcel %(number)s is on this handover already."),
+    "manifest_parcel_on_other": (_l("Parcel %(number)s is on handover %(manifest)s already."),
+                                 _l("Parcel %(number)s is on another handover already.")),
+    "manifest_order_stopped": _l("Order %(order)s is %(order_status)s: take parcel %(number)s off and do not hand "
+                                 "it over."),
+    "manifest_parcel_not_on": _l("Shipment %(reference)s is not on this handover."),
+    "manifest_empty": _l("Handover %(reference)s has no parcels: scan them first."),
+    "bulk_ship_format_unknown": _l("Choose a bulk-ship format: Taobao / Tmall or generic."),
+    "bulk_ship_dates_invalid": _l("Give the dates as YYYY-MM-DD, the end not before the start."),
 }
 
 # Details that hold a status code are shown as the status's label.

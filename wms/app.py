@@ -78,6 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
+    from .shipping.manifest_routes import bp as manifests_bp
+    from .shipping.print_routes import bp as printing_bp
 
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
@@ -89,6 +91,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.register_blueprint(picking_bp, url_prefix="/picking")
+    app.register_blueprint(printing_bp, url_prefix="/shipping")
+    app.register_blueprint(manifests_bp, url_prefix="/shipping/manifests")
+    _register_shipping_api()
     register_lot_sources()
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
@@ -116,6 +121,14 @@ def _register_blueprints(app: Flask) -> None:
             return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
                                                                  limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_shipping_api() -> None:
+    from erp_core.api import api
+
+    from .shipping.print_api import bp as printers_api_bp
+
+    api.register_blueprint(printers_api_bp, url_prefix="/api/v1")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,5 +1,5 @@
-"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due and, once an
-hour, purges expired Idempotency-Keys.
+"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
+jobs left queued by a restart and, once an hour, purges expired Idempotency-Keys.
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
@@ -18,6 +18,7 @@ from flask import Flask
 from erp_core.api.idempotency import purge_expired_keys
 from erp_core.channels.pull import pull_due_channels
 from erp_core.extensions import db
+from wms.shipping.printing import resend_stalled_jobs
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
         last_purge = 0.0
         while not stopping.is_set():
             run_due_pulls(app)
+            resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
             if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
                 purge_idempotency_keys(app)
                 last_purge = time.monotonic()

@@ -227,6 +227,7 @@ class Manifest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    courier_name: Mapped[str] = mapped_column(String(80), default="")  # who signed for it (migration 0012)
 
     carrier = relationship("Carrier")
     shipments = relationship("Shipment", order_by="Shipment.id")
