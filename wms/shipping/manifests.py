@@ -13,7 +13,10 @@ handover never changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from erp_core.db import atomic, locked
@@ -195,5 +198,12 @@ def manifest_pdf(manifest_id: int, *, lang: str = "en") -> bytes:
         "total_packages": sum(p["packages"] for p in parcels),
         "total_kg": f"{sum(s.measured_weight_g for s in rows) / 1000:.2f}",
         "barcode": code128_svg(manifest.reference, module_dots=3, height_dots=120),
-        "created_at": manifest.created_at.strftime("%Y-%m-%d %H:%M") + " UTC",
-        "closed_at": manifest.closed_at.strftime("%Y-%m-%d %H:%M") + " UTC" if manifest.closed_at else ""}, lang=lang)
+        "created_at": _local(manifest.created_at), "closed_at": _local(manifest.closed_at)}, lang=lang)
+
+
+def _local(moment: datetime | None) -> str:
+    """A time as the warehouse reads it (WMS_TIMEZONE), with its UTC offset."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("WMS_DISPLAY_TIMEZONE", "Asia/Shanghai"))
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M (UTC%z)")
