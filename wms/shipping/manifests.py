@@ -92,28 +92,33 @@ def scan_parcel(manifest_id: int, scan: str, *, user_id: int | None = None) -> S
         if found is None:
             raise NotFound(f"no parcel has tracking number {scan}", code="manifest_parcel_unknown", number=scan)
         shipment = lock_shipment(found.id)
-        ref = {"reference": shipment.reference, "number": shipment.tracking_number}
+        number, reference = shipment.tracking_number, shipment.reference
         if shipment.carrier_id != manifest.carrier_id or shipment.warehouse_id != manifest.warehouse_id:
             raise Conflict(f"parcel {shipment.tracking_number} is not for this courier or warehouse",
-                           code="manifest_wrong_carrier", carrier=manifest.carrier.code, **ref)
+                           code="manifest_wrong_carrier", carrier=manifest.carrier.code, number=number,
+                           reference=reference)
         if shipment.status == "cancelled":
-            raise Conflict(f"parcel {shipment.tracking_number} was cancelled", code="manifest_parcel_cancelled", **ref)
+            raise Conflict(f"parcel {number} was cancelled", code="manifest_parcel_cancelled", number=number,
+                           reference=reference)
         if shipment.status == "shipped":
-            raise Conflict(f"parcel {shipment.tracking_number} has shipped already", code="manifest_parcel_shipped",
-                           **ref)
+            raise Conflict(f"parcel {number} has shipped already", code="manifest_parcel_shipped", number=number,
+                           reference=reference)
         if shipment.manifest_id == manifest.id:
             raise Conflict(f"parcel {shipment.tracking_number} is on this handover already",
-                           code="manifest_parcel_scanned_twice", **ref)
+                           code="manifest_parcel_scanned_twice", number=number, reference=reference)
         if shipment.manifest_id is not None:
             other = db.session.get(Manifest, shipment.manifest_id)
             raise Conflict(f"parcel {shipment.tracking_number} is on handover {other.reference}",
-                           code="manifest_parcel_on_other", manifest=other.reference, **ref)
+                           code="manifest_parcel_on_other", manifest=other.reference, number=number,
+                           reference=reference)
         order = db.session.get(Order, shipment.order_id)
         if order.status in STOPPED_ORDERS:
             raise Conflict(f"order {order.external_id} is {order.status}: do not hand its parcel over",
-                           code="manifest_order_stopped", order=order.external_id, order_status=order.status, **ref)
+                           code="manifest_order_stopped", order=order.external_id, order_status=order.status,
+                           number=number, reference=reference)
         compare_and_set(shipment, "manifested", SHIPMENT_TRANSITIONS, what=f"shipment {shipment.reference}",
-                        code="manifest_parcel_on_other", details=ref, manifest_id=manifest.id)
+                        code="manifest_parcel_on_other", details={"number": number, "reference": reference},
+                        manifest_id=manifest.id)
         record_event(order, "manifested", f"{shipment.reference}: {manifest.reference}", user_id)
         return shipment
 

@@ -249,30 +249,33 @@ def send_job(job_id: int) -> str:
         return job.status
 
 
-def _requeue(job_id: int, allowed: frozenset[str], code: str) -> PrintJob:
+def _requeue(job_id: int, wanted: str) -> PrintJob:
+    """Queue a failed (retry) or done (reprint) job again; sent after commit like a new one."""
     with atomic():
         job = locked(PrintJob, job_id)
         if job is None:
             raise NotFound("no such print job", code="unknown_print_job")
-        if job.status not in allowed:
-            raise Conflict(f"print job {job.id} is {job.status}", code=code, job=job.id, current=job.status)
+        if job.status != wanted and wanted == "failed":
+            raise Conflict(f"print job {job.id} is {job.status}", code="print_job_not_failed", job=job.id)
+        if job.status != wanted:
+            raise Conflict(f"print job {job.id} is {job.status}", code="print_job_not_done", job=job.id)
         if not job.printer.active:
             raise Conflict(f"printer {job.printer.name} is inactive", code="printer_inactive",
                            printer=job.printer.name)
-        compare_and_set(job, "queued", PRINT_JOB_TRANSITIONS, what=f"print job {job.id}", code=code,
-                        details={"job": job.id}, last_error="", done_at=None)
+        compare_and_set(job, "queued", PRINT_JOB_TRANSITIONS, what=f"print job {job.id}", code="print_job_busy",
+                        last_error="", done_at=None)
         _send_after_commit(job.id)
         return job
 
 
 def retry_job(job_id: int) -> PrintJob:
     """Send a failed job again (after the printer was fixed)."""
-    return _requeue(job_id, frozenset({"failed"}), "print_job_not_failed")
+    return _requeue(job_id, "failed")
 
 
 def reprint_job(job_id: int) -> PrintJob:
     """Print a done job once more (a label torn or jammed)."""
-    return _requeue(job_id, frozenset({"done"}), "print_job_not_done")
+    return _requeue(job_id, "done")
 
 
 def resend_stalled_jobs(app: Flask) -> int:
