@@ -62,7 +62,8 @@ def test_intercepting_a_released_order_cancels_it_and_releases_its_stock(app, us
 
 def test_intercepting_a_picked_order_leaves_its_units_on_the_cart_and_opens_an_exception(app, desk, login_as):
     order_id = desk["orders"][0]
-    response = _intercept(login_as("supervisor"), order_id)
+    client = login_as("supervisor")
+    response = _intercept(client, order_id)
     assert response.status_code == 302
     with app.app_context():
         assert _order(order_id).status == "intercepted"
@@ -70,6 +71,8 @@ def test_intercepting_a_picked_order_leaves_its_units_on_the_cart_and_opens_an_e
         assert sum(held.values()) == 3 and all(code.startswith("CART-") for code in held)
         [row] = _exceptions(order_id)
         assert row.status == "open" and '"buyer cancelled"' in row.details
+    desk_page = client.get("/shipping/exceptions/?kind=intercept").get_data(as_text=True)
+    assert f"/shipping/put-back/{order_id}" in desk_page and "buyer cancelled" in desk_page
 
 
 def test_intercepting_an_order_being_picked_cancels_its_open_pick_tasks(app, users, login_as):

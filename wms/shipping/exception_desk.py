@@ -99,15 +99,18 @@ def _finish(row: ShippingException, order: Order, line: OrderLine | None, resolu
 
 # --- short picks -------------------------------------------------------------------------------------
 
-def _reallocate(order: Order, line: OrderLine, user_id: int | None) -> str:
+def _reallocate(order: Order, line: OrderLine, user_id: int | None, short_bin: str = "") -> str:
     from wms.picking.waves import extra_pick_list
 
     missing = _short(line)
     before = {(loc, lot): q for loc, lot, q in line_reservations(line.id)}
+    # Not from the bin that was just found short: it waits for its cycle count.
+    skip = db.session.scalar(select(Location.id).where(Location.warehouse_id == order.warehouse_id,
+                                                       Location.code == short_bin)) if short_bin else None
     lock_quants([line.sku_id], order.warehouse_id)
     try:
         reserve_line(line.id, line.sku_id, order.warehouse_id, missing, bin_types=("pick", "reserve"),
-                     min_expiry=order_shipping_limits(order).get(line.sku_id))
+                     min_expiry=order_shipping_limits(order).get(line.sku_id), exclude_location_id=skip)
     except InsufficientStock as error:
         raise InsufficientStock(f"no stock of {line.sku.code} to re-allocate in the warehouse",
                                 code="no_stock_to_reallocate", sku=line.sku.code, requested=missing,
@@ -121,7 +124,7 @@ def _reallocate(order: Order, line: OrderLine, user_id: int | None) -> str:
     return message
 
 
-def _ship_partial(order: Order, line: OrderLine, user_id: int | None) -> str:
+def _ship_partial(order: Order, line: OrderLine, user_id: int | None, short_bin: str = "") -> str:
     missing = _short(line)
     held = line_reserved(line.id)
     dropped = line.quantity - held
@@ -137,7 +140,7 @@ def _ship_partial(order: Order, line: OrderLine, user_id: int | None) -> str:
     return message
 
 
-def _cancel_line(order: Order, line: OrderLine, user_id: int | None) -> str:
+def _cancel_line(order: Order, line: OrderLine, user_id: int | None, short_bin: str = "") -> str:
     held = line_reserved(line.id)
     if held:
         raise Conflict(f"line {line.sku.code} holds {held} picked units", code="line_holds_units",
@@ -176,7 +179,7 @@ def act_on_short(exception_id: int, action: str, *, user_id: int | None = None) 
         row, order = _open(exception_id, SHORT_KINDS)
         _at_desk(order)
         line = _line(row, order)
-        message = SHORT_ACTIONS[action](order, line, user_id)
+        message = SHORT_ACTIONS[action](order, line, user_id, str(details_of(row).get("bin") or ""))
         _finish(row, order, line, message, user_id)
         if action != "reallocate":
             _nothing_left(order, user_id)
