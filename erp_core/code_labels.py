@@ -37,6 +37,10 @@ EVENT_LABELS = {
     "rejected": _l("Rejected"), "cancelled": _l("Cancelled"), "allocated": _l("Allocated"),
     "backordered": _l("Back-ordered"), "split": _l("Split"), "merged": _l("Merged"),
     "address_changed": _l("Address changed"), "sorted": _l("Sorted"),
+    # interception and the exceptions desk
+    "intercepted": _l("Intercepted"), "put_back": _l("Put back"), "reallocated": _l("Re-allocated"),
+    "ship_partial": _l("Ships partial"), "line_cancelled": _l("Line cancelled"),
+    "damaged": _l("Damaged unit set aside"), "exception_resolved": _l("Exception resolved"),
 }
 
 

@@ -335,6 +335,34 @@ MESSAGES: Mapping[str, object] = {
     "manifest_empty": _l("Handover %(reference)s has no parcels: scan them first."),
     "bulk_ship_format_unknown": _l("Choose a bulk-ship format: Taobao / Tmall or generic."),
     "bulk_ship_dates_invalid": _l("Give the dates as YYYY-MM-DD, the end not before the start."),
+    "not_interceptable": (_l("Order %(order)s is %(order_status)s: it cannot be intercepted (a shipped order is a "
+                             "return)."), _l("This order cannot be intercepted.")),
+    "not_intercepted": (_l("Order %(order)s is %(order_status)s, not intercepted."),
+                        _l("The order is not intercepted.")),
+    "still_holds_units": _l("Order %(order)s still holds %(units)s units: put them back first."),
+    "shipment_handed_over": _l("Parcel %(reference)s was handed over to the carrier: it cannot be intercepted here."),
+    "not_a_put_back_bin": _l("%(scanned)s is not a storage bin of this warehouse: scan the label of a bin where the "
+                             "units can be sold from."),
+    "put_back_not_held": (_l("The order holds %(held)s of %(sku)s there: put back at most that many."),
+                          _l("The order does not hold these units there.")),
+    "put_back_wrong_item": _l("%(scanned)s is not held by this order: scan one of %(expected)s."),
+    "unknown_exception": _l("No such exception."),
+    "exception_resolved": _l("Exception %(exception)s is resolved already (perhaps by someone else): reload the "
+                             "desk."),
+    "wrong_exception_action": (_l("This action is not for exception %(exception)s."),
+                               _l("Unknown action.")),
+    "order_not_at_desk": _l("Order %(order)s is %(order_status)s: this action needs the picked units not yet packed."),
+    "nothing_short": _l("Line %(sku)s is not short any more."),
+    "no_stock_to_reallocate": (_l("No stock of %(sku)s to re-allocate in the warehouse (%(available)s of "
+                                  "%(requested)s free): ship partial or cancel the line."),
+                               _l("No stock of %(sku)s to re-allocate in the warehouse: ship partial or cancel the "
+                                  "line.")),
+    "line_holds_units": _l("Line %(sku)s holds %(units)s picked units: ship it partial, or intercept the order to "
+                           "put them back."),
+    "repack_at_station": _l("The exception does not say how the order was packed: pack it again at the station."),
+    "weight_still_outside": _l("%(measured)s g is still outside %(expected)s g ± %(allowed)s g: weigh again, or "
+                               "accept the weight with the override."),
+    "not_a_damaged_bin": _l("Choose a damaged-goods bin of the order's warehouse."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -80,6 +80,10 @@ def _register_blueprints(app: Flask) -> None:
     from .picking.routes import bp as picking_bp
     from .shipping.manifest_routes import bp as manifests_bp
     from .shipping.print_routes import bp as printing_bp
+    from .shipping.exception_routes import bp as exceptions_bp
+    from .shipping.exception_routes import register_exception_panels
+    from .shipping.interception import register_interception
+    from .shipping.put_back_routes import bp as put_back_bp
 
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
@@ -94,7 +98,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(printing_bp, url_prefix="/shipping")
     app.register_blueprint(manifests_bp, url_prefix="/shipping/manifests")
     _register_shipping_api()
+    app.register_blueprint(exceptions_bp, url_prefix="/shipping/exceptions")
+    app.register_blueprint(put_back_bp, url_prefix="/shipping/put-back")
     register_lot_sources()
+    register_interception()
+    register_exception_panels()
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")

@@ -51,7 +51,7 @@ def init_api(app: Flask) -> None:
     })
     api.init_app(app)
     api.register_field(Money, "string", "decimal")
-    from . import lot_resources, resources  # noqa: F401  (lot_resources adds its routes to resources.bp)
+    from . import intercept_resources, lot_resources, resources  # noqa: F401  (they add routes to resources.bp)
 
     api.register_blueprint(resources.bp, url_prefix="/api/v1")
 

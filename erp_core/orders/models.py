@@ -84,6 +84,8 @@ class OrderLine(db.Model):
     parent_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
     # Units the pick could not find (缺货): the line ships short or is re-allocated.
     short_quantity: Mapped[int] = mapped_column(default=0)
+    # The office cancelled the line on the exceptions desk (nothing of it ships; it keeps its history).
+    cancelled: Mapped[bool] = mapped_column(default=False)
 
     order = relationship("Order", back_populates="lines")
     sku = relationship("Sku")

@@ -19,7 +19,9 @@ from ..extensions import db
 from ..inventory.models import Warehouse
 from ..messages import describe
 from .allocation import allocation_policy
+from .intercept import intercept_order
 from .models import ORDER_STATUSES, Order, OrderLine
+from .panels import order_panels
 from .services import cancel_order, get_order
 from .workflow import ACTIONS, approve_order, audit_pending, audit_settings, bulk, merge_orders, save_audit_settings
 from .workflow import split_order as split_order_service
@@ -87,7 +89,7 @@ def show(order_id: int):
     related = db.session.scalars(select(Order).where(or_(
         Order.split_from_id == order.id, Order.id == order.split_from_id, Order.merged_into_id == order.id,
         Order.id == order.merged_into_id))).all()
-    return render_template("orders/show.html", order=order, related=related)
+    return render_template("orders/show.html", order=order, related=related, panels=order_panels(order))
 
 
 def _reason() -> str:
@@ -116,6 +118,18 @@ def _cancel(order_id: int):
         raise ValidationFailed(_("A cancellation needs a reason."), code="reason_required")
     cancel_order(order_id, reason, user_id=current_user.id)
     flash(_("Done: %(action)s.", action=_action_label("cancel")), "success")
+    return redirect(url_for("orders.show", order_id=order_id))
+
+
+@bp.route("/<int:order_id>/intercept", methods=["POST"])
+@requires("orders.audit")
+def intercept(order_id: int):
+    """Stop the order (拦截): cancelled before the floor starts, intercepted (put back, then cancelled) after."""
+    order = intercept_order(order_id, _reason(), user_id=current_user.id)
+    if order.status == "cancelled":
+        flash(_("Intercepted: the order is cancelled and its stock released."), "success")
+    else:
+        flash(_("Intercepted: the floor is stopped; put the picked units back to cancel the order."), "success")
     return redirect(url_for("orders.show", order_id=order_id))
 
 

@@ -285,12 +285,43 @@ def _shortage(task: PickTask, missing: int, user_id: int) -> None:
     db.session.flush()
     order = db.session.get(Order, task.order_id)
     if left:
+        from wms.shipping.services import open_exception
+
         db.session.execute(update(OrderLine).where(OrderLine.id == task.order_line_id)
                            .values(short_quantity=OrderLine.short_quantity + left))
         record_event(order, "short_pick", f"{left} x {task.sku.code} not found; re-allocate or ship partial", user_id)
+        # The office decides on the exceptions desk: re-allocate, ship partial or cancel the line.
+        open_exception("short_pick", order.id, warehouse_id=warehouse_id, user_id=user_id,
+                       order_line_id=task.order_line_id, sku=task.sku.code, missing=left, bin=task.location.code)
     else:
         record_event(order, "short_pick", f"{missing} x {task.sku.code} re-sourced from other bins", user_id)
 
 
 def _request_count(location_id: int, warehouse_id: int, user_id: int, note: str) -> None:
     request_bin_count(warehouse_id, location_id, kind=SHORT_COUNT_KIND, note=note, user_id=user_id)
+
+
+def cancel_order_tasks(order_id: int, *, user_id: int | None = None) -> int:
+    """The order was intercepted: its open pick tasks are cancelled and the units they were still to
+    pick are released from their bins (what was picked stays reserved on the cart until put back).
+    Lists (and waves) with nothing left open are finished. Returns the tasks cancelled.
+
+    Locks: the order's open tasks in id order (callers take them before the order's row lock, as
+    confirm_pick does), then through the reservation API each bin's quant, then each list and wave.
+    """
+    with atomic():
+        tasks = db.session.scalars(select(PickTask).where(PickTask.order_id == order_id, PickTask.status == "open")
+                                   .order_by(PickTask.id).with_for_update()
+                                   .execution_options(populate_existing=True)).all()
+        lists = {}
+        for task in tasks:
+            left = task.quantity - task.picked_quantity - task.short_quantity
+            if left:
+                release_at(task.order_line_id, task.sku_id, task.location_id, left, lot_id=task.lot_id)
+            task.status, task.done_by_id, task.done_at = "cancelled", user_id, utcnow()
+            lists.setdefault(task.pick_list_id, task)
+        for task in lists.values():
+            _after_progress(task)
+        for list_id in lists:
+            on_commit(lambda lid=list_id: events.list_changed(lid))
+        return len(tasks)

@@ -218,3 +218,25 @@ def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:
         if number not in held:
             free.append(number)
     return free
+
+
+def extra_pick_list(warehouse_id: int, order_id: int, order_line_id: int, sku_id: int,
+                    reserved: list[tuple[int, int | None, int]], *, user_id: int | None = None) -> PickList:
+    """A small pick list for units re-allocated to an order after its wave (the exceptions desk): a
+    wave of its own (released; the order keeps its place in its first wave), one task per bin and lot
+    in `reserved` [(location id, lot id, units)], into a cart of its own."""
+    wave = Wave(reference=next_reference("W"), warehouse_id=warehouse_id, kind="single", status="released",
+                rules=json.dumps({"reallocation": order_id}), created_by_id=user_id, released_at=utcnow())
+    db.session.add(wave)
+    db.session.flush()
+    pick_list = PickList(wave_id=wave.id, sequence=1, route_method="reallocation")
+    db.session.add(pick_list)
+    db.session.flush()
+    cart = _cart_location(warehouse_id, pick_list)
+    for seq, (location_id, lot_id, qty) in enumerate(reserved, start=1):
+        db.session.add(PickTask(pick_list_id=pick_list.id, sequence=seq, order_id=order_id,
+                                order_line_id=order_line_id, sku_id=sku_id, location_id=location_id, lot_id=lot_id,
+                                tote_location_id=cart.id, quantity=qty))
+    db.session.flush()
+    on_commit(lambda: events.waves_released(warehouse_id, [wave.id]))
+    return pick_list

@@ -136,7 +136,11 @@ def pack_out(order_id: int, *, station_location_id: int, packages: list[PackedPa
         if not check.ok and not override_weight:
             exception = open_exception("weight", order.id, warehouse_id=order.warehouse_id, user_id=user_id,
                                        expected_g=check.expected_g, measured_g=check.measured_g,
-                                       allowed_g=check.allowed_g)
+                                       allowed_g=check.allowed_g, station_location_id=station.id,
+                                       carrier_code=carrier_code or "",
+                                       packages=[{"box_type_id": p.box_type_id, "weight_g": p.weight_g,
+                                                  "lines": {str(k): v for k, v in p.lines.items()}}
+                                                 for p in packages])
             record_event(order, "pack_exception", f"weight {check.measured_g} g, expected {check.expected_g} g "
                                                   f"± {check.allowed_g} g", user_id)
             return PackOutcome(exception=exception, weight=check)

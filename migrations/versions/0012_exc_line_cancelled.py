@@ -1,0 +1,25 @@
+"""exceptions desk: an order line the office cancelled after a short pick (order_lines.cancelled)
+
+Revision ID: 0012_exc
+Revises: 0012_print
+Create Date: 2026-12-02 10:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0012_exc'
+down_revision = '0012_print'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cancelled', sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade():
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.drop_column('cancelled')
