@@ -78,11 +78,11 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
-    from .shipping.manifest_routes import bp as manifests_bp
-    from .shipping.print_routes import bp as printing_bp
     from .shipping.exception_routes import bp as exceptions_bp
     from .shipping.exception_routes import register_exception_panels
     from .shipping.interception import register_interception
+    from .shipping.manifest_routes import bp as manifests_bp
+    from .shipping.print_routes import bp as printing_bp
     from .shipping.put_back_routes import bp as put_back_bp
 
     # isort: split

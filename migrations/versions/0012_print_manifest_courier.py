@@ -1,6 +1,6 @@
 """manifests: the courier who signed for the handover (交接单签收人)
 
-Revision ID: 0012_print
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 10:00:00.000000
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012_print'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """exceptions desk: an order line the office cancelled after a short pick (order_lines.cancelled)
 
-Revision ID: 0012_exc
-Revises: 0012_print
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0012_exc'
-down_revision = '0012_print'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
