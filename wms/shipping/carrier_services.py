@@ -7,6 +7,7 @@ or the API.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -121,7 +122,7 @@ class PoolCounts:
 
 
 def low_pool_threshold() -> int:
-    return int(current_app.config.get("WMS_POOL_LOW_THRESHOLD", 200))
+    return int(current_app.config.get("WMS_POOL_LOW_THRESHOLD", os.environ.get("WMS_POOL_LOW_THRESHOLD", "200")))
 
 
 def pool_counts(carrier_id: int) -> PoolCounts:
