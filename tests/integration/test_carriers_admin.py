@@ -30,7 +30,8 @@ def _numbers(app, code: str) -> list[str]:
     from wms.shipping.models import Carrier, TrackingNumber
 
     with app.app_context():
-        return list(db.session.scalars(select(TrackingNumber.number).join(Carrier, Carrier.id == TrackingNumber.carrier_id)
+        return list(db.session.scalars(select(TrackingNumber.number)
+                                       .join(Carrier, Carrier.id == TrackingNumber.carrier_id)
                                        .where(Carrier.code == code).order_by(TrackingNumber.id)))
 
 

@@ -60,7 +60,8 @@ def _count(app, model, **where) -> int:
 def test_a_signed_webhook_records_the_events_and_the_order_page_shows_them(app, client, shipped, login_as):
     from wms.shipping.models import TrackingEvent
 
-    body = _events(shipped["shipped_at"], ("z-1", 1, "picked_up", "快递员已揽收"), ("z-2", 5, "in_transit", "已到达转运中心"))
+    body = _events(shipped["shipped_at"], ("z-1", 1, "picked_up", "快递员已揽收"),
+                   ("z-2", 5, "in_transit", "已到达转运中心"))
     response = _post(client, body, sign(KEY, body))
     assert response.status_code == 200, response.json
     assert response.json == {"accepted": 2, "duplicates": 0, "unknown": [], "exceptions": 0}
