@@ -297,6 +297,30 @@ MESSAGES: Mapping[str, object] = {
     "unknown_shipment": _l("No such shipment."),
     # --- shipping desk: pack station, boxes and scale -------------------------------------------------
     # --- shipping desk: carriers, number pools, rules and tracking -----------------------------------
+    "carrier_kind_unknown": _l("Unknown carrier kind %(kind)s: choose number pool, typed or API."),
+    "label_format_unknown": _l("Unknown label format %(label_format)s."),
+    "check_rule_unknown": _l("Unknown check rule %(rule)s."),
+    "carrier_api_url_required": _l("An API carrier needs the http(s) URL of its service."),
+    "bad_stale_hours": _l("The hours without tracking movement are a whole number from 1 to 1440."),
+    "bad_cost_table": _l("The cost table is not valid: %(problem)s."),
+    "bad_carrier_code": _l("A carrier code is 2 to 20 letters, digits, - or _."),
+    "carrier_name_required": _l("Give the carrier a name."),
+    "carrier_code_taken": _l("Carrier %(carrier)s exists already."),
+    "pool_import_empty": _l("Give at least one tracking number to import."),
+    "carrier_not_a_pool": _l("Carrier %(carrier)s does not take imported numbers: it is not a number-pool carrier."),
+    "pool_import_refused": _l("Nothing was imported: %(count)s bad line(s), the first %(first)s. Correct them and "
+                              "import again."),
+    "bad_number_range": _l("The range cannot be imported (%(reason)s): give the first and last serial as digits, "
+                           "at most 100000 numbers."),
+    "bad_rule_priority": _l("The priority is a whole number from 0 to 100000."),
+    "bad_rule_weights": _l("Weights are whole grams, and the minimum is not above the maximum."),
+    "rule_carrier_required": _l("A rule names its carrier."),
+    "unknown_carrier_rule": _l("No such carrier rule."),
+    "carrier_unavailable": (_l("Carrier %(carrier)s cannot be reached (%(problem)s): nothing was changed. Try again, "
+                               "or choose another carrier."),
+                            _l("The carrier cannot be reached: nothing was changed. Try again.")),
+    "tracking_signature_invalid": _l("The tracking webhook's signature does not match the carrier's key."),
+    "bad_tracking_payload": _l("The tracking events cannot be read (%(problem)s): nothing was recorded."),
     # --- shipping desk: labels, templates and printing ------------------------------------------------
     "printer_name_required": _l("A printer needs a name."),
     "printer_kind_unknown": _l("Unknown printer connection %(kind)s: choose network (TCP 9100), CUPS or browser."),

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from erp_core import code_labels
-from erp_core.api import init_api
+from erp_core.api import api, init_api
 from erp_core.auth.guard import install_guard, public
 from erp_core.config import PROJECT_ROOT, load_config
 from erp_core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -103,6 +103,11 @@ def _register_blueprints(app: Flask) -> None:
     register_lot_sources()
     register_interception()
     register_exception_panels()
+    from .shipping import carrier_api, carrier_routes
+
+    app.register_blueprint(carrier_routes.bp, url_prefix="/shipping/carriers")
+    carrier_routes.register_order_panel(app)
+    api.register_blueprint(carrier_api.bp, url_prefix="/api/v1")
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")

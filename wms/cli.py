@@ -41,6 +41,15 @@ def register(app: Flask) -> None:
             click.echo("demo data already present")
         click.echo(f"demo logins (password {DEMO_PASSWORD}): {', '.join(u[0] for u in DEMO_USERS)}")
 
+    @app.cli.command("pull-tracking")
+    def pull_tracking_command() -> None:
+        """Pull shipped parcels' tracking from their carriers and flag stale ones (for cron)."""
+        from .shipping.tracking import pull_tracking
+
+        result = pull_tracking()
+        click.echo(f"tracking pulled: {result.shipments} parcels, {result.events} new events, "
+                   f"{result.failed} failed, {result.exceptions} exceptions opened")
+
     @app.cli.command("pull-orders")
     @click.option("--channel", "channel_code", help="pull this channel now (its interval is not waited for)")
     @click.option("--all-due", is_flag=True, help="pull every active channel whose feed interval has passed")

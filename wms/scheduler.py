@@ -1,14 +1,16 @@
 """A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
-jobs left queued by a restart and, once an hour, purges expired Idempotency-Keys.
+jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30) and, once
+an hour, purges expired Idempotency-Keys.
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
-For cron instead, run ``flask --app wsgi pull-orders --all-due``.
+For cron instead, run ``flask --app wsgi pull-orders --all-due`` and ``flask --app wsgi pull-tracking``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,6 +66,21 @@ def purge_idempotency_keys(app: Flask) -> int:
         return 0
 
 
+def run_tracking_pull(app: Flask) -> int:
+    """Pull the shipped parcels' tracking and flag stale ones; returns the events added. Never raises."""
+    from .shipping.tracking import pull_tracking
+
+    try:
+        with app.app_context():
+            try:
+                return pull_tracking().events
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled tracking pull failed")
+        return 0
+
+
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -76,10 +93,15 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
 
     def loop() -> None:
         log.info("order pull scheduler started (every %s s)", interval_seconds)
-        last_purge = 0.0
+        last_purge = last_tracking = 0.0
+        tracking_every = 60 * float(app.config.get("WMS_TRACKING_PULL_MINUTES",
+                                                    os.environ.get("WMS_TRACKING_PULL_MINUTES", "30")))
         while not stopping.is_set():
             run_due_pulls(app)
             resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
+            if time.monotonic() - last_tracking >= tracking_every:
+                run_tracking_pull(app)
+                last_tracking = time.monotonic()
             if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
                 purge_idempotency_keys(app)
                 last_purge = time.monotonic()

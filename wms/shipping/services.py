@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ from erp_core.outbox import publish
 from erp_core.sequences import next_reference
 from erp_core.statemachine import compare_and_set
 
+from . import carrier_choice
 from .carriers import adapter_for
 from .models import (
     SHIPMENT_TRANSITIONS,
@@ -225,24 +227,40 @@ def choose_carrier(order: Order, weight_g: int, carrier_code: str | None = None)
         carrier = db.session.scalar(select(Carrier).filter_by(code=order.carrier.upper(), active=True))
         if carrier is not None:
             return carrier, "the order's carrier"
-    rules = db.session.scalars(select(CarrierRule).where(CarrierRule.active.is_(True))
-                               .order_by(CarrierRule.priority, CarrierRule.id)).all()
-    for rule in rules:
-        provinces = {p.strip() for p in rule.provinces.split(",") if p.strip()}
-        if ((rule.warehouse_id is None or rule.warehouse_id == order.warehouse_id)
-                and (rule.channel_id is None or rule.channel_id == order.channel_id)
-                and (not provinces or order.ship_province in provinces)
-                and (rule.min_weight_g is None or weight_g >= rule.min_weight_g)
-                and (rule.max_weight_g is None or weight_g <= rule.max_weight_g)
-                and rule.carrier.active):
-            return rule.carrier, f"rule #{rule.id} (priority {rule.priority})"
+    choice = carrier_choice.choose(rule_specs(), carrier_choice.Parcel(
+        warehouse_id=order.warehouse_id, channel_id=order.channel_id, province=order.ship_province or "",
+        weight_g=weight_g))
+    if choice is not None:
+        return db.session.get(Carrier, choice.carrier_id), choice.note
     return None, "no carrier rule matched: choose one at the desk"
+
+
+def rule_specs() -> list[carrier_choice.RuleSpec]:
+    """The active rules of active carriers, as the pure carrier choice reads them."""
+    from erp_core.channels.models import Channel
+
+    rows = db.session.execute(
+        select(CarrierRule, Carrier.code, Warehouse.code, Channel.code)
+        .join(Carrier, Carrier.id == CarrierRule.carrier_id)
+        .outerjoin(Warehouse, Warehouse.id == CarrierRule.warehouse_id)
+        .outerjoin(Channel, Channel.id == CarrierRule.channel_id)
+        .where(CarrierRule.active.is_(True), Carrier.active.is_(True))).all()
+    return [carrier_choice.RuleSpec(
+        id=rule.id, priority=rule.priority, carrier_id=rule.carrier_id, carrier_code=carrier_code,
+        warehouse_id=rule.warehouse_id, warehouse_code=warehouse_code or "", channel_id=rule.channel_id,
+        channel_code=channel_code or "", provinces=carrier_choice.provinces_of(rule.provinces or ""),
+        min_weight_g=rule.min_weight_g, max_weight_g=rule.max_weight_g) for rule, carrier_code, warehouse_code,
+        channel_code in rows]
 
 
 def _assign_carrier(shipment: Shipment, carrier: Carrier, note: str) -> None:
     adapter = adapter_for(carrier)
     label = adapter.issue_tracking_number(shipment)
     shipment.carrier_id, shipment.carrier_note = carrier.id, note[:300]
+    # The price from the carrier's cost table (weight bracket, per province); 0 when it has none.
+    cost = carrier_choice.shipping_cost(carrier.cost_table, shipment.order.ship_province or "",
+                                        shipment.measured_weight_g)
+    shipment.shipping_cost = cost if cost is not None else Decimal("0")
     shipment.tracking_number, shipment.routing_code, shipment.hub_code = (label.tracking_number, label.routing_code,
                                                                           label.hub_code)
     for package in shipment.packages:
