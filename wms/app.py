@@ -78,6 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
+    from .shipping.box_routes import bp as boxes_bp
+    from .shipping.pack_routes import bp as pack_bp
 
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
@@ -89,7 +91,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.register_blueprint(picking_bp, url_prefix="/picking")
+    app.register_blueprint(pack_bp, url_prefix="/shipping")
+    app.register_blueprint(boxes_bp, url_prefix="/shipping")
     register_lot_sources()
+    from erp_core.api import api
+
+    from .shipping.box_api import bp as box_types_api_bp
+
+    api.register_blueprint(box_types_api_bp, url_prefix="/api/v1")
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")
