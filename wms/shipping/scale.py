@@ -16,7 +16,7 @@ MAX_WEIGHT_G = 1_000_000  # a tonne: anything heavier is a misread, not a parcel
 
 _UNITS = {"kg": 1000, "kgs": 1000, "公斤": 1000, "千克": 1000, "g": 1, "gr": 1, "克": 1}
 # The reading is the last number on the line with its unit, whatever status text the scale puts before it.
-_READING = re.compile(r"([+-]?)\s*(\d+(?:[.,]\d+)?)\s*(kgs?|gr?|公斤|千克|克)?\s*$")
+_READING = re.compile(r"(?<![\d.])([+-]?)\s*(\d+(?:[.,]\d+)?)\s*(kgs?|gr?|公斤|千克|克)?\s*$")
 
 
 def bad_weight(value: str) -> ValidationFailed:
