@@ -38,8 +38,7 @@ class BoxTypeSchema(Schema):
 
 
 class BoxTypePatchSchema(BoxTypeSchema):
-    class Meta:
-        partial = True
+    """The fields to change (loaded partial: what is left out stays)."""
 
 
 class BoxTypeQuery(Schema):
@@ -87,7 +86,7 @@ class BoxTypeById(MethodView):
         return _box(box_id)
 
     @requires("shipping.manage")
-    @bp.arguments(BoxTypePatchSchema)
+    @bp.arguments(BoxTypePatchSchema(partial=True))
     @bp.response(200, BoxTypeSchema)
     @bp.alt_response(409, schema=ErrorSchema, description="The new code exists already (box_code_taken)")
     def patch(self, data, box_id):
