@@ -377,3 +377,31 @@ def test_the_pack_station_needs_a_station_of_the_users_warehouse_and_the_packing
     csrf = page_csrf(packer, "/shipping/pack")
     unset = packer.post("/shipping/pack/scan", data={"code": "S0"}, headers={"X-CSRFToken": csrf, "HX-Request": "true"})
     assert unset.status_code == 409
+
+
+def test_two_stations_confirming_one_order_at_once_pack_it_once(app, desk):
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location
+    from tests.concurrency import race
+    from wms.shipping import pack_services
+    from wms.shipping.models import Shipment
+
+    order_id = desk["orders"][1]
+    with app.app_context():
+        station = db.session.get(Location, desk["station"])
+        pack_services.scan(station, "S1")
+        pack_services.scan(station, "6901234567892", order_id=order_id)
+        other = db.session.scalar(select(Location.id).filter_by(code="PACK-02"))
+
+    def weigh_at(location_id):
+        def job():
+            here = db.session.get(Location, location_id)
+            return pack_services.weigh(here, order_id, package=0, box_type_id=desk["boxes"]["S"],
+                                       weight_text="380 g").say
+        return job
+
+    outcomes = race(app, weigh_at(desk["station"]), weigh_at(other))
+    assert sorted(o.kind for o in outcomes) == ["ok", "refused"], [str(o) for o in outcomes]
+    assert [o.value for o in outcomes if o.ok] == ["packed"]
+    with app.app_context():
+        assert _count(Shipment) == 1 and sum(_where(order_id).values()) == 1
