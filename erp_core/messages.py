@@ -296,6 +296,31 @@ MESSAGES: Mapping[str, object] = {
     "shipment_not_shippable": _l("Shipment %(reference)s is %(current)s: it cannot be shipped."),
     "unknown_shipment": _l("No such shipment."),
     # --- shipping desk: pack station, boxes and scale -------------------------------------------------
+    "pack_station_required": _l("Choose your pack station first."),
+    "pack_order_first": _l("Scan the cart, the order number or the waybill first, then the items."),
+    "pack_scan_unknown": _l("%(scanned)s is no cart, put-wall slot, order, waybill or item here."),
+    "pack_cart_empty": _l("Nothing on cart %(cart)s waits to be packed."),
+    "pack_cart_to_put_wall": _l("Cart %(cart)s is a batch cart: sort it at the put wall, then scan the order's "
+                                "slot."),
+    "pack_slot_empty": _l("Put-wall slot %(slot)s holds no order to pack."),
+    "pack_not_on_cart": _l("No order on cart %(cart)s waits for %(sku)s: put it aside for the supervisor."),
+    "pack_extra_item": _l("Extra item %(sku)s: all its units are counted already. Still expected: %(expected)s."),
+    "pack_units_over": _l("Too many: only %(left)s more of %(sku)s belong in this order."),
+    "pack_package_empty": _l("The open package is empty: put units into it before opening another."),
+    "pack_nothing_left": _l("Every unit is counted: weigh the packages."),
+    "pack_units_left": _l("Scan every unit first: %(skus)s still to count."),
+    "pack_no_such_package": _l("There is no package %(number)s."),
+    "bad_weight": _l("Not a weight: %(value)s (type 1.234 kg or 1234 g, or put the parcel on the scale)."),
+    "pack_override_denied": _l("Only a supervisor may override the weight check."),
+    "pack_weight_exception_open": _l("Order %(order)s is on the exceptions desk for its weight: a supervisor "
+                                     "re-weighs it and may override."),
+    "pack_carrier_locked": _l("Shipment %(reference)s is %(current)s: its carrier can no longer be changed at the "
+                              "pack station."),
+    "unknown_box_type": _l("No such box type, or it is not active."),
+    "box_invalid": _l("Box type: %(field)s is not valid (a code and a name; inner sizes in whole mm above 0; tare, "
+                      "maximum weight and cost not negative)."),
+    "box_code_taken": _l("Box type %(box)s exists already."),
+    "bad_weight_tolerance": _l("%(field)s must be a whole number from 0 to %(maximum)s."),
     # --- shipping desk: carriers, number pools, rules and tracking -----------------------------------
     "carrier_kind_unknown": _l("Unknown carrier kind %(kind)s: choose number pool, typed or API."),
     "label_format_unknown": _l("Unknown label format %(label_format)s."),

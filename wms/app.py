@@ -78,10 +78,12 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
+    from .shipping.box_routes import bp as boxes_bp
     from .shipping.exception_routes import bp as exceptions_bp
     from .shipping.exception_routes import register_exception_panels
     from .shipping.interception import register_interception
     from .shipping.manifest_routes import bp as manifests_bp
+    from .shipping.pack_routes import bp as pack_bp
     from .shipping.print_routes import bp as printing_bp
     from .shipping.put_back_routes import bp as put_back_bp
 
@@ -103,11 +105,12 @@ def _register_blueprints(app: Flask) -> None:
     register_lot_sources()
     register_interception()
     register_exception_panels()
-    from .shipping import carrier_api, carrier_routes
+    from .shipping import carrier_routes
 
     app.register_blueprint(carrier_routes.bp, url_prefix="/shipping/carriers")
     carrier_routes.register_order_panel(app)
-    api.register_blueprint(carrier_api.bp, url_prefix="/api/v1")
+    app.register_blueprint(pack_bp, url_prefix="/shipping")
+    app.register_blueprint(boxes_bp, url_prefix="/shipping")
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")
@@ -137,11 +140,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_shipping_api() -> None:
-    from erp_core.api import api
-
+    """The shipping desk's REST resources (printers, carriers and tracking, box types) under /api/v1."""
+    from .shipping.box_api import bp as box_types_api_bp
+    from .shipping.carrier_api import bp as carriers_api_bp
     from .shipping.print_api import bp as printers_api_bp
 
-    api.register_blueprint(printers_api_bp, url_prefix="/api/v1")
+    for blueprint in (printers_api_bp, carriers_api_bp, box_types_api_bp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
 def _register_template_helpers(app: Flask) -> None:

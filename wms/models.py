@@ -28,3 +28,4 @@ from .shipping.models import (  # noqa: F401, E402
     TrackingEvent,
     TrackingNumber,
 )
+from .shipping.pack_models import PackProgress  # noqa: F401, E402

@@ -14,6 +14,7 @@ from ..channels.models import Channel
 from ..extensions import db
 from ..inventory.models import Warehouse
 from ..inventory.reservations import stock_levels
+from ..inventory.warehouse_settings import set_weight_tolerance
 from ..orders.models import Order
 from ..orders.services import NewOrder, NewOrderLine, create_order, get_order
 from . import schemas as s
@@ -60,6 +61,18 @@ class Warehouses(MethodView):
         if allowed is not None:
             stmt = stmt.where(Warehouse.id.in_(allowed))
         return db.session.scalars(stmt)
+
+
+@bp.route("/warehouses/<int:warehouse_id>")
+class WarehouseById(MethodView):
+    @requires("admin.warehouses")
+    @bp.arguments(s.WarehousePatchSchema)
+    @bp.response(200, s.WarehouseSchema)
+    @bp.alt_response(422, schema=s.ErrorSchema, description="A tolerance out of range (bad_weight_tolerance)")
+    def patch(self, data, warehouse_id):
+        """Change a warehouse's pack-out weight tolerance (percent of the expected weight, and grams)."""
+        return set_weight_tolerance(warehouse_id, pct=data.get("weight_tolerance_pct"),
+                                    grams=data.get("weight_tolerance_g"))
 
 
 @bp.route("/skus")

@@ -49,6 +49,13 @@ class WarehouseSchema(Schema):
     province = fields.String()
     city = fields.String()
     active = fields.Boolean()
+    weight_tolerance_pct = fields.Integer(metadata={"description": "pack-out weight check: ± this % of expected"})
+    weight_tolerance_g = fields.Integer(metadata={"description": "pack-out weight check: at least ± these grams"})
+
+
+class WarehousePatchSchema(Schema):
+    weight_tolerance_pct = fields.Integer(validate=validate.Range(min=0, max=100))
+    weight_tolerance_g = fields.Integer(validate=validate.Range(min=0, max=100_000))
 
 
 class SkuSchema(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..inventory.models import Warehouse
 from ..inventory.services import create_warehouse
+from ..inventory.warehouse_settings import set_weight_tolerance
 from ..messages import describe
 from .forms import TokenForm, UserForm, WarehouseForm
 from .guard import requires
@@ -116,3 +117,21 @@ def warehouses():
             return redirect(url_for("admin.warehouses"))
     rows = db.session.scalars(select(Warehouse).order_by(Warehouse.code))
     return render_template("admin/warehouses.html", form=form, warehouses=list(rows))
+
+
+@bp.route("/warehouses/<int:warehouse_id>/weight-tolerance", methods=["POST"])
+@requires("admin.warehouses")
+def weight_tolerance(warehouse_id: int):
+    """The pack-out weight check's tolerance of one warehouse (percent of the expected weight, grams)."""
+    def whole(name: str) -> int | None:
+        value = request.form.get(name, "").strip()
+        return int(value) if value.isdigit() else (None if not value else -1)
+
+    try:
+        wh = set_weight_tolerance(warehouse_id, pct=whole("weight_tolerance_pct"), grams=whole("weight_tolerance_g"))
+    except DomainError as error:
+        flash(describe(error), "error")
+    else:
+        flash(_("Weight tolerance of %(code)s saved: ± %(pct)d %% or ± %(g)d g.", code=wh.code,
+                pct=wh.weight_tolerance_pct, g=wh.weight_tolerance_g), "success")
+    return redirect(url_for("admin.warehouses"))

@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_MODULES = ["wms.scanning", "wms.picking.pick_steps", "wms.picking.sort_steps", "wms.locations.inbound_steps",
-                "wms.locations.replenish_steps", "wms.locations.count_steps"]
+                "wms.locations.replenish_steps", "wms.locations.count_steps",
+                "wms.shipping.pack_steps", "wms.shipping.scale"]
 
 
 @pytest.mark.parametrize("module", STEP_MODULES)
