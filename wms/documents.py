@@ -48,9 +48,18 @@ class StaticOnlyURLFetcher(URLFetcher):
         # allowed_protocols is belt and braces: fetch() below already refuses everything else.
         super().__init__(allowed_protocols=("data", "file"), **kwargs)
         self.allowed_dirs = tuple(Path(d).resolve() for d in allowed_dirs)
+        self.refused: list[str] = []  # what a document asked for and did not get (the editor shows it)
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         """Fetch ``url`` if it is a data: URI or a file inside an allowed folder; raise otherwise."""
+        try:
+            self._check(url)
+        except ForbiddenResource:
+            self.refused.append(url)
+            raise
+        return super().fetch(url, headers)
+
+    def _check(self, url: str) -> None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
@@ -62,7 +71,6 @@ class StaticOnlyURLFetcher(URLFetcher):
                 raise ForbiddenResource(f"file outside static/ and label_templates/ refused: {url}")
         elif scheme != "data":
             raise ForbiddenResource(f"only data: and local static files are allowed: {url}")
-        return super().fetch(url, headers)
 
 
 @lru_cache(maxsize=8)
@@ -84,15 +92,19 @@ def _environment(lang: str) -> Environment:
     return env
 
 
+def html_to_pdf(html: str, *, url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
+    """WeasyPrint ``html`` to PDF with the static-only fetcher (relative URLs resolve in label_templates/)."""
+    fetcher = url_fetcher if url_fetcher is not None else StaticOnlyURLFetcher()
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).write_pdf()
+
+
 def render_pdf(template_name: str, context: dict, *, lang: str = "en") -> bytes:
     """Render ``label_templates/<template_name>`` with ``context`` (plus ``_()`` in ``lang`` and ``lang``) to PDF bytes.
 
     Many labels go in one template, hence one document: WeasyPrint's start-up and font loading cost
     far more than each extra page.
     """
-    html = _environment(lang).get_template(template_name).render(**context, lang=lang)
-    document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=StaticOnlyURLFetcher())
-    return document.write_pdf()
+    return html_to_pdf(_environment(lang).get_template(template_name).render(**context, lang=lang))
 
 
 def code128_svg(data: str, *, module_dots: int = 2, height_dots: int = 100) -> str:
