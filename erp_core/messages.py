@@ -298,6 +298,16 @@ MESSAGES: Mapping[str, object] = {
     # --- shipping desk: pack station, boxes and scale -------------------------------------------------
     # --- shipping desk: carriers, number pools, rules and tracking -----------------------------------
     # --- shipping desk: labels, templates and printing ------------------------------------------------
+    "barcode_does_not_fit": _l("Barcode %(data)s does not fit its %(width_mm)s x %(height_mm)s mm box on this label, "
+                               "even turned: use a larger label size."),
+    "bad_gs1_prefix": _l("The GS1 company prefix must be 6 to 12 digits (WMS_GS1_COMPANY_PREFIX)."),
+    "bad_sscc_serial": _l("The pallet's serial reference is at most %(digits)s digits."),
+    "bad_sscc": _l("%(sscc)s is not a valid SSCC (18 digits with its check digit)."),
+    "bad_gs1_element": _l("Not a valid GS1-128 element: %(text)s."),
+    "unknown_label_template": _l("No label template %(name)s."),
+    "label_template_unsafe": _l("The template was refused: it does something labels may not (%(problem)s)."),
+    "label_template_invalid": _l("The template has an error on line %(line)s: %(problem)s."),
+    "label_template_too_long": _l("The template is too long (at most %(limit)s characters)."),
     # --- shipping desk: manifests, interception and the exceptions desk -------------------------------
 }
 

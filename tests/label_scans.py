@@ -48,9 +48,11 @@ def rasterisers(pdf: bytes, tmp_path: Path, dpi: int = 203) -> dict[str, list[Im
 
 
 def decode(image: Image.Image, *, hri: bool = False) -> dict[str, list[str]]:
-    """Texts decoded from one page, by symbology; ``hri`` gives GS1 as "(00)...(420)..."."""
+    """Texts decoded from one page, by symbology: GS1 as "(00)...(420)..." with ``hri``, else plain (FNC1
+    separators as ASCII 29) and named "GS1-128" when the symbol starts with FNC1 (identifier ]C1)."""
     found: dict[str, list[str]] = {}
-    options = {"text_mode": zxingcpp.TextMode.HRI} if hri else {}
-    for result in zxingcpp.read_barcodes(image.convert("L"), **options):
-        found.setdefault(result.format.name, []).append(result.text)
+    mode = zxingcpp.TextMode.HRI if hri else zxingcpp.TextMode.Plain
+    for result in zxingcpp.read_barcodes(image.convert("L"), text_mode=mode):
+        name = "GS1-128" if result.symbology_identifier == "]C1" and not hri else result.format.name
+        found.setdefault(name, []).append(result.text)
     return found

@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
     from .picking.routes import bp as picking_bp
+    from .shipping.label_routes import bp as labels_bp
 
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.register_blueprint(picking_bp, url_prefix="/picking")
+    app.register_blueprint(labels_bp, url_prefix="/shipping")
     register_lot_sources()
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 

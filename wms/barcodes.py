@@ -30,6 +30,10 @@ QUIET_MODULES = 10  # the Code 128 minimum quiet zone each side
 QR_BORDER_MODULES = 4  # the QR spec quiet zone
 MIN_MODULE_DOTS = {203: 2, 300: 3}  # 0.25 mm: the narrowest bar that scans reliably off a thermal head
 DEFAULT_WIDEST_DOTS = 4
+# Bars are drawn this much narrower (in dots, half each side) than their modules: the usual bar width
+# reduction against a thermal head's dot gain, and what keeps a renderer that fills every touched pixel
+# (pdfium fills axis-aligned rectangles outward) from widening every bar by a dot.
+BAR_REDUCTION_DOTS = 0.3
 
 
 class BarcodeDoesNotFit(ValidationFailed):
@@ -43,6 +47,11 @@ class BarcodeDoesNotFit(ValidationFailed):
 def dot_mm(dpi: int) -> float:
     """One printer dot in millimetres."""
     return 25.4 / dpi
+
+
+def snap_mm(mm: float, dpi: int = 203) -> float:
+    """``mm`` rounded to whole printer dots: barcodes are placed on the dot grid, not between two dots."""
+    return round(mm / dot_mm(dpi)) * dot_mm(dpi)
 
 
 def min_module_dots(dpi: int) -> int:
@@ -161,11 +170,12 @@ def code128_svg(data: str, *, module_dots: int = 2, height_dots: int = 100, dpi:
     height = height_dots / module_dots  # bar height in modules
     rects = []
     x = 0
+    trim = BAR_REDUCTION_DOTS / module_dots  # in modules
     for run in _runs(bars):
         if run[0] == "1":
-            pos = QUIET_MODULES + x
-            rects.append(f'<rect x="0" y="{pos}" width="{height:g}" height="{len(run)}"/>' if rotated
-                         else f'<rect x="{pos}" y="0" width="{len(run)}" height="{height:g}"/>')
+            pos, size = f"{QUIET_MODULES + x + trim / 2:.4f}", f"{len(run) - trim:.4f}"
+            rects.append(f'<rect x="0" y="{pos}" width="{height:g}" height="{size}"/>' if rotated
+                         else f'<rect x="{pos}" y="0" width="{size}" height="{height:g}"/>')
         x += len(run)
     dot = dot_mm(dpi)
     long_mm, short_mm = _mm(length * module_dots * dot), _mm(height_dots * dot)

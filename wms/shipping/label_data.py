@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
-from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Warehouse
 
@@ -119,11 +118,11 @@ def waybill_data(shipment: Shipment, *, lang: str = "zh") -> list[WaybillData]:
     return labels
 
 
-def shipment_or_404(shipment_id: int) -> Shipment:
-    shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None:
-        raise NotFound("no such shipment", code="unknown_shipment")
-    return shipment
+def packing_slip_data(shipment: Shipment, *, lang: str = "zh") -> WaybillData:
+    """One slip a shipment: the first parcel's label data with every line of every parcel."""
+    labels = waybill_data(shipment, lang=lang)
+    return replace(labels[0], lines=tuple(line for label in labels for line in label.lines),
+                   weight_g=shipment.measured_weight_g)
 
 
 def wave_shipments(wave_id: int) -> list[Shipment]:

@@ -18,7 +18,9 @@ from .label_data import WaybillData
 from .sscc import PalletLabel
 from .template_store import render_document
 
-GAP_MM = 1.5
+# Positions of barcodes are whole dots at 203 dpi (the PDF's printer): margins, gaps, the side strip.
+_snap = barcodes.snap_mm
+GAP_MM = _snap(1.5)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,13 @@ class LabelFormat:
 
 
 FORMATS = {
-    "100x150": LabelFormat("100x150", 100, 150, 3, 16, 8, 15),
-    "76x130": LabelFormat("76x130", 76, 130, 2.5, 13, 7, 12),
-    "100x180": LabelFormat("100x180", 100, 180, 3, 14, 7, 14, receipt_mm=62),
+    "100x150": LabelFormat("100x150", 100, 150, _snap(3), 16, 8, 15),
+    "76x130": LabelFormat("76x130", 76, 130, _snap(2.5), 13, 7, 12),
+    "100x180": LabelFormat("100x180", 100, 180, _snap(3), 14, 7, 14, receipt_mm=62),
 }
 SLIP_FORMATS = {"a4": (210, 297), "100x150": (100, 150)}
-SSCC_FORMAT = LabelFormat("sscc", 100, 150, 4, 25, 18, 0)
-STRIP_TOP_MM = 12.0  # the side strip starts below the carrier line
+SSCC_FORMAT = LabelFormat("sscc", 100, 150, _snap(4), 25, 18, 0)
+STRIP_TOP_MM = _snap(12.0)  # the side strip starts below the carrier line
 HUB_TEXT_MM = 10.0  # "集包地" before the hub code (4 mm bold, ~2.5 mm a character) and its barcode
 
 
@@ -114,7 +116,7 @@ def place_barcodes(slots: Sequence[tuple[str, str, float] | tuple[str, str, floa
                 moved = True
         if not moved:
             break
-    x = strip_x_mm
+    x = _snap(strip_x_mm)
     for name, data, bar, _ in reversed([s for s in slots if s[0] in turned]):
         layout = barcodes.fit_code128(data, width_mm=bar, height_mm=strip_mm, bar_mm=bar, dpi=dpi, gs1=gs1)
         x -= layout.width_mm
@@ -126,9 +128,10 @@ def place_barcodes(slots: Sequence[tuple[str, str, float] | tuple[str, str, floa
 def waybill_layout(data: WaybillData, fmt: LabelFormat, dpi: int = 203) -> dict:
     """Everything a waybill template needs besides the data: barcodes placed and text sizes fitted."""
     strip_mm = fmt.main_mm - STRIP_TOP_MM - fmt.margin_mm
+    hub_text = _snap(HUB_TEXT_MM + 2.5 * len(data.hub_code))
     codes, strip_w = place_barcodes(
         [("tracking", data.tracking_number, fmt.tracking_bar_mm),
-         ("hub", data.hub_code, fmt.small_bar_mm, HUB_TEXT_MM + 2.5 * len(data.hub_code)),
+         ("hub", data.hub_code, fmt.small_bar_mm, hub_text),
          ("order", data.order_number, fmt.small_bar_mm)],
         width_mm=fmt.inner_mm, strip_x_mm=fmt.width_mm - fmt.margin_mm, strip_mm=strip_mm, dpi=dpi)
     body_mm = fmt.inner_mm - strip_w
@@ -138,44 +141,52 @@ def waybill_layout(data: WaybillData, fmt: LabelFormat, dpi: int = 203) -> dict:
                                        dpi=dpi, rotate=False)
     return {
         "codes": codes, "strip_mm": strip_w, "strip_top_mm": STRIP_TOP_MM, "body_mm": body_mm,
-        "receipt": receipt,
+        "receipt": receipt, "hub_text_mm": hub_text,
         "routing_mm": barcodes.text_mm(data.routing_code, width_mm=body_mm, largest_mm=fmt.routing_mm, smallest_mm=4),
         # "运单号 " / "Tracking no. " before the number: about eight characters more.
         "tracking_mm": barcodes.text_mm(data.tracking_number + "x" * 8, width_mm=body_mm, largest_mm=4.2),
     }
 
 
-def waybills_pdf(labels: Sequence[WaybillData], *, label_format: str | None = None, lang: str = "zh",
-                 body: str | None = None, url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
-    """One PDF of every label, one page each, in the given order (each in its carrier's format unless
-    ``label_format`` says otherwise)."""
+def waybill_context(labels: Sequence[WaybillData], label_format: str | None = None) -> dict:
+    """The context of waybill.html: each label in its carrier's format unless ``label_format`` says otherwise."""
     pages = []
     for data in labels:
         fmt = FORMATS[label_format or data.label_format]
         pages.append({"d": data, "fmt": fmt, **waybill_layout(data, fmt)})
-    return render_document("waybill.html", {"labels": pages, "formats": FORMATS}, lang=lang, body=body,
+    return {"labels": pages, "formats": FORMATS}
+
+
+def waybills_pdf(labels: Sequence[WaybillData], *, label_format: str | None = None, lang: str = "zh",
+                 body: str | None = None, url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
+    """One PDF of every label, one page each, in the given order."""
+    return render_document("waybill.html", waybill_context(labels, label_format), lang=lang, body=body,
                            url_fetcher=url_fetcher)
 
 
 def slip_layout(data: WaybillData, size: str, dpi: int = 203) -> dict:
     width, height = SLIP_FORMATS[size]
-    margin = 10 if size == "a4" else 3
+    margin = _snap(10 if size == "a4" else 3)
+    column = _snap((width - 2 * margin) / (2 if size == "a4" else 1))  # A4: the two codes side by side
     codes, strip_w = place_barcodes([("order", data.order_number, 10 if size == "a4" else 8),
                                      ("tracking", data.tracking_number, 10 if size == "a4" else 8)],
-                                    width_mm=(width - 2 * margin) / (2 if size == "a4" else 1),
+                                    width_mm=column,
                                     strip_x_mm=width - margin, strip_mm=height - STRIP_TOP_MM - margin, dpi=dpi)
-    return {"codes": codes, "strip_mm": strip_w, "strip_top_mm": STRIP_TOP_MM, "margin_mm": margin,
+    return {"codes": codes, "strip_mm": strip_w, "strip_top_mm": STRIP_TOP_MM, "margin_mm": margin, "column_mm": column,
             "page_w": width, "page_h": height}
 
 
 def packing_slips_pdf(labels: Sequence[WaybillData], *, size: str = "a4", lang: str = "zh", body: str | None = None,
                       url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
     """Packing slips (装箱单) with every line and its lot, A4 or 100x150, one per shipment."""
+    return render_document("packing_slip.html", slip_context(labels, size), lang=lang, body=body,
+                           url_fetcher=url_fetcher)
+
+
+def slip_context(labels: Sequence[WaybillData], size: str = "a4") -> dict:
     if size not in SLIP_FORMATS:
         raise ValueError(f"unknown packing slip size {size!r}")
-    slips = [{"d": data, **slip_layout(data, size)} for data in labels]
-    return render_document("packing_slip.html", {"slips": slips, "size": size}, lang=lang, body=body,
-                           url_fetcher=url_fetcher)
+    return {"slips": [{"d": data, **slip_layout(data, size)} for data in labels], "size": size}
 
 
 def sscc_layout(label: PalletLabel, dpi: int = 203) -> dict:
@@ -196,5 +207,8 @@ def sscc_layout(label: PalletLabel, dpi: int = 203) -> dict:
 def sscc_pdf(labels: Sequence[PalletLabel], *, lang: str = "zh", body: str | None = None,
              url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
     """GS1-128 SSCC pallet labels, 100x150 mm, one a page."""
-    pages = [{"p": label, **sscc_layout(label)} for label in labels]
-    return render_document("sscc.html", {"labels": pages}, lang=lang, body=body, url_fetcher=url_fetcher)
+    return render_document("sscc.html", sscc_context(labels), lang=lang, body=body, url_fetcher=url_fetcher)
+
+
+def sscc_context(labels: Sequence[PalletLabel]) -> dict:
+    return {"labels": [{"p": label, **sscc_layout(label)} for label in labels]}

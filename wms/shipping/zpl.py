@@ -25,7 +25,7 @@ from wms import barcodes
 from wms.documents import TEMPLATES_DIR
 
 from .label_data import WaybillData
-from .labels import FORMATS, SLIP_FORMATS, SSCC_FORMAT, LabelFormat, Placed, slip_layout, sscc_layout, waybill_layout
+from .labels import FORMATS, SSCC_FORMAT, LabelFormat, Placed, slip_layout, sscc_layout, waybill_layout
 from .sscc import PalletLabel
 
 ZPL_DIR = TEMPLATES_DIR / "zpl"
@@ -182,9 +182,7 @@ def waybill_zpl(labels: Sequence[WaybillData], *, dpi: int = 203, label_format: 
 def packing_slip_zpl(labels: Sequence[WaybillData], *, dpi: int = 203) -> str:
     """Packing slips on 100x150 mm thermal stock (the A4 slip is for sheet printers only)."""
     z = ZplCanvas(dpi)
-    width, height = SLIP_FORMATS["100x150"]
-    return "".join(_render("packing_slip.zpl", z=z, d=data, page_w=width, page_h=height,
-                           **slip_layout(data, "100x150", dpi)) for data in labels)
+    return "".join(_render("packing_slip.zpl", z=z, d=data, **slip_layout(data, "100x150", dpi)) for data in labels)
 
 
 def sscc_zpl(labels: Sequence[PalletLabel], *, dpi: int = 203) -> str:
