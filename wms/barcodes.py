@@ -39,8 +39,10 @@ BAR_REDUCTION_DOTS = 0.3
 class BarcodeDoesNotFit(ValidationFailed):
     """Not even the narrowest allowed bars, turned either way, fit the box: the label needs more room."""
 
-    def __init__(self, data: str, width_mm: float, height_mm: float) -> None:
-        super().__init__(f"barcode {data!r} does not fit {width_mm:g} x {height_mm:g} mm", code="barcode_does_not_fit",
+    code = "barcode_does_not_fit"
+
+    def __init__(self, *, data: str, width_mm: float, height_mm: float) -> None:
+        super().__init__(f"barcode {data!r} does not fit {width_mm:g} x {height_mm:g} mm",
                          data=data, width_mm=f"{width_mm:g}", height_mm=f"{height_mm:g}")
 
 
@@ -134,7 +136,7 @@ def fit_code128(data: str, *, width_mm: float, height_mm: float, dpi: int = 203,
             if modules * dots * dot <= along + 1e-9:
                 bar = min(bar_mm if bar_mm is not None else across, across)
                 return BarcodeLayout(data, gs1, dpi, dots, max(int(bar / dot + 1e-9), 1), rotated)
-    raise BarcodeDoesNotFit(data, width_mm, height_mm)
+    raise BarcodeDoesNotFit(data=data, width_mm=width_mm, height_mm=height_mm)
 
 
 def text_mm(text: str, *, width_mm: float, largest_mm: float, smallest_mm: float = 1.6) -> float:
