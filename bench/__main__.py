@@ -21,6 +21,7 @@ MODULES = [
     "bench.batching",
     "bench.wave",
     "bench.imports",
+    "bench.labels",
 ]
 
 

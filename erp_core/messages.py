@@ -366,6 +366,16 @@ MESSAGES: Mapping[str, object] = {
     "print_job_busy": _l("This print job is being sent already."),
     "print_job_not_failed": _l("Print job %(job)s has not failed: only a failed job is retried."),
     "print_job_not_done": _l("Print job %(job)s is not printed yet: only a printed job is reprinted."),
+    "barcode_does_not_fit": _l("Barcode %(data)s does not fit its %(width_mm)s x %(height_mm)s mm box on this label, "
+                               "even turned: use a larger label size."),
+    "bad_gs1_prefix": _l("The GS1 company prefix must be 6 to 12 digits (WMS_GS1_COMPANY_PREFIX)."),
+    "bad_sscc_serial": _l("The pallet's serial reference is at most %(digits)s digits."),
+    "bad_sscc": _l("%(sscc)s is not a valid SSCC (18 digits with its check digit)."),
+    "bad_gs1_element": _l("Not a valid GS1-128 element: %(text)s."),
+    "unknown_label_template": _l("No label template %(name)s."),
+    "label_template_unsafe": _l("The template was refused: it does something labels may not (%(problem)s)."),
+    "label_template_invalid": _l("The template has an error on line %(line)s: %(problem)s."),
+    "label_template_too_long": _l("The template is too long (at most %(limit)s characters)."),
     # --- shipping desk: manifests, interception and the exceptions desk -------------------------------
     "unknown_manifest": _l("No such handover."),
     "manifest_not_open": (_l("Handover %(reference)s is closed: it cannot change any more."),

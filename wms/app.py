@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from .shipping.exception_routes import bp as exceptions_bp
     from .shipping.exception_routes import register_exception_panels
     from .shipping.interception import register_interception
+    from .shipping.label_routes import bp as labels_bp
     from .shipping.manifest_routes import bp as manifests_bp
     from .shipping.pack_routes import bp as pack_bp
     from .shipping.print_routes import bp as printing_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     _register_shipping_api()
     app.register_blueprint(exceptions_bp, url_prefix="/shipping/exceptions")
     app.register_blueprint(put_back_bp, url_prefix="/shipping/put-back")
+    app.register_blueprint(labels_bp, url_prefix="/shipping")
     register_lot_sources()
     register_interception()
     register_exception_panels()

@@ -9,25 +9,20 @@ make the server fetch a remote URL or read an arbitrary file.
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import barcode
-import qrcode
-import qrcode.image.svg
 from babel.support import Translations
-from barcode.writer import SVGWriter
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import barcodes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "label_templates"
@@ -36,8 +31,6 @@ TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 
 PRINTER_DPI = 203
 DOT_MM = 25.4 / PRINTER_DPI  # one printer dot in millimetres
-CODE128_QUIET_MODULES = 10  # the Code 128 spec minimum; less and scanners miss the start bar
-QR_BORDER_MODULES = 4  # the QR spec quiet zone
 
 class ForbiddenResource(ValueError):
     """A template asked WeasyPrint for a resource outside the allowed folders or schemes."""
@@ -55,9 +48,18 @@ class StaticOnlyURLFetcher(URLFetcher):
         # allowed_protocols is belt and braces: fetch() below already refuses everything else.
         super().__init__(allowed_protocols=("data", "file"), **kwargs)
         self.allowed_dirs = tuple(Path(d).resolve() for d in allowed_dirs)
+        self.refused: list[str] = []  # what a document asked for and did not get (the editor shows it)
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         """Fetch ``url`` if it is a data: URI or a file inside an allowed folder; raise otherwise."""
+        try:
+            self._check(url)
+        except ForbiddenResource:
+            self.refused.append(url)
+            raise
+        return super().fetch(url, headers)
+
+    def _check(self, url: str) -> None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
@@ -69,7 +71,6 @@ class StaticOnlyURLFetcher(URLFetcher):
                 raise ForbiddenResource(f"file outside static/ and label_templates/ refused: {url}")
         elif scheme != "data":
             raise ForbiddenResource(f"only data: and local static files are allowed: {url}")
-        return super().fetch(url, headers)
 
 
 @lru_cache(maxsize=8)
@@ -91,80 +92,29 @@ def _environment(lang: str) -> Environment:
     return env
 
 
+def html_to_pdf(html: str, *, url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
+    """WeasyPrint ``html`` to PDF with the static-only fetcher (relative URLs resolve in label_templates/)."""
+    fetcher = url_fetcher if url_fetcher is not None else StaticOnlyURLFetcher()
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).write_pdf()
+
+
 def render_pdf(template_name: str, context: dict, *, lang: str = "en") -> bytes:
     """Render ``label_templates/<template_name>`` with ``context`` (plus ``_()`` in ``lang`` and ``lang``) to PDF bytes.
 
     Many labels go in one template, hence one document: WeasyPrint's start-up and font loading cost
     far more than each extra page.
     """
-    html = _environment(lang).get_template(template_name).render(**context, lang=lang)
-    document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=StaticOnlyURLFetcher())
-    return document.write_pdf()
-
-
-def _svg_data_uri(svg: bytes | str) -> str:
-    raw = svg.encode("utf-8") if isinstance(svg, str) else svg
-    return "data:image/svg+xml;base64," + base64.b64encode(raw).decode("ascii")
-
-
-def _mm(value: float) -> str:
-    # Four decimals keeps the rounding error far below a dot even over hundreds of modules.
-    return f"{value:.4f}mm"
+    return html_to_pdf(_environment(lang).get_template(template_name).render(**context, lang=lang))
 
 
 def code128_svg(data: str, *, module_dots: int = 2, height_dots: int = 100) -> str:
-    """Code 128 of ``data`` as an SVG data URI, ``module_dots`` printer dots per module, no text.
-
-    The writer rounds its millimetres to 0.001, which would drift off the dot grid across a long code.
-    So it draws in modules (module_width=1), those become the viewBox, and only the outer size is in
-    mm, computed from whole dots: the image then scales to exactly ``module_dots`` dots per module.
-    """
-    writer = SVGWriter()
-    writer.with_doctype = False  # the DOCTYPE names an external DTD; nothing to fetch, nothing to refuse
-    code = barcode.get("code128", data, writer=writer)
-    height_modules = height_dots / module_dots
-    options = {
-        "module_width": 1,
-        "module_height": height_modules,
-        "quiet_zone": CODE128_QUIET_MODULES,
-        "write_text": False,  # we print the human-readable code ourselves, bigger
-        "margin_top": 0,
-        "margin_bottom": 0,
-    }
-    svg = code.render(options).decode("utf-8")
-    width_modules = len(code.build()[0]) + 2 * CODE128_QUIET_MODULES
-    svg = re.sub(r'="(-?[\d.]+)mm"', r'="\1"', svg)  # inner units are modules, not mm
-    svg = re.sub(
-        r'width="[\d.]+" height="[\d.]+"',
-        f'width="{_mm(width_modules * module_dots * DOT_MM)}" height="{_mm(height_dots * DOT_MM)}" '
-        f'viewBox="0 0 {width_modules} {height_modules:g}" preserveAspectRatio="none"',
-        svg,
-        count=1,
-    )
-    return _svg_data_uri(svg)
+    """Code 128 of ``data`` as an SVG data URI at 203 dpi (kept for callers; see :mod:`wms.barcodes`)."""
+    return barcodes.code128_svg(data, module_dots=module_dots, height_dots=height_dots, dpi=PRINTER_DPI)
 
 
 def qr_svg(data: str, *, box_dots: int = 4) -> str:
-    """QR code of ``data`` as an SVG data URI, ``box_dots`` printer dots per module, 4-module border."""
-    qr = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=10,  # qrcode's SVG unit: 10 = 1 mm per module, so path coordinates count modules in mm
-        border=QR_BORDER_MODULES,
-        image_factory=qrcode.image.svg.SvgPathImage,
-    )
-    qr.add_data(data)
-    qr.make(fit=True)
-    buffer = BytesIO()
-    qr.make_image().save(buffer)
-    side_mm = (qr.modules_count + 2 * QR_BORDER_MODULES) * box_dots * DOT_MM
-    # Keep qrcode's viewBox (in modules) and replace the outer size with whole dots per module.
-    svg = re.sub(
-        r'width="[\d.]+mm" height="[\d.]+mm"',
-        f'width="{_mm(side_mm)}" height="{_mm(side_mm)}"',
-        buffer.getvalue().decode("utf-8"),
-        count=1,
-    )
-    return _svg_data_uri(svg)
+    """QR code of ``data`` as an SVG data URI at 203 dpi (kept for callers; see :mod:`wms.barcodes`)."""
+    return barcodes.qr_svg(data, box_dots=box_dots, dpi=PRINTER_DPI)
 
 
 Arrow = Literal["up", "down"] | None
@@ -190,38 +140,39 @@ SHEET_ROWS = 8
 LABELS_PER_SHEET = SHEET_COLUMNS * SHEET_ROWS
 
 
-def _fit_module_dots(data: str, widest: int, room_mm: float) -> int:
-    """Widest whole-dot module (at most ``widest``, at least 1) whose Code 128 fits in ``room_mm``.
+# Per layout: inner label size (mm), widest Code 128 module, bar height and QR module (dots), largest code text (mm).
+_BIN_GEOMETRY = {"sheet": (65.0, 33.0, 3, 72, 3, 6.5), "thermal": (94.0, 43.5, 3, 120, 5, 10.0)}
+_GAP_MM = 1.5
 
-    Wider modules scan from further away, but a long code must still fit the label rather than be
-    clipped (a clipped Code 128 does not scan at all).
-    """
-    modules = len(barcode.get("code128", data).build()[0]) + 2 * CODE128_QUIET_MODULES
-    for dots in range(widest, 1, -1):
-        if modules * dots * DOT_MM <= room_mm:
-            return dots
-    return 1
+
+def _bin_label(b: BinLabel, layout: Layout) -> dict:
+    """One bin label's barcodes, laid out to fit: Code 128 beside the QR if it fits there at >= 2-dot bars,
+    else the Code 128 takes the whole width below and the QR moves up beside the code text."""
+    width, _, widest, bar_dots, box_dots, largest = _BIN_GEOMETRY[layout]
+    qr_mm = barcodes.qr_modules(b.barcode) * box_dots * DOT_MM
+    bar_mm = bar_dots * DOT_MM
+    stacked = False
+    try:
+        code = barcodes.fit_code128(b.barcode, width_mm=width - qr_mm - _GAP_MM, height_mm=bar_mm,
+                                    widest_dots=widest, rotate=False)
+    except barcodes.BarcodeDoesNotFit:
+        stacked = True
+        code = barcodes.fit_code128(b.barcode, width_mm=width, height_mm=bar_mm, widest_dots=widest, rotate=False)
+    head_mm = width - (qr_mm + _GAP_MM if stacked else 12.0)  # the caption takes ~12 mm when the QR is below
+    return {"bin": b, "code128": code.svg(), "qr": barcodes.qr_svg(b.barcode, box_dots=box_dots),
+            "stacked": stacked,
+            "module_dots": code.module_dots, "code_mm": barcodes.text_mm(b.code, width_mm=head_mm, largest_mm=largest)}
 
 
 def bin_label_sheet(bins: Sequence[BinLabel], *, lang: str = "en", layout: Layout = "sheet") -> bytes:
     """PDF of bin labels: ``sheet`` = A4 pages of 3 x 8 labels (70 x 37 mm), ``thermal`` = 100 x 50 mm each.
 
-    The thermal label has room for wider modules, which scan from further away on a high shelf.
+    The thermal label has room for wider modules, which scan from further away on a high shelf. Bars
+    are never narrower than 2 dots at 203 dpi: a long bin code is stacked below instead (see _bin_label).
     """
     if layout not in ("sheet", "thermal"):
         raise ValueError(f"unknown label layout: {layout!r}")
-    # (widest module, bar height, QR module) in dots and the room left of the QR for the Code 128, in mm.
-    module_dots, height_dots, box_dots, room_mm = (3, 120, 5, 70.0) if layout == "thermal" else (2, 72, 3, 50.0)
-    labels = [
-        {
-            "bin": b,
-            "code128": code128_svg(
-                b.barcode, module_dots=_fit_module_dots(b.barcode, module_dots, room_mm), height_dots=height_dots
-            ),
-            "qr": qr_svg(b.barcode, box_dots=box_dots),
-        }
-        for b in bins
-    ]
+    labels = [_bin_label(b, layout) for b in bins]
     per_page = LABELS_PER_SHEET if layout == "sheet" else 1
     pages = [labels[i : i + per_page] for i in range(0, len(labels), per_page)]
     return render_pdf("bin_labels.html", {"pages": pages, "layout": layout}, lang=lang)

@@ -133,3 +133,46 @@ def test_chinese_label_renders_the_chinese_words(tmp_path):
     assert "仓库" in text
     assert "层" in text
     assert "A-01-01-1" in text
+
+
+def long_bins(count: int) -> list[BinLabel]:
+    """Bins of a 5-character warehouse code: barcodes of 14 to 18 characters (e.g. HZ-01-A01-01-1)."""
+    suffixes = ["", "A", "AB", "A-1", "AB-1"]
+    return [
+        BinLabel(code=f"A{n // 4 + 1:02d}-{n % 4 + 1:02d}-{n % 5 + 1}",
+                 barcode=f"HZ-01-A{n // 4 + 1:02d}-{n % 4 + 1:02d}-{n % 5 + 1}{suffixes[n % 5]}",
+                 warehouse="HZ-01", zone="A", aisle=f"{n // 4 + 1:02d}", level=n % 5 + 1, arrow="up")
+        for n in range(count)
+    ]
+
+
+@needs_pdftoppm
+def test_an_a4_sheet_of_14_to_18_character_bin_codes_scans_with_pdfium_and_poppler(tmp_path):
+    from tests.label_scans import decode, rasterisers
+    from wms.barcodes import code128_modules
+
+    # given a sheet of bins whose barcodes are 14-18 characters long (too long beside the QR at 2 dots)
+    bins = long_bins(24)
+    assert {len(b.barcode) for b in bins} == {14, 15, 16, 17, 18}
+    assert code128_modules("HZ-01-A01-01-1") * 2 * 25.4 / 203 > 50  # the old layout's room, hence 1-dot bars
+
+    # when the A4 sheet is printed and rasterised at 203 dpi, 1-bit, by both renderers
+    pdf = bin_label_sheet(bins, layout="sheet")
+    for renderer, pages in rasterisers(pdf, tmp_path).items():
+        # then every Code 128 and every QR on it decodes to its bin's barcode
+        assert len(pages) == 1, renderer
+        found = decode(pages[0])
+        assert sorted(found.get("Code128", [])) == sorted(b.barcode for b in bins), renderer
+        assert sorted(found.get("QRCode", [])) == sorted(b.barcode for b in bins), renderer
+
+
+def test_long_bin_codes_keep_bars_of_at_least_two_dots_and_the_longest_are_stacked():
+    from wms.documents import _bin_label
+
+    # given bin codes of 14 to 18 characters / when their sheet labels are laid out
+    labels = {b.barcode: _bin_label(b, "sheet") for b in long_bins(5)}
+
+    # then no Code 128 has bars under 2 dots, and those too long for the room beside the QR go below, full width
+    assert all(label["module_dots"] >= 2 for label in labels.values())
+    assert not labels["HZ-01-A01-01-1"]["stacked"]
+    assert labels["HZ-01-A02-01-5AB-1"]["stacked"]
