@@ -41,8 +41,8 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; 
 
 
 def waybill_path(shipment_id: int) -> str:
-    """The waybill PDF (built by the labels desk); a plain path so this page does not depend on it."""
-    return f"/shipping/shipments/{shipment_id}/waybill.pdf"
+    """The shipment's waybill PDF (the labels blueprint)."""
+    return url_for("labels.waybill_pdf", shipment_id=shipment_id)
 
 
 def may_override() -> bool:
