@@ -44,6 +44,7 @@ from .services import (
     set_tracking_number,
     wave_kind_of,
 )
+from .waybill_printing import print_waybill_quietly
 
 
 @dataclass
@@ -290,6 +291,7 @@ def _pack(order: Order, station: Location, state: steps.PackState, user_id: int 
     if cart is not None:
         cart = cart_by_id(cart.pick_list.id, station.warehouse_id)
     shipment = outcome.shipment
+    print_waybill_quietly(shipment, user_id=user_id)  # to the station's printer, after commit, if it has one
     return PackAnswer("packed", {"ref": shipment.reference, "tracking": shipment.tracking_number},
                       shipment=shipment, cart=cart if cart is not None and cart.waiting else None)
 
@@ -307,7 +309,9 @@ def scan_tracking_number(station: Location, shipment_id: int, number: str, *, us
     """The number of a manual carrier's pre-printed waybill, scanned at the station."""
     with atomic():
         _shipment_here(shipment_id, station)
-        return set_tracking_number(shipment_id, number, user_id=user_id)
+        shipment = set_tracking_number(shipment_id, number, user_id=user_id)
+        print_waybill_quietly(shipment, user_id=user_id)  # now that it has its number
+        return shipment
 
 
 def change_carrier(station: Location, shipment_id: int, carrier_code: str, *, user_id: int | None = None) -> Shipment:
