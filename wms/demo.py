@@ -96,6 +96,7 @@ def load_demo(seed: int = 7, orders: int = 300) -> dict[str, int]:
         skus = _demo_skus(rng)
         _demo_stock(rng, skus, sh1, sz1)
         users = _demo_users({"SH1": sh1.id, "SZ1": sz1.id})
+        _demo_shipping(sz1.id)
         n_orders = _demo_orders(rng, skus, orders)
     _demo_audit()
     return {"warehouses": 2, "bins": bins, "skus": len(skus), "users": users, "orders": n_orders}
@@ -155,6 +156,37 @@ def _demo_stock(rng: random.Random, skus: list[tuple[str, int]], sh1: Warehouse,
         if n % 4 == 0 and n // 4 < len(sz_pick):
             receive(sku_id, sz_pick[n // 4], rng.randint(5, 40), reference=opening,
                     lot_id=lot("S", dates.randint(700, 1000)))
+
+
+def _demo_shipping(south_warehouse_id: int) -> None:
+    """What the shipping desk needs to pack on day one: box types, two pool carriers with a range of
+    numbers each, a manual one, and the rules that choose between them."""
+    from .shipping.models import BoxType, Carrier, CarrierRule, TrackingNumber
+
+    db.session.add_all([
+        BoxType(code="S", name="Small carton", name_zh="小号纸箱", inner_length_mm=250, inner_width_mm=180,
+                inner_height_mm=100, tare_g=60, cost=Decimal("0.80")),
+        BoxType(code="M", name="Medium carton", name_zh="中号纸箱", inner_length_mm=350, inner_width_mm=250,
+                inner_height_mm=250, tare_g=150, cost=Decimal("1.50")),
+        BoxType(code="L", name="Large carton", name_zh="大号纸箱", inner_length_mm=650, inner_width_mm=400,
+                inner_height_mm=300, tare_g=400, cost=Decimal("3.00")),
+        BoxType(code="BAG", name="Poly mailer", name_zh="快递袋", inner_length_mm=350, inner_width_mm=250,
+                inner_height_mm=40, tare_g=15, cost=Decimal("0.30"), max_weight_g=2000),
+    ])
+    zto = Carrier(code="ZTO", name="ZTO Express", name_zh="中通快递", kind="pool", label_format="76x130",
+                  cost_table='{"default": [[1000, "4.50"], [3000, "7.00"], [10000, "12.00"]]}')
+    yto = Carrier(code="YTO", name="YTO Express", name_zh="圆通速递", kind="pool", label_format="100x180",
+                  cost_table='{"default": [[1000, "4.20"], [3000, "6.80"], [10000, "11.50"]]}')
+    sf = Carrier(code="SF", name="SF Express", name_zh="顺丰速运", kind="manual", label_format="100x150",
+                 cost_table='{"default": [[1000, "12.00"], [3000, "18.00"], [10000, "28.00"]]}')
+    db.session.add_all([zto, yto, sf])
+    db.session.flush()
+    db.session.add_all([TrackingNumber(carrier_id=zto.id, number=f"73{n:010d}") for n in range(1, 501)]
+                       + [TrackingNumber(carrier_id=yto.id, number=f"YT{n:013d}") for n in range(1, 301)])
+    db.session.add_all([CarrierRule(priority=10, carrier_id=yto.id, warehouse_id=south_warehouse_id),
+                        CarrierRule(priority=20, carrier_id=sf.id, min_weight_g=10000),
+                        CarrierRule(priority=100, carrier_id=zto.id)])
+    db.session.flush()
 
 
 def _demo_users(warehouse_ids: dict[str, int]) -> int:
