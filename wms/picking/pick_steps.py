@@ -13,7 +13,7 @@ after the order's shipping limit, enough free units), whose reservation is then 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -96,7 +96,7 @@ class Step:
     state: PickState
     say: str
     confirm: bool = False
-    params: Mapping[str, int] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def next_step(state: PickState, scan: Scan, task: PickTaskView) -> Step | DomainError:
@@ -159,10 +159,11 @@ def after_refusal(state: PickState) -> PickState:
     return PickState("item", bin=state.bin) if state.bin else PickState()
 
 
-def after_pick(state: PickState, *, cart_done: bool, left_here: int) -> Step:
-    """After a confirmed pick: the cart is complete, more units wait in this bin, or the next bin."""
+def after_pick(state: PickState, *, cart_done: bool, left_here: int, destination: str = "packing") -> Step:
+    """After a confirmed pick: the cart is complete (take it to `destination`: "packing", or
+    "put_wall" for a batch-and-sort cart), more units wait in this bin, or the next bin."""
     if cart_done:
-        return Step(PickState(), "cart_done")
+        return Step(PickState(), "cart_done", params={"to": destination})
     if left_here:
         return Step(PickState("item", bin=state.bin), "more_here", params={"n": left_here})
     return Step(PickState(), "next_bin")
@@ -173,3 +174,67 @@ def short_step(found: int, task: PickTaskView) -> Step | DomainError:
     if not 0 <= found <= task.remaining:
         return bad_quantity(0, task.remaining)
     return Step(PickState(), "short_reported", confirm=True)
+
+
+# --- stops: one bin, SKU and lot of a cart carrying many orders ------------------------------------
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One open pick task as the stop grouping sees it."""
+
+    id: int
+    sequence: int            # its place in the cart's route
+    location_id: int
+    sku_id: int
+    lot_id: int | None
+    remaining: int           # units still to pick
+    order_rank: int = 0      # its order's place in the wave (oldest first)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The picker's stop: one bin, one SKU (and lot), the total still to pick there, and the tasks
+    it stands for in the order confirmed units are given to them."""
+
+    location_id: int
+    sku_id: int
+    lot_id: int | None
+    remaining: int
+    task_ids: tuple[int, ...]
+
+    @property
+    def head(self) -> int:
+        """The task the screen names the stop by (the first one to receive units)."""
+        return self.task_ids[0]
+
+
+def share_order(tasks: Iterable[TaskLine]) -> list[TaskLine]:
+    """The fixed order units are shared out in: oldest order of the wave first, then task id."""
+    return sorted(tasks, key=lambda t: (t.order_rank, t.id))
+
+
+def group_stops(tasks: Iterable[TaskLine]) -> list[Stop]:
+    """The open tasks (remaining > 0) grouped by bin, SKU and lot, in route order (a stop comes where
+    the route first reaches one of its tasks). Two lots of a SKU in one bin are two stops: each pick
+    names the lot taken, and each lot's units go to the lines reserved on it."""
+    groups: dict[tuple[int, int, int | None], list[TaskLine]] = {}
+    for task in sorted((t for t in tasks if t.remaining > 0), key=lambda t: (t.sequence, t.id)):
+        groups.setdefault((task.location_id, task.sku_id, task.lot_id), []).append(task)
+    return [Stop(location_id, sku_id, lot_id, sum(t.remaining for t in members),
+                 tuple(t.id for t in share_order(members)))
+            for (location_id, sku_id, lot_id), members in groups.items()]
+
+
+def share_out(quantity: int, parts: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Give `quantity` units to `parts` [(task id, units it still wants)] in their order, each filled
+    before the next gets any: [(task id, units)] for the parts that get some. Confirmed picks and the
+    units found at a short pick are shared out alike, so a shortage falls on the newest orders."""
+    shares, left = [], max(quantity, 0)
+    for task_id, wanted in parts:
+        if left <= 0:
+            break
+        take = min(left, wanted)
+        if take > 0:
+            shares.append((task_id, take))
+            left -= take
+    return shares

@@ -46,6 +46,18 @@ class SortInstruction:
     lot_id: int | None = None  # the lot of the unit (None: the SKU is not tracked by lot)
 
 
+@dataclass(frozen=True)
+class Sorted:
+    """What one sorted unit did: its slot, its order, whether that order's slot is now complete
+    (its last unit landed: the order is `sorted`), and the units still on the cart."""
+
+    slot: int
+    order_id: int
+    order_number: str
+    slot_complete: bool
+    left_on_cart: int
+
+
 def slot_location(warehouse_id: int, slot: int) -> Location:
     """The put-wall slot's location (created the first time it is used), labelled <WH>-PW-<nn>."""
     code = f"PW-{slot:02d}"
@@ -117,8 +129,10 @@ def _lot_of_unit(sku, lot_number: str | None, cart_id: int) -> int:
 
 
 def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: str, *, user_id: int,
-                 lot_id: int | None = None) -> int:
+                 lot_id: int | None = None) -> Sorted:
     """Put one unit into its order's slot; refused (nothing changes) when another slot is scanned.
+    Says whether the order's slot is now complete (the order moved to `sorted`) and what is left
+    on the cart.
 
     `lot_id` is the unit's lot (`where_does_it_go`); without it (or for an untracked SKU) the
     line's first lot on the cart goes. Locks: the cart's quant and the line's reservation rows
@@ -144,23 +158,27 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
                           user_id=user_id, lot_id=lot_id)
         except (InsufficientStock, Conflict) as error:
             raise ScanRefused("this unit is already sorted", code="already_sorted") from error
-        _sorted_when_complete(line.order_id, slot, user_id)
+        complete = _sorted_when_complete(line.order_id, slot, user_id)
         on_commit(lambda: events.list_changed(pick_list_id))
-        return wave_order.slot
+        return Sorted(wave_order.slot, line.order_id, wave_order.order.external_id, complete,
+                      left_on_cart(pick_list_id))
 
 
-def _sorted_when_complete(order_id: int, slot: Location, user_id: int) -> None:
-    """The order is `sorted` once all its picked units (and their reservations) are in its slot."""
+def _sorted_when_complete(order_id: int, slot: Location, user_id: int) -> bool:
+    """The order is `sorted` once all its picked units (and their reservations) are in its slot,
+    and picking it is over (`picked`). True when the order's slot is complete (sorted now or
+    before)."""
     elsewhere = db.session.scalar(
         select(func.count()).select_from(StockReservation)
         .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
         .where(OrderLine.order_id == order_id, StockReservation.location_id != slot.id))
     if elsewhere:
-        return
+        return False
     order = lock_order(order_id)
     if order.status == "picked":
         transition(order, "sorted")
         record_event(order, "sorted", f"all units in put-wall slot {slot.code}", user_id)
+    return order.status == "sorted"
 
 
 def left_on_cart(pick_list_id: int) -> int:

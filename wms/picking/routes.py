@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +21,7 @@ from erp_core.inventory.alerts import low_stock
 from erp_core.inventory.models import Warehouse
 from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
 
-from . import pick_steps, put_wall, scan_services, services, sort_steps
+from . import pick_steps, put_wall, scan_services, services, sort_steps, stops
 from . import waves as wave_releases
 from .events import wave_progress
 from .models import PickList, PickTask, Wave
@@ -146,16 +147,28 @@ def board():
 # --- handheld ------------------------------------------------------------------------------------
 
 def _pick_panel(pick_list: PickList | None, state: PickState) -> dict:
-    """What the pick panel shows: the next open task of the cart, the bins after it, the scan step."""
-    task = services.next_task(pick_list) if pick_list else None
-    upcoming = [t for t in pick_list.tasks if t.status == "open"][1:4] if pick_list else []
-    return dict(pick_list=pick_list, task=task, upcoming=upcoming, step=state.step, hidden=state.hidden())
+    """What the pick panel shows: the cart's label and running totals, its next stop (on a cart
+    picked by location one stop per bin, SKU and lot, with the total), the bins after it, the step."""
+    if pick_list is None:
+        return dict(pick_list=None, task=None, stop=None, upcoming=[], step=state.step, hidden=state.hidden())
+    open_stops = stops.stops(pick_list)
+    tasks = {t.id: t for t in pick_list.tasks}
+    stop = open_stops[0] if open_stops else None
+    return dict(pick_list=pick_list, task=tasks[stop.head] if stop else None, stop=stop,
+                upcoming=[tasks[s.head] for s in open_stops[1:4]], step=state.step, hidden=state.hidden(),
+                cart_code=stops.cart_label(pick_list), totals=stops.totals(pick_list),
+                destination=stops.destination(pick_list))
 
 
 def _pick_says(step: pick_steps.Step) -> str:
+    def cart_done() -> str:
+        if step.params.get("to") == "put_wall":
+            return _("Cart complete. Take it to the put wall.")
+        return _("Cart complete. Take it to packing.")
+
     says = {"bin_ok": lambda: _("Bin OK. Scan the item."),
             "scan_slot": lambda: _("Put it into slot %(slot)d and scan the slot.", slot=step.params["slot"]),
-            "cart_done": lambda: _("Cart complete. Take it to packing."),
+            "cart_done": cart_done,
             "more_here": lambda: _("Picked. %(n)d more here.", n=step.params["n"]),
             "next_bin": lambda: _("Picked. Next bin."),
             "short_reported": lambda: _("Short pick reported; the office is told and the bin will be counted.")}
@@ -210,16 +223,41 @@ def pick_pause():
 
 # --- put wall ------------------------------------------------------------------------------------
 
-def _sort_panel(pick_list: PickList | None, state: SortState) -> dict:
+def _sort_panel(pick_list: PickList | None, state: SortState, step: sort_steps.Step | None = None) -> dict:
     left = put_wall.left_on_cart(pick_list.id) if pick_list else None
-    return dict(step=state.step, pick_list=pick_list, left=left, hidden=state.hidden())
+    params = step.params if step is not None else {}
+    return dict(step=state.step, pick_list=pick_list, left=left, hidden=state.hidden(),
+                slot_complete=params if params.get("slot_complete") else None,
+                cart_empty=step is not None and step.say == "cart_empty")
 
 
 def _sort_says(step: sort_steps.Step) -> str:
+    def complete() -> str:
+        return _("Slot %(slot)d complete: order %(order)s.", slot=step.params["slot"], order=step.params["order"])
+
+    def cart_empty() -> str:
+        empty = _("Cart empty: scan the next cart.")
+        return f"{complete()} {empty}" if step.params.get("slot_complete") else empty
+
     says = {"cart_ok": lambda: _("Cart of wave %(ref)s. Scan an item.", ref=step.params["ref"]),
             "go_to_slot": lambda: _("Slot %(slot)d", slot=step.params["slot"]),
-            "sorted": lambda: _("In slot %(slot)d. Next item.", slot=step.params["slot"])}
+            "sorted": lambda: _("In slot %(slot)d. Next item.", slot=step.params["slot"]),
+            "slot_complete": complete,
+            "cart_empty": cart_empty}
     return says[step.say]()
+
+
+def _with_signals(response, step: sort_steps.Step):
+    """The put wall's own signals next to the scan's sound (HX-Trigger): `slot-complete` when an
+    order's last unit landed in its slot, `cart-empty` when the cart has nothing left to sort;
+    static/js/put_wall.js plays their sounds."""
+    triggers = json.loads(response.headers.get("HX-Trigger") or "{}")
+    if step.params.get("slot_complete"):
+        triggers["slot-complete"] = {"slot": step.params["slot"], "order": step.params["order"]}
+    if step.say == "cart_empty":
+        triggers["cart-empty"] = {"slot": step.params["slot"]}
+    response.headers["HX-Trigger"] = json.dumps(triggers)
+    return response
 
 
 @bp.route("/sort")
@@ -241,5 +279,5 @@ def sort_scan():
         pick_list = scan_services.cart(state.list_id, allowed)
         return scan_refused("picking/_sort_panel.html", error, ask_lot=error.code == "cart_lot_scan_needed",
                             **_sort_panel(pick_list, state))
-    return scan_result("picking/_sort_panel.html", ok=True, message=_sort_says(answer.step),
-                       **_sort_panel(answer.pick_list, answer.step.state))
+    return _with_signals(scan_result("picking/_sort_panel.html", ok=True, message=_sort_says(answer.step),
+                                     **_sort_panel(answer.pick_list, answer.step.state, answer.step)), answer.step)

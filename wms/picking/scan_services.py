@@ -9,14 +9,14 @@ wrote before failing, and the route answers with the refusal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from erp_core.db import atomic
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
 from wms.scanning import BinLabel
 
-from . import pick_lots, pick_steps, put_wall, services, sort_steps
+from . import pick_lots, pick_steps, put_wall, services, sort_steps, stops
 from .errors import TaskNotYours
 from .models import PickList, PickTask
 
@@ -42,12 +42,27 @@ class PickAnswer:
     step: pick_steps.Step
 
 
+def _stop_view(task: PickTask) -> pick_steps.PickTaskView:
+    """The task as the steps see it, its remaining the whole stop's (a cart picked by location
+    shows one stop per bin, SKU and lot; a cluster cart's stop is the task itself)."""
+    return replace(_view(task), remaining=stops.stop_of(task).remaining)
+
+
+def _fresh(pick_list: PickList) -> PickList:
+    # The confirmations wrote progress by conditional UPDATEs: read the cart's tasks afresh.
+    db.session.flush()
+    db.session.expire_all()
+    return db.session.get(PickList, pick_list.id)
+
+
 def scan_pick(task_id: int, state: pick_steps.PickState, code: str, *, user_id: int) -> PickAnswer:
     """One scan of the pick screen: the bin, the item, the slot; the last one confirms the pick.
+    On a cart picked by location `task_id` names its stop (`stops`), and the pick is shared out
+    over the stop's tasks (`stops.confirm_stop`).
 
     Locks and guarantees: those of `services.confirm_pick` (the task's progress and the bin's quant,
-    by conditional updates); the task must be on the picker's cart. A refused scan, or a pick that
-    fails part-way through its moves, changes nothing.
+    by conditional updates) or `stops.confirm_stop`; the task must be on the picker's cart. A
+    refused scan, or a pick that fails part-way through its moves, changes nothing.
     """
     with atomic():
         task = _my_task(task_id, user_id)
@@ -55,31 +70,44 @@ def scan_pick(task_id: int, state: pick_steps.PickState, code: str, *, user_id: 
         if state.step == "item" and code.strip():
             item = pick_lots.read_item_scan(code)
             scan = pick_steps.Scan(item.code, item.sku.id if item.sku else None, item.lot)
-        step = pick_steps.next_step(state, scan, _view(task))
+        step = pick_steps.next_step(state, scan, _stop_view(task))
         if isinstance(step, DomainError):
             raise step
         if step.confirm:
-            picked = step.state
-            services.confirm_pick(task.id, bin_scan=picked.bin, item_scan=picked.item, quantity=picked.qty,
-                                  user_id=user_id, lot_number=picked.lot)
-            db.session.refresh(task.pick_list)
-            following = services.next_task(task.pick_list)
-            left = _view(following).remaining if following is not None and following.id == task.id else 0
-            step = pick_steps.after_pick(picked, cart_done=task.pick_list.status == "done", left_here=left)
+            picked, pick_list = step.state, task.pick_list
+            where = (task.location_id, task.sku_id, task.lot_id)
+            if stops.by_location(pick_list):
+                stops.confirm_stop(pick_list.id, *where, bin_scan=picked.bin, item_scan=picked.item,
+                                   quantity=picked.qty, user_id=user_id, lot_number=picked.lot)
+                pick_list = _fresh(pick_list)
+                left = stops.left_at(pick_list, *where)
+            else:
+                services.confirm_pick(task.id, bin_scan=picked.bin, item_scan=picked.item, quantity=picked.qty,
+                                      user_id=user_id, lot_number=picked.lot)
+                pick_list = _fresh(pick_list)
+                following = services.next_task(pick_list)
+                left = _view(following).remaining if following is not None and following.id == task.id else 0
+            step = pick_steps.after_pick(picked, cart_done=pick_list.status == "done", left_here=left,
+                                         destination=stops.destination(pick_list))
+            return PickAnswer(pick_list, step)
         return PickAnswer(task.pick_list, step)
 
 
 def short_pick(task_id: int, found: int, *, user_id: int) -> PickAnswer:
     """The picker found only `found` of the units left in the bin (缺货): `services.report_short`
-    re-sources the rest and asks for a count of the bin. All of it or nothing."""
+    re-sources the rest and asks for a count of the bin; at a stop of a cart picked by location the
+    units found are shared out over its tasks (`stops.report_stop_short`). All of it or nothing."""
     with atomic():
         task = _my_task(task_id, user_id)
-        step = pick_steps.short_step(found, _view(task))
+        step = pick_steps.short_step(found, _stop_view(task))
         if isinstance(step, DomainError):
             raise step
-        services.report_short(task.id, found=found, user_id=user_id)
-        db.session.refresh(task.pick_list)
-        return PickAnswer(task.pick_list, step)
+        if stops.by_location(task.pick_list):
+            stops.report_stop_short(task.pick_list_id, task.location_id, task.sku_id, task.lot_id, found=found,
+                                    user_id=user_id)
+        else:
+            services.report_short(task.id, found=found, user_id=user_id)
+        return PickAnswer(_fresh(task.pick_list), step)
 
 
 # --- put wall ------------------------------------------------------------------------------------
@@ -136,6 +164,9 @@ def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
         if isinstance(step, DomainError):
             raise step
         if step.confirm:
-            put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id,
-                                  lot_id=state.lot_id)
+            done = put_wall.confirm_sort(state.list_id, state.line_id, state.sku_id, code, user_id=user_id,
+                                         lot_id=state.lot_id)
+            step = sort_steps.after_sort(step.state, slot=done.slot, order_number=done.order_number,
+                                         slot_complete=done.slot_complete, left_on_cart=done.left_on_cart)
+            return SortAnswer(db.session.get(PickList, state.list_id), step)
         return SortAnswer(db.session.get(PickList, step.state.list_id), step)

@@ -73,7 +73,7 @@ class SlotView:
 @dataclass(frozen=True)
 class Step:
     state: SortState
-    say: str  # cart_ok | go_to_slot | sorted
+    say: str  # cart_ok | go_to_slot | sorted | slot_complete | cart_empty
     confirm: bool = False
     params: Mapping[str, object] = field(default_factory=dict)
 
@@ -104,3 +104,15 @@ def next_step(state: SortState, code: str, view: CartView | SlotView | None) -> 
     if not bin_matches(view.label, code):
         return wrong_slot(code, view.slot)
     return Step(SortState("item", state.list_id), "sorted", confirm=True, params={"slot": view.slot})
+
+
+def after_sort(state: SortState, *, slot: int, order_number: str, slot_complete: bool, left_on_cart: int) -> Step:
+    """After a unit went into its slot: the next item; or, when it was the order's last unit, the
+    slot is complete (shown big with the order number); and when the cart holds nothing more to
+    sort, the cart is empty and the next cart is scanned (never "next item" with nothing left)."""
+    params = {"slot": slot, "order": order_number, "slot_complete": slot_complete, "left": left_on_cart}
+    if left_on_cart <= 0:
+        return Step(SortState(), "cart_empty", params=params)
+    if slot_complete:
+        return Step(SortState("item", state.list_id), "slot_complete", params=params)
+    return Step(SortState("item", state.list_id), "sorted", params=params)
