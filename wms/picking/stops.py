@@ -22,7 +22,7 @@ from erp_core.db import atomic
 from erp_core.errors import ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.services import lot_is
-from wms.scanning import bin_matches
+from wms.scanning import bad_quantity, bin_matches
 
 from . import pick_lots, services
 from .errors import TaskNotYours, WrongBinScanned, WrongItemScanned, bin_empty, too_many
@@ -160,7 +160,7 @@ def report_stop_short(list_id: int, location_id: int, sku_id: int, lot_id: int |
         parts = _parts(tasks)
         total = sum(wanted for _, wanted in parts)
         if found < 0 or found > total:
-            raise ValidationFailed(f"found must be between 0 and {total}", code="bad_quantity")
+            raise bad_quantity(0, total)
         given = dict(share_out(found, parts))
         for task in tasks:
             services.report_short(task.id, found=given.get(task.id, 0), user_id=user_id)
