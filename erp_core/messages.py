@@ -429,13 +429,6 @@ MESSAGES: Mapping[str, object] = {
                                   "tote; they go back to stock through put-back. Go on with the next pick."),
     "cart_reassigned": _l("Cart %(cart)s was given to another picker: stop picking it and ask your supervisor "
                           "where to leave it."),
-    "cart_given_to_other": (_l("Cart %(cart)s was given to %(picker)s: stop picking it and ask your supervisor "
-                               "where to leave it."),
-                            _l("Cart %(cart)s was given to another picker: stop picking it and ask your supervisor "
-                               "where to leave it.")),
-    "cart_taken_back": _l("Cart %(cart)s was taken back by your supervisor: stop picking it and ask where to "
-                          "leave it."),
-    "cart_given_to_you": _l("Cart %(cart)s was given to you: open Pick to continue it."),
     "unknown_command": _l("%(scanned)s is not a command of the command sheet: print the sheet again from the "
                           "handheld home."),
     "command_not_here": _l("%(command)s (%(scanned)s) does nothing on this screen."),

@@ -20,6 +20,7 @@ from contextlib import nullcontext
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from erp_core.auth.models import User
@@ -51,6 +52,16 @@ class CartReassigned(Conflict):
 
 # --- what the picker reads -----------------------------------------------------------------------
 
+# The banners that are news, not refusals (a refusal's text is its code's in erp_core.messages).
+BANNERS = {
+    "cart_given_to_other": _l("Cart %(cart)s was given to %(picker)s: stop picking it and ask your supervisor "
+                              "where to leave it."),
+    "cart_taken_back": _l("Cart %(cart)s was taken back by your supervisor: stop picking it and ask where to "
+                          "leave it."),
+    "cart_given_to_you": _l("Cart %(cart)s was given to you: open Pick to continue it."),
+}
+
+
 def _texts(code: str, fallback: str, **details) -> dict[str, str]:
     """The message in every language, for the page to show the one it reads."""
     context = nullcontext() if has_request_context() else current_app.test_request_context("/")
@@ -58,7 +69,9 @@ def _texts(code: str, fallback: str, **details) -> dict[str, str]:
         texts = {}
         for locale in LOCALES:
             with force_locale(locale):
-                texts[locale] = describe_code(code, fallback, **details)
+                banner = BANNERS.get(code)
+                texts[locale] = str(banner) % details if banner is not None else describe_code(code, fallback,
+                                                                                                **details)
         return texts
 
 
@@ -93,7 +106,7 @@ def announce_cart_reassigned(list_id: int, previous: int | None, picker_id: int 
     if previous and previous != picker_id:
         new = db.session.get(User, picker_id) if picker_id else None
         code = "cart_given_to_other" if new is not None else "cart_taken_back"
-        details = {"cart": cart, "picker": new.full_name or new.username if new is not None else None}
+        details = {"cart": cart, "picker": (new.full_name or new.username) if new is not None else ""}
         _send(previous, {"kind": "cart_reassigned", "code": code, "cart": cart,
                          "messages": _texts(code, f"cart {cart} was reassigned", **details)})
     if picker_id and previous != picker_id:
@@ -147,9 +160,13 @@ def refuse_stopped_task(task_id: int, user_id: int) -> None:
     if task.status == "open":
         return
     order = db.session.get(Order, task.order_id)
-    if order is not None and order.status in STOPPED_STATUSES:
-        code = STOP_CODES[order.status]
-        raise OrderStopped(f"order {order.external_id} was {order.status}: put the units in the exception tote; "
-                           "they go back to stock through put-back", code=code, order=order.external_id,
-                           cart=f"CART-{pick_list.id}", units=_held_on_cart(order.id, pick_list.id))
+    if order is None or order.status not in STOPPED_STATUSES:
+        return
+    cart, units = f"CART-{pick_list.id}", _held_on_cart(order.id, pick_list.id)
+    what_to_do = "put the units in the exception tote; they go back to stock through put-back"
+    if order.status == "intercepted":
+        raise OrderStopped(f"order {order.external_id} was intercepted: {what_to_do}", code="order_intercepted_on_cart",
+                           order=order.external_id, cart=cart, units=units)
+    raise OrderStopped(f"order {order.external_id} was cancelled: {what_to_do}", code="order_cancelled_on_cart",
+                       order=order.external_id, cart=cart, units=units)
 
