@@ -422,6 +422,22 @@ MESSAGES: Mapping[str, object] = {
     "weight_still_outside": _l("%(measured)s g is still outside %(expected)s g ± %(allowed)s g: weigh again, or "
                                "accept the weight with the override."),
     "not_a_damaged_bin": _l("Choose a damaged-goods bin of the order's warehouse."),
+    # --- handheld: live interrupts and command barcodes
+    "order_intercepted_on_cart": _l("Order %(order)s was intercepted: put its units from your cart in the exception "
+                                    "tote; they go back to stock through put-back. Go on with the next pick."),
+    "order_cancelled_on_cart": _l("Order %(order)s was cancelled: put its units from your cart in the exception "
+                                  "tote; they go back to stock through put-back. Go on with the next pick."),
+    "cart_reassigned": _l("Cart %(cart)s was given to another picker: stop picking it and ask your supervisor "
+                          "where to leave it."),
+    "unknown_command": _l("%(scanned)s is not a command of the command sheet: print the sheet again from the "
+                          "handheld home."),
+    "command_not_here": _l("%(command)s (%(scanned)s) does nothing on this screen."),
+    "nothing_to_undo": _l("Nothing to undo here: a confirmed scan cannot be taken back on the handheld; ask your "
+                          "supervisor."),
+    "nothing_to_skip": _l("There is no other pick to go on with: pick this one or report it short."),
+    "nothing_to_finish": _l("Nothing to finish yet: scan the cart or the bin first."),
+    "cart_not_done": _l("%(n)s picks are still open on this cart: pick them, or scan Short pick."),
+    "cart_not_empty": _l("%(n)s units are still on the cart: sort them first."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from .locations.routes import bp as locations_bp
     from .locations.task_routes import bp as floor_tasks_bp
     from .lot_sources import register_lot_sources
+    from .picking.interrupts import register_interrupts
     from .picking.routes import bp as picking_bp
     from .shipping.box_routes import bp as boxes_bp
     from .shipping.exception_routes import bp as exceptions_bp
@@ -91,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
     # imports above, since the order modules are imported in is the order of the handheld's menu.
-    from .locations import count_routes, replenish_routes  # noqa: F401
+    from .locations import count_commands, count_routes, replenish_routes  # noqa: F401
 
     app.register_blueprint(handheld_bp, url_prefix="/m")
     app.register_blueprint(locations_bp, url_prefix="/locations")
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(labels_bp, url_prefix="/shipping")
     register_lot_sources()
     register_interception()
+    register_interrupts()  # after the interception: it reads the carts under the floor's locks
     register_exception_panels()
     from .shipping import carrier_routes
 

@@ -8,11 +8,25 @@ offline queue apply it once, and plays the ok or error sound the server names in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
-from flask import Blueprint, current_app, make_response, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
@@ -22,7 +36,8 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
 from erp_core.messages import describe
-from wms.scanning import unknown_code
+from wms.commands import Command, Scanned, parse
+from wms.scanning import ScanRefused, unknown_code
 
 bp = Blueprint("handheld", __name__)
 
@@ -36,7 +51,8 @@ class HandheldTask:
 
 
 # Screens add themselves here (issue by issue); the menu shows those the user's role may open.
-TASKS: list[HandheldTask] = [HandheldTask("handheld.lookup", _l("Stock lookup"), "stock.view", "🔍")]
+TASKS: list[HandheldTask] = [HandheldTask("handheld.lookup", _l("Stock lookup"), "stock.view", "🔍"),
+                             HandheldTask("handheld.commands_sheet", _l("Command sheet"), "dashboard.view", "▦")]
 
 
 def register_task(task: HandheldTask) -> None:
@@ -66,6 +82,100 @@ def scan_refused(template: str, error: DomainError, **context):
     return scan_result(template, ok=False, message=describe(error), expected=expected_of(error), **context)
 
 
+# --- command barcodes ----------------------------------------------------------------------------
+
+COMMAND_LABELS = {Command.DONE: _l("Done"), Command.SHORT: _l("Short pick"), Command.SKIP: _l("Skip"),
+                  Command.UNDO: _l("Undo last scan"), Command.NEXT: _l("Next task"),
+                  Command.PAUSE: _l("Pause cart"), Command.LOGOUT: _l("Log out")}
+COMMAND_HINTS = {Command.DONE: _l("Finish the cart, the bin or the count when all of it is done."),
+                 Command.SHORT: _l("The bin holds fewer than asked: report a short pick."),
+                 Command.SKIP: _l("Leave this pick for later: it moves to the end of the cart."),
+                 Command.UNDO: _l("Take back the last scan that is not confirmed yet."),
+                 Command.NEXT: _l("Go on to the next task, cart or count."),
+                 Command.PAUSE: _l("Stop this cart; you or a colleague can continue it."),
+                 Command.LOGOUT: _l("Log out of this handheld.")}
+
+# screen -> what each command does there; every scan route names its screen (`handheld_commands`).
+CommandHandler = Callable[..., object]
+COMMAND_SCREENS: dict[str, dict[Command, CommandHandler]] = {}
+
+
+def register_commands(screen: str, handlers: dict[Command, CommandHandler]) -> None:
+    """A screen says what the command codes do on it (the others are refused there, logout works everywhere)."""
+    COMMAND_SCREENS.setdefault(screen, {}).update(handlers)
+
+
+def command_refused(error: DomainError):
+    """A refused command leaves the screen as it was: the refusal goes to the notice strip of the
+    handheld's page (HX-Retarget), with the error sound, and the scan form keeps its step."""
+    response = scan_refused("handheld/_scan_error.html", error)
+    response.headers["HX-Retarget"] = "#hh-notice"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def hx_redirect(url: str):
+    """Leave the screen: htmx follows HX-Redirect; a plain POST (no htmx) follows the 303."""
+    if request.headers.get("HX-Request"):
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def command_logout():
+    """CMD-LOGOUT: the scan is a POST carrying the CSRF token, so a link elsewhere cannot log a picker out."""
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return hx_redirect(url_for("auth.login"))
+
+
+def run_command(screen: str, scanned: Scanned, **view_args):
+    if scanned.command is None:
+        return command_refused(ScanRefused(f"unknown command {scanned.code}", code="unknown_command",
+                                           scanned=scanned.code))
+    if scanned.command is Command.LOGOUT:
+        return command_logout()
+    handler = COMMAND_SCREENS.get(screen, {}).get(scanned.command)
+    if handler is None:
+        return command_refused(ScanRefused(f"{scanned.code} does nothing on this screen", code="command_not_here",
+                                           scanned=scanned.code, command=str(COMMAND_LABELS[scanned.command])))
+    try:
+        return handler(**view_args)
+    except DomainError as error:
+        return command_refused(error)
+
+
+def handheld_commands(screen: str):
+    """Wrap a scan route (inside @idempotent, so a replayed command is applied once): a scanned
+    command code is done by the screen's handler instead of being read as a bin, an item or a slot."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            scanned = parse(request.form.get("code"))
+            if scanned is None:
+                return view(*args, **kwargs)
+            return run_command(screen, scanned, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@bp.route("/commands.pdf")
+@requires("dashboard.view")
+def commands_sheet():
+    """The printable command sheet (A4): each command's barcode, its name in English and Chinese."""
+    from .command_sheet import command_sheet_pdf
+
+    response = make_response(command_sheet_pdf())
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = 'inline; filename="commands.pdf"'
+    return response
+
+
 @bp.route("/")
 @requires("dashboard.view")
 def home():
@@ -82,6 +192,7 @@ def lookup():
 @bp.route("/lookup/scan", methods=["POST"])
 @requires("stock.view")
 @idempotent
+@handheld_commands("lookup")
 def lookup_scan():
     """Scan a bin or an item: what lies in the bin, or where the item lies (in the user's warehouses)."""
     code = request.form.get("code", "").strip()

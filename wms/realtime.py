@@ -59,12 +59,18 @@ def warehouse_room(warehouse_id: int, locale: str | None = None) -> str:
     return f"warehouse:{warehouse_id}" if locale is None else f"warehouse:{warehouse_id}:{locale}"
 
 
+def user_room(user_id: int) -> str:
+    """The room of one user's pages (a picker's handheld interrupts): joined on connect from the login
+    session, so nobody can listen in on another user's room."""
+    return f"user:{user_id}"
+
+
 @socketio.on("connect")
 def on_connect(auth=None):  # noqa: ARG001
-    """Browser -> server. Anonymous or inactive sessions are refused."""
+    """Browser -> server. Anonymous or inactive sessions are refused; the others join their own room."""
     if not current_user.is_authenticated:
         return False
-    join_room(f"user:{current_user.id}")
+    join_room(user_room(current_user.id))
     return True
 
 

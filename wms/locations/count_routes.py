@@ -19,7 +19,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location
 from erp_core.inventory.stock_queries import find_bin, warehouses_for
-from wms.handheld import scan_refused, scan_result
+from wms.handheld import handheld_commands, scan_refused, scan_result
 
 from . import count_approval, count_planning, counting, scan_services
 from .count_steps import CountState
@@ -99,6 +99,7 @@ def count(task_id: int):
 @bp.route("/count/<int:task_id>/scan", methods=["POST"])
 @requires("counts.work")
 @idempotent
+@handheld_commands("count")
 def count_scan(task_id: int):
     """One scan of a blind count: a bin; then items (+1 each), a typed quantity, or the bin again to finish."""
     task, state = _count_task(task_id), CountState.from_form(request.form)

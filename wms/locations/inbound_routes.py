@@ -29,7 +29,7 @@ from erp_core.inventory.models import Warehouse
 from erp_core.messages import describe
 from erp_core.settings import put_setting
 
-from ..handheld import HandheldTask, register_task, scan_refused, scan_result
+from ..handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 from . import asn_services, putaway_tasks, receiving, scan_services
 from .asn_io import import_asn_file
 from .asn_services import ASN_STATUS_LABELS
@@ -213,6 +213,7 @@ def receive_start():
 @bp.route("/receive/open", methods=["POST"])
 @requires("inbound.work")
 @idempotent
+@handheld_commands("receive")
 def receive_open():
     """Scan an ASN's reference to start receiving it."""
     try:
@@ -268,6 +269,7 @@ def _received_units(scan: receiving.ReceiptScan) -> str:
 @bp.route("/receive/<int:asn_id>/scan", methods=["POST"])
 @requires("inbound.work")
 @idempotent
+@handheld_commands("receive")
 def receive_scan(asn_id: int):
     """One receiving scan: a unit (or the typed quantity) into staging, or aside when damaged."""
     asn = _asn(asn_id)
@@ -337,6 +339,7 @@ def putaway_list():
 @bp.route("/putaway/scan", methods=["POST"])
 @requires("inbound.work")
 @idempotent
+@handheld_commands("putaway")
 def putaway_find():
     """Scan an item waiting in staging to open its (oldest) putaway task."""
     try:
@@ -360,6 +363,7 @@ def putaway_task(task_id: int):
 @bp.route("/putaway/<int:task_id>/scan", methods=["POST"])
 @requires("inbound.work")
 @idempotent
+@handheld_commands("putaway")
 def putaway_confirm(task_id: int):
     """Scan the bin the units went into: the suggested one, or another storage bin with room."""
     task = _task(task_id)

@@ -15,7 +15,7 @@ from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
 from erp_core.inventory.stock_queries import find_bin, warehouses_for
-from wms.handheld import scan_refused, scan_result
+from wms.handheld import handheld_commands, scan_refused, scan_result
 
 from . import replenish_steps, replenishment, scan_services
 from .models import PickFace, ReplenishmentTask
@@ -179,6 +179,7 @@ def _replenish_says(step: replenish_steps.Step) -> str:
 @bp.route("/replenish/<int:task_id>/scan", methods=["POST"])
 @requires("replenish.work")
 @idempotent
+@handheld_commands("replenish")
 def replenish_scan(task_id: int):
     """One scan of a replenishment task: the reserve bin, the item, then the pick face (or a quantity)."""
     task, state = _replenishment_task(task_id), ReplenishState.from_form(request.form)

@@ -19,9 +19,9 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.alerts import low_stock
 from erp_core.inventory.models import Warehouse
-from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
+from wms.handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 
-from . import pick_steps, put_wall, scan_services, services, sort_steps, stops
+from . import interrupts, pick_steps, put_wall, scan_services, services, sort_steps, stops
 from . import waves as wave_releases
 from .events import wave_progress
 from .models import PickList, PickTask, Wave
@@ -185,10 +185,12 @@ def pick():
 @bp.route("/pick/scan", methods=["POST"])
 @requires("picking.work")
 @idempotent
+@handheld_commands("pick")
 def pick_scan():
     """One scan of the pick screen: the bin, then the item, then (cluster carts) the tote slot."""
     task_id, state = request.form.get("task_id", type=int) or 0, PickState.from_form(request.form)
     try:
+        interrupts.refuse_stopped_task(task_id, current_user.id)
         answer = scan_services.scan_pick(task_id, state, request.form.get("code", ""), user_id=current_user.id)
     except DomainError as error:
         cart = scan_services.my_cart(task_id, current_user.id)
@@ -204,6 +206,7 @@ def pick_short(task_id: int):
     """The bin holds fewer than the task asks: how many were found there."""
     found = request.form.get("found", type=int) or 0
     try:
+        interrupts.refuse_stopped_task(task_id, current_user.id)
         answer = scan_services.short_pick(task_id, found, user_id=current_user.id)
     except DomainError as error:
         cart = scan_services.my_cart(task_id, current_user.id)
@@ -269,6 +272,7 @@ def sort():
 @bp.route("/sort/scan", methods=["POST"])
 @requires("sorting.work")
 @idempotent
+@handheld_commands("sort")
 def sort_scan():
     """Put wall: scan the cart, then each item (the slot is shown), then the slot to confirm."""
     state, allowed = SortState.from_form(request.form), current_user.warehouse_ids()
@@ -281,3 +285,6 @@ def sort_scan():
                             **_sort_panel(pick_list, state))
     return _with_signals(scan_result("picking/_sort_panel.html", ok=True, message=_sort_says(answer.step),
                                      **_sort_panel(answer.pick_list, answer.step.state, answer.step)), answer.step)
+
+
+from . import pick_commands  # noqa: E402, F401  (registers the command barcodes of these screens)

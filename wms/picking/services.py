@@ -23,7 +23,7 @@ from erp_core.statemachine import compare_and_set
 from wms.locations.count_planning import request_bin_count
 from wms.scanning import bin_matches
 
-from . import events, pick_lots
+from . import events, interrupts, pick_lots
 from .errors import BinEmpty, TaskNotYours, TooManyPicked, WrongBinScanned, WrongItemScanned
 from .models import LIST_TRANSITIONS, WAVE_TRANSITIONS, PickList, PickTask, Wave
 from .pick_steps import lot_to_pick
@@ -76,13 +76,14 @@ def assign_list(list_id: int, picker_id: int | None) -> PickList:
             raise NotFound("no such pick list", code="unknown_pick_list")
         if pick_list.status in ("done", "cancelled"):
             raise Conflict("this pick list is finished", code="list_finished")
-        wanted = "in_progress" if picker_id else "open"
+        previous, wanted = pick_list.picker_id, "in_progress" if picker_id else "open"
         if pick_list.status != wanted:
             compare_and_set(pick_list, wanted, LIST_TRANSITIONS, what=f"pick list {list_id}", code="list_finished")
         pick_list.picker_id = picker_id
         if picker_id:
             _wave_to(pick_list.wave, "picking")  # a cart given to a picker is being picked
         on_commit(lambda: events.list_changed(list_id))
+        interrupts.cart_reassigned(list_id, previous, picker_id)  # the pickers' handhelds, after commit
     return pick_list
 
 

@@ -17,7 +17,7 @@ from erp_core.auth.guard import requires
 from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Warehouse
-from wms.handheld import scan_refused, scan_result
+from wms.handheld import handheld_commands, scan_refused, scan_result
 
 from . import bulk_ship, manifests, printing
 from .models import Carrier, Manifest, Printer
@@ -84,6 +84,7 @@ def show(manifest_id: int):
 @bp.route("/<int:manifest_id>/scan", methods=["POST"])
 @requires("shipping.work")
 @idempotent
+@handheld_commands("handover")
 def scan(manifest_id: int):
     """One scan at the handover desk: a parcel's tracking number, or the handover's own barcode to close it."""
     manifest = _mine(manifest_id)

@@ -22,7 +22,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location
 from erp_core.orders.models import Order
-from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
+from wms.handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 from wms.scanning import ScanRefused
 
 from . import pack_services as pack
@@ -191,6 +191,7 @@ def choose_station():
 @bp.route("/pack/scan", methods=["POST"])
 @requires("packing.work")
 @idempotent
+@handheld_commands("pack")
 def scan():
     """One scan: a cart, slot, order number or waybill opens its order; an item is counted into it."""
     station = _station_or_refuse()

@@ -13,7 +13,7 @@ from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.errors import Conflict, DomainError
 from erp_core.orders.models import Order
-from wms.handheld import HandheldTask, register_task, scan_refused, scan_result
+from wms.handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 from wms.scanning import ScanRefused, is_typed_quantity
 
 from .interception import PutBackItem, put_back, put_back_items, put_back_orders
@@ -59,6 +59,7 @@ def _matching(order: Order, code: str) -> PutBackItem:
 @bp.route("/<int:order_id>/scan", methods=["POST"])
 @requires("picking.work")
 @idempotent
+@handheld_commands("put_back")
 def scan(order_id: int):
     """Step "item": the item scanned (quantity typed, default 1); step "bin": the bin it goes into."""
     order = in_my_warehouses(Order, order_id)
