@@ -46,8 +46,9 @@ def waiting_work(user_id: int, warehouse_ids: set[int] | None) -> dict[str, int]
             or_(PickList.status.in_(("open", "paused")),
                 (PickList.status == "in_progress") & (PickList.picker_id == user_id))),
         Wave.warehouse_id, warehouse_ids)
+    cart_code = literal("CART-").concat(cast(PickList.id, String))  # put_wall's cart location
     carts = _in_warehouses(
-        select(PickList.id).join(Wave).join(Location, Location.code == literal("CART-").concat(cast(PickList.id, String)))
+        select(PickList.id).join(Wave).join(Location, Location.code == cart_code)
         .join(StockReservation, StockReservation.location_id == Location.id)
         .where(Wave.kind == "batch_sort", PickList.status == "done", Location.warehouse_id == Wave.warehouse_id,
                StockReservation.quantity > 0).distinct(),
