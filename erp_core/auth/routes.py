@@ -63,11 +63,12 @@ def _landing(user: User, *, badge: bool = False) -> str:
     """Where a login goes: the page asked for; else the handheld menu for a badge scan, a floor role
     or a login started on the handheld; else the office dashboard."""
     wanted = _safe_path(request.args.get("next"))
-    if wanted:
+    dashboard = url_for("dashboard.index")
+    handheld = badge or user.role in HANDHELD_ROLES or request.values.get("hh") == "1"
+    # `next=/` is only the guard sending someone who opened the site's root: no page was asked for.
+    if wanted and not (handheld and wanted == dashboard):
         return wanted
-    if badge or user.role in HANDHELD_ROLES or request.values.get("hh") == "1":
-        return url_for("handheld.home")
-    return url_for("dashboard.index")
+    return url_for("handheld.home") if handheld else dashboard
 
 
 def _start_session(user: User, remember: bool = False) -> None:

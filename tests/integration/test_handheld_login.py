@@ -72,6 +72,17 @@ def test_a_handheld_page_sends_the_login_back_to_it(app, users):
     assert response.headers["Location"] == "/m/lookup"
 
 
+def test_a_badge_login_from_the_sites_root_still_lands_on_the_handheld(app, users):
+    client = _client(app)
+    assert "next=/" in client.get("/").headers["Location"]
+    token = csrf_from(client.get("/login?next=/").get_data(as_text=True))
+    response = client.post("/login/badge?next=/", data={"b-badge": "BADGE-PICKER-01", "b-csrf_token": token,
+                                                         "csrf_token": token})
+    assert response.headers["Location"] == "/m/"
+    _client_, office = _password_login(app, "supervisor", query="?next=/")
+    assert office.headers["Location"] == "/"
+
+
 def test_thirty_successful_logins_from_one_address_all_pass(app, users, ten_a_minute):
     statuses = [_badge_login(app, "BADGE-PICKER-01")[1].status_code for _ in range(15)]
     statuses += [_password_login(app, "picker")[1].status_code for _ in range(15)]
