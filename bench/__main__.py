@@ -22,6 +22,7 @@ MODULES = [
     "bench.wave",
     "bench.imports",
     "bench.labels",
+    "bench.scan",
 ]
 
 

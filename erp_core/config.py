@@ -36,6 +36,19 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def proxy_count(raw: str | None) -> int:
+    """WMS_PROXY_FIX: how many reverse proxies stand in front of the app (their X-Forwarded-For and
+    -Proto are then trusted for the client's address and scheme). Empty/0/false: none; 1/true: one."""
+    value = (raw or "").strip().lower()
+    if value in {"", "0", "false", "no", "off"}:
+        return 0
+    if value in {"true", "yes", "on"}:
+        return 1
+    if value.isdigit():
+        return int(value)
+    raise ValueError(f"WMS_PROXY_FIX must be a number of proxies or true/false, not {raw!r}")
+
+
 def database_url(instance: Path) -> str:
     """DATABASE_URL, else the embedded SQLite file in the instance directory."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -76,6 +89,7 @@ def load_config() -> dict:
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "WMS_PROXY_FIX": proxy_count(os.environ.get("WMS_PROXY_FIX")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -9,6 +9,7 @@ from flask import Flask, g, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from erp_core import code_labels
 from erp_core.api import api, init_api
@@ -28,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    install_proxy_fix(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -48,6 +50,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         start_scheduler(app)
     return app
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind WMS_PROXY_FIX trusted proxies, request.remote_addr is the handheld's address from
+    X-Forwarded-For (the login limit counts per address) and the scheme comes from X-Forwarded-Proto.
+    Without it those headers are ignored: anyone could send them."""
+    proxies = int(app.config.get("WMS_PROXY_FIX") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -8,9 +8,11 @@ offline queue apply it once, and plays the ok or error sound the server names in
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -27,6 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
@@ -47,12 +50,24 @@ class HandheldTask:
     endpoint: str
     label: object  # a lazy translated string
     permission: str
-    icon: str
+    icon: str  # the name of an SVG in static/icons/ (emoji need a font handhelds often lack)
 
 
 # Screens add themselves here (issue by issue); the menu shows those the user's role may open.
-TASKS: list[HandheldTask] = [HandheldTask("handheld.lookup", _l("Stock lookup"), "stock.view", "🔍"),
-                             HandheldTask("handheld.commands_sheet", _l("Command sheet"), "dashboard.view", "▦")]
+TASKS: list[HandheldTask] = [HandheldTask("handheld.lookup", _l("Stock lookup"), "stock.view", "search"),
+                             HandheldTask("handheld.commands_sheet", _l("Command sheet"), "dashboard.view", "barcode")]
+ICON_DIR = Path(__file__).resolve().parent.parent / "static" / "icons"
+_ICON_NAME = re.compile(r"[a-z0-9-]+")
+
+
+@cache
+def icon(name: str) -> Markup:
+    """An icon from static/icons/ inlined (so it takes the text colour and costs no request); the
+    generic task icon for an unknown name. The files are ours, never user data."""
+    path = ICON_DIR / f"{name}.svg"
+    if not _ICON_NAME.fullmatch(name) or not path.is_file():
+        path = ICON_DIR / "task.svg"
+    return Markup(path.read_text(encoding="utf-8").strip())  # noqa: S704  (a static file of the repository)
 
 
 def register_task(task: HandheldTask) -> None:
@@ -179,8 +194,19 @@ def commands_sheet():
 @bp.route("/")
 @requires("dashboard.view")
 def home():
+    from .handheld_home import shift_stats, waiting_work
+
     tasks = [t for t in TASKS if current_user.can(t.permission) and t.endpoint in current_app.view_functions]
-    return render_template("handheld/home.html", tasks=tasks)
+    return render_template("handheld/home.html", tasks=tasks, icon=icon, stats=shift_stats(current_user.id),
+                           waiting=waiting_work(current_user.id, current_user.warehouse_ids()))
+
+
+@bp.route("/ping")
+@requires("dashboard.view")
+def ping():
+    """An authenticated no-op (login, session and guard, no database work): the baseline the
+    scan.roundtrip benchmark compares a pick scan with, and a cheap "am I still logged in?"."""
+    return {"ok": True}
 
 
 @bp.route("/lookup")

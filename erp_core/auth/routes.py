@@ -24,15 +24,51 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+# Roles whose work is on the handheld: their login lands on its task menu, not the office dashboard.
+HANDHELD_ROLES = frozenset({"picker", "packer"})
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str:
+def _password_login_key() -> str:
+    """Failed password logins are counted per username and client address: a typo-prone user is slowed
+    down without locking out the colleagues behind the same Wi-Fi gateway (one address for all)."""
+    username = (request.form.get("username") or "").strip().lower()
+    return f"login:{username}:{request.remote_addr}"
+
+
+def _badge_login_key() -> str:
+    return f"login-badge:{request.remote_addr}"  # an unknown badge names no user: per address
+
+
+def _failed(response) -> bool:
+    """Only refusals count against the limit: a shift of pickers logging in at once is not an attack."""
+    return response.status_code == 401
+
+
+def _safe_path(target: str | None) -> str | None:
     """Only same-site relative paths: an open redirect would make the login page a phishing tool."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("dashboard.index")
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    return _safe_path(target) or url_for("dashboard.index")
+
+
+def _landing(user: User, *, badge: bool = False) -> str:
+    """Where a login goes: the page asked for; else the handheld menu for a badge scan, a floor role
+    or a login started on the handheld; else the office dashboard."""
+    wanted = _safe_path(request.args.get("next"))
+    dashboard = url_for("dashboard.index")
+    handheld = badge or user.role in HANDHELD_ROLES or request.values.get("hh") == "1"
+    # `next=/` is only the guard sending someone who opened the site's root: no page was asked for.
+    if wanted and not (handheld and wanted == dashboard):
+        return wanted
+    return url_for("handheld.home") if handheld else dashboard
 
 
 def _start_session(user: User, remember: bool = False) -> None:
@@ -42,18 +78,18 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: f"login:{request.remote_addr}")
+@limiter.limit(_login_limit, methods=["POST"], key_func=_password_login_key, deduct_when=_failed)
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_landing(current_user))
     form = LoginForm()
     badge_form = BadgeForm(prefix="b")
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is not None:
             _start_session(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_landing(user))
         flash(_("Wrong username or password."), "error")
     elif request.method == "POST":
         flash(_("Please fill in the username and the password."), "error")
@@ -62,7 +98,7 @@ def login():
 
 
 @bp.route("/login/badge", methods=["POST"])
-@limiter.limit(_login_limit, key_func=lambda: f"login:{request.remote_addr}")
+@limiter.limit(_login_limit, key_func=_badge_login_key, deduct_when=_failed)
 @public
 def badge_login():
     badge_form = BadgeForm(prefix="b")
@@ -70,7 +106,7 @@ def badge_login():
         user = authenticate_badge(badge_form.badge.data)
         if user is not None:
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_landing(user, badge=True))
     flash(_("This badge is not known. Scan again or log in with your password."), "error")
     return render_template("auth/login.html", form=LoginForm(), badge_form=badge_form, badge_error=True), 401
 

@@ -72,7 +72,7 @@ def badge_login(page, live_server: str, badge: str = "BADGE-PICKER-01") -> None:
     page.goto(f"{live_server}/login")
     page.locator("#b-badge").fill(badge)
     page.locator("#b-badge").press("Enter")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/m/")
 
 
 def scan(page, code: str) -> None:

@@ -29,7 +29,7 @@ def test_a_packer_packs_an_order_by_scanning_it_at_the_pack_station(live_server,
     page.fill("#username", "packer")
     page.fill("#password", PASSWORD)
     page.locator("#password").press("Enter")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/m/")
     page.goto(f"{live_server}/shipping/pack")
     page.locator("button.station-choice", has_text="PACK-01").click()
     page.wait_for_selector("[data-scan-input]")

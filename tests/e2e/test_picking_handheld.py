@@ -45,7 +45,7 @@ def test_a_picker_picks_a_cart_by_scanning(live_server, handheld, wave, app):
     page.goto(f"{live_server}/login")
     page.locator("#b-badge").fill("BADGE-PICKER-01")
     page.locator("#b-badge").press("Enter")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/m/")
     page.goto(f"{live_server}/picking/pick")
     for _ in range(2):
         with app.app_context():

@@ -19,6 +19,7 @@ from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location
 from erp_core.inventory.stock_queries import find_bin, warehouses_for
+from erp_core.messages import describe
 from wms.handheld import handheld_commands, scan_refused, scan_result
 
 from . import count_approval, count_planning, counting, scan_services
@@ -162,7 +163,7 @@ def create_count():
         flash({"no_bins": _("This zone has no bins."), "sku_not_in_stock": _("No bin of this warehouse holds the SKU."),
                "nothing_due": _("No SKU is due for counting."),
                "not_a_bin": _("Every counted location must be an active bin of the warehouse.")}
-              .get(error.code, error.message), "error")
+              .get(error.code) or describe(error), "error")
         return redirect(url_for(".counts_list"))
     flash(_("Count %(ref)s created.", ref=task.reference), "success")
     return redirect(url_for(".count_report", task_id=task.id))
@@ -228,7 +229,7 @@ def approve_count(task_id: int):
                "insufficient_stock": _("Cannot post %(sku)s in %(bin)s: fewer were counted than are reserved "
                                        "there for orders. Nothing was posted.", sku=_sku_code(error),
                                        bin=error.details.get("location", ""))}
-              .get(error.code, error.message), "error")
+              .get(error.code) or describe(error), "error")
         return redirect(url_for(".count_report", task_id=task.id))
     flash(_("Count %(ref)s approved: %(n)d adjustments posted.", ref=task.reference, n=approval.posted), "success")
     if approval.recount is not None:

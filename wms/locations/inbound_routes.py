@@ -39,8 +39,8 @@ from .putaway import suggest_putaway_bin
 
 bp = Blueprint("inbound", __name__)
 
-register_task(HandheldTask("inbound.receive_start", _l("Receiving"), "inbound.work", "📦"))
-register_task(HandheldTask("inbound.putaway_list", _l("Putaway"), "inbound.work", "📥"))
+register_task(HandheldTask("inbound.receive_start", _l("Receiving"), "inbound.work", "truck"))
+register_task(HandheldTask("inbound.putaway_list", _l("Putaway"), "inbound.work", "shelf-in"))
 
 RULE_LABELS = {"holds_sku": _l("already holds this SKU"), "empty_bin": _l("empty bin in the SKU's velocity band"),
                "shared_bin": _l("holds other SKUs but has room"), "partial_fit": _l("room for part of the units"),

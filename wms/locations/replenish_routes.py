@@ -15,6 +15,7 @@ from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Quant
 from erp_core.inventory.stock_queries import find_bin, warehouses_for
+from erp_core.messages import describe
 from wms.handheld import handheld_commands, scan_refused, scan_result
 
 from . import replenish_steps, replenishment, scan_services
@@ -70,7 +71,7 @@ def add_pick_face():
 def _pick_face_error(error: DomainError) -> str:
     return {"bad_min_max": _("The maximum must be above the minimum, and the minimum at least 0."),
             "not_a_pick_bin": _("Only a pick-face bin can be a pick face."),
-            "pick_face_exists": _("This SKU is already assigned to this bin.")}.get(error.code, error.message)
+            "pick_face_exists": _("This SKU is already assigned to this bin.")}.get(error.code) or describe(error)
 
 
 def _face(face_id: int) -> PickFace:

@@ -13,8 +13,8 @@ from flask_login import current_user
 from wms.handheld import HandheldTask, register_task
 
 bp = Blueprint("floor_tasks", __name__)
-register_task(HandheldTask("floor_tasks.replenish_list", _l("Replenish"), "replenish.work", "📦"))
-register_task(HandheldTask("floor_tasks.count_list", _l("Cycle count"), "counts.work", "🔢"))
+register_task(HandheldTask("floor_tasks.replenish_list", _l("Replenish"), "replenish.work", "arrows-up"))
+register_task(HandheldTask("floor_tasks.count_list", _l("Cycle count"), "counts.work", "clipboard"))
 
 TASK_STATUS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"), "cancelled": _l("Cancelled")}
 TRIGGERS = {"min": _l("Below minimum"), "wave": _l("Wave"), "manual": _l("Manual")}

@@ -30,8 +30,8 @@ from .planning import WaveRules
 from .sort_steps import SortState
 
 bp = Blueprint("picking", __name__)
-register_task(HandheldTask("picking.pick", _l("Pick"), "picking.work", "🛒"))
-register_task(HandheldTask("picking.sort", _l("Put wall"), "sorting.work", "🧱"))
+register_task(HandheldTask("picking.pick", _l("Pick"), "picking.work", "cart"))
+register_task(HandheldTask("picking.sort", _l("Put wall"), "sorting.work", "wall"))
 
 REASON_LABELS = {"not_reserved": _l("stock not reserved on bins"), "larger_than_cart": _l("larger than a cart"),
                  "wave_full": _l("wave is full")}

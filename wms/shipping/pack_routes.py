@@ -32,7 +32,7 @@ from .pack_lookup import CartAtStation, cart_by_id
 from .services import PACKABLE
 
 bp = Blueprint("pack", __name__)
-register_task(HandheldTask("pack.station", _l("Pack"), "packing.work", "📦"))
+register_task(HandheldTask("pack.station", _l("Pack"), "packing.work", "box"))
 
 PANEL = "shipping/_pack_panel.html"
 # Product images come from the catalogue's image URLs (a shop's CDN): the pack page alone may show them.

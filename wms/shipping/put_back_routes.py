@@ -19,7 +19,7 @@ from wms.scanning import ScanRefused, is_typed_quantity
 from .interception import PutBackItem, put_back, put_back_items, put_back_orders
 
 bp = Blueprint("put_back", __name__)
-register_task(HandheldTask("put_back.orders", _l("Put back"), "picking.work", "↩"))
+register_task(HandheldTask("put_back.orders", _l("Put back"), "picking.work", "undo"))
 
 
 @bp.route("/")
