@@ -189,7 +189,8 @@ def _after_progress(task: PickTask) -> None:
     Each is locked before its completion is judged from fresh rows (list, then order, then wave:
     the order every picking service takes them in), so two pickers finishing the last tasks of one
     order or one wave at once cannot both see the other's work as still open: the second waits for
-    the first to commit, then sees it and completes what is complete.
+    the first to commit, then sees it and completes what is complete. The wave is locked only by the
+    pick that completes a list: only those can complete the wave.
     """
     db.session.flush()
     pick_list = locked(PickList, task.pick_list_id)
@@ -202,6 +203,10 @@ def _after_progress(task: PickTask) -> None:
         shorts = db.session.scalar(select(func.coalesce(func.sum(PickTask.short_quantity), 0))
                                    .where(PickTask.order_id == order.id))
         record_event(order, "picked", f"{shorts} short" if shorts else "complete", task.done_by_id)
+    if pick_list.status not in ("done", "cancelled"):
+        # The wave cannot be complete while this list is open: skip its lock, which would otherwise make
+        # every pick of the wave wait for the others' commits (20 carts of one wave picking in series).
+        return
     wave = locked(Wave, pick_list.wave_id)
     unfinished = db.session.scalar(select(func.count(PickList.id)).where(
         PickList.wave_id == wave.id, PickList.status.not_in(("done", "cancelled"))))
