@@ -1,9 +1,10 @@
 // Service worker: the app shell's static files come from the cache, so handheld pages load fast on
 // poor warehouse Wi-Fi. Pages and scans always go to the network (scans queue in scanner.js).
-const CACHE = "wms-static-v1";
+const CACHE = "wms-static-v2";
 const SHELL = [
   "/static/css/app.css", "/static/css/handheld.css", "/static/js/app.js", "/static/js/scanner.js",
-  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/socket.io-4.8.4.min.js", "/static/manifest.webmanifest",
+  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/socket.io-4.8.4.min.js",
+  "/static/vendor/idb-keyval-6.3.0.umd.js", "/static/manifest.webmanifest",
 ];
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

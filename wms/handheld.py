@@ -1,8 +1,9 @@
 """The handheld shell (PWA): a task menu by role, the scan protocol, and the stock lookup screen.
 
 Every handheld screen is a page with one scan form (`data-scan-form`): static/js/scanner.js keeps the
-scan field focused, sends each scan with a fresh Idempotency-Key (the scan id) so retries and the
-offline queue apply it once, and plays the ok or error sound the server names in HX-Trigger.
+scan field focused and puts every scan into its queue (kept in IndexedDB) with its own Idempotency-Key
+(the scan id), one request at a time, each against the form the previous answer rendered, so retries,
+replays and offline scans apply once and in order; it plays the sound the server names in HX-Trigger.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def stocked(app):
 
 
 def _queued(page) -> int:
-    return page.evaluate("JSON.parse(localStorage.getItem('wms.scanQueue') || '[]').length")
+    return page.evaluate("window.WMS.scanQueue.pending()")
 
 
 

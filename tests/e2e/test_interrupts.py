@@ -94,3 +94,15 @@ def test_a_command_barcode_pauses_the_cart_from_the_scan_field(live_server, hand
     page.wait_for_url(f"{live_server}/m/")
     with app.app_context():
         assert {pl.status for pl in db.session.scalars(select(PickList))} == {"paused"}
+
+
+def test_a_command_that_does_nothing_here_shows_a_notice_and_keeps_the_pick_screen(live_server, handheld, cart):
+    page = handheld
+    badge_login(page, live_server)
+    page.goto(f"{live_server}/picking/pick")
+    field = page.locator("[data-scan-input]")
+    field.fill("CMD-NOSUCH")
+    field.press("Enter")
+    page.wait_for_selector("#hh-notice :first-child")
+    assert page.locator("#hh-notice").inner_text().strip()
+    assert page.locator("#pick-panel [data-scan-input]").count() == 1  # the panel was not replaced by the notice

@@ -93,8 +93,13 @@ def _counted(answer: scan_services.CountAnswer):
 @bp.route("/count/<int:task_id>")
 @requires("counts.work")
 def count(task_id: int):
+    """The count screen. After a replay the scan queue fetches it with the bin being counted (its
+    hidden fields as query arguments), kept when that bin is one of the task's."""
     task = _count_task(task_id)
-    return render_template("tasks/count.html", ok=True, message="", **_count_state(task))
+    state = CountState.from_form(request.args)
+    if state.location_id not in {b.location.id for b in counting.bins_of(task)}:
+        state = CountState()
+    return render_template("tasks/count.html", ok=True, message="", **_count_state(task, state))
 
 
 @bp.route("/count/<int:task_id>/scan", methods=["POST"])

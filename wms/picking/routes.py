@@ -178,8 +178,13 @@ def _pick_says(step: pick_steps.Step) -> str:
 @bp.route("/pick")
 @requires("picking.work")
 def pick():
+    """The pick screen. The scan queue fetches it again after a replay with the step the screen was at
+    (its hidden fields as query arguments): kept while that task is still the next one."""
     pick_list = services.pick_list_for(current_user.id, current_user.warehouse_ids())
-    return render_template("picking/pick.html", ok=True, message="", **_pick_panel(pick_list, PickState()))
+    task = services.next_task(pick_list) if pick_list else None
+    kept = task is not None and request.args.get("task_id", type=int) == task.id
+    state = PickState.from_form(request.args) if kept else PickState()
+    return render_template("picking/pick.html", ok=True, message="", **_pick_panel(pick_list, state))
 
 
 @bp.route("/pick/scan", methods=["POST"])
@@ -266,7 +271,11 @@ def _with_signals(response, step: sort_steps.Step):
 @bp.route("/sort")
 @requires("sorting.work")
 def sort():
-    return render_template("picking/sort.html", ok=True, message="", **_sort_panel(None, SortState()))
+    """The put wall. After a replay the scan queue fetches it with the cart (and slot) it was at."""
+    state = SortState.from_form(request.args)
+    pick_list = scan_services.cart(state.list_id, current_user.warehouse_ids()) if state.list_id else None
+    return render_template("picking/sort.html", ok=True, message="",
+                           **_sort_panel(pick_list, state if pick_list else SortState()))
 
 
 @bp.route("/sort/scan", methods=["POST"])
