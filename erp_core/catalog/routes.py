@@ -160,13 +160,12 @@ def save_lot_setup():
 
 def _shop_rules(sku: Sku) -> list[dict]:
     """The shops' platform rules (share of shelf life left at shipment) and what they mean in days here."""
-    from datetime import date
-
     from ..channels.models import Channel
     from ..inventory.lot_rules import shipping_limit
     from ..inventory.lots import shelf_life
+    from ..inventory.reservations import business_today
 
-    today, rule = date.today(), shelf_life(sku)
+    today, rule = business_today(), shelf_life(sku)
     return [{"channel": channel, "percent": channel.min_ship_life_percent,
              "days": (shipping_limit(today, rule, channel_percent=channel.min_ship_life_percent) - today).days}
             for channel in db.session.scalars(select(Channel).where(Channel.min_ship_life_percent.is_not(None))

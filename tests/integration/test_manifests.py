@@ -230,7 +230,7 @@ def test_the_handover_sheet_scans_back_to_its_reference_at_203_dpi(app, client, 
 
 
 def test_the_bulk_ship_export_has_the_platform_columns(app, client, desk):
-    from datetime import date
+    from erp_core.inventory.reservations import business_today
 
     _shipping_client(client)
     manifest_id = _open(client, desk)
@@ -243,7 +243,8 @@ def test_the_bulk_ship_export_has_the_platform_columns(app, client, desk):
     rows = list(csv.reader(io.StringIO(taobao.data.decode("utf-8-sig"))))
     assert rows == [["订单号", "快递公司", "运单号"], ["S0", "ZTO", desk["numbers"][0]],
                     ["S1", "ZTO", desk["numbers"][1]]]
-    today = date.today().isoformat()
+    with app.app_context():
+        today = business_today().isoformat()  # the export's dates are local (WMS_DISPLAY_TIMEZONE), not UTC
     generic = client.get(f"/shipping/manifests/export?format=generic&from={today}&to={today}")
     rows = list(csv.reader(io.StringIO(generic.data.decode("utf-8-sig"))))
     assert rows[0] == ["order_number", "carrier_code", "tracking_number"] and len(rows) == 3
