@@ -63,6 +63,7 @@
       window.WMS.socket = socket;
     }
     socket.on("connect", function () { document.body.dataset.interruptsLive = "yes"; });
+    if (socket.connected) { document.body.dataset.interruptsLive = "yes"; }
     socket.on("disconnect", function () { document.body.dataset.interruptsLive = "no"; });
     socket.on("handheld_interrupt", show);
   });

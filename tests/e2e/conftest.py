@@ -19,8 +19,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-dev-shm-usage"]
 
 
+def _unmock_socketio() -> None:
+    """Flask-SocketIO's test client replaces the server's packet senders with mocks on the shared server
+    object (flask_socketio/test_client.py), and never puts them back: after an integration test used one,
+    a real browser's socket would never finish its handshake. Drop the instance overrides."""
+    from wms.realtime import socketio
+
+    server = getattr(socketio, "server", None)
+    if server is not None:
+        for name in ("_send_packet", "_send_eio_packet"):
+            server.__dict__.pop(name, None)
+
+
 @pytest.fixture
 def live_server(app):
+    _unmock_socketio()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
