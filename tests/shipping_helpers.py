@@ -88,3 +88,18 @@ def order_lines(order_id: int) -> dict[str, int]:
     from erp_core.orders.models import OrderLine
 
     return {line.sku.code: line.id for line in db.session.scalars(select(OrderLine).filter_by(order_id=order_id))}
+
+
+def reserved_where(order_id: int) -> dict[str, int]:
+    """{location code: units} the order's reservations hold now."""
+    from sqlalchemy import func
+
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, StockReservation
+    from erp_core.orders.models import OrderLine
+
+    db.session.expire_all()
+    return dict(db.session.execute(
+        select(Location.code, func.sum(StockReservation.quantity)).join(Location)
+        .join(OrderLine, OrderLine.id == StockReservation.order_line_id).where(OrderLine.order_id == order_id)
+        .group_by(Location.code)).all())

@@ -7,17 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integration.test_pack_station import Station, _cart_of, sound
-from tests.integration.test_printing import Listener, _finished
+from tests.integration.test_printing import _finished, listener  # noqa: F401  (fixture)
 from tests.shipping_helpers import POOL, shipping_floor
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def listener():
-    server = Listener()
-    yield server
-    server.close()
 
 
 def _pack_first_order(app, client, desk):
@@ -32,7 +25,7 @@ def _pack_first_order(app, client, desk):
     assert sound(packed) == "scan-ok"
 
 
-def test_packing_at_a_station_with_a_zpl_printer_prints_the_waybill_there(app, login_as, users, listener,
+def test_packing_at_a_station_with_a_zpl_printer_prints_the_waybill_there(app, login_as, users, listener,  # noqa: F811
                                                                             monkeypatch):
     from erp_core.extensions import db
     from wms.shipping.models import Printer, PrintJob

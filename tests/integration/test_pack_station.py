@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import page_csrf
 from tests.shipping_helpers import POOL, order_lines, shipping_floor
+from tests.shipping_helpers import reserved_where as _where
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -65,17 +66,6 @@ def _cart_of(order_id: int) -> str:
     return db.session.scalar(select(Location.barcode).filter_by(code=f"CART-{list_id}"))
 
 
-def _where(order_id: int) -> dict[str, int]:
-    """{location code: units} the order's reservations hold."""
-    from erp_core.extensions import db
-    from erp_core.inventory.models import Location, StockReservation
-    from erp_core.orders.models import OrderLine
-
-    db.session.expire_all()
-    return dict(db.session.execute(
-        select(Location.code, func.sum(StockReservation.quantity)).join(Location)
-        .join(OrderLine, OrderLine.id == StockReservation.order_line_id).where(OrderLine.order_id == order_id)
-        .group_by(Location.code)).all())
 
 
 def _status(order_id: int) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from erp_core.errors import Conflict, ValidationFailed
 from tests.concurrency import race
 from tests.shipping_helpers import POOL, order_lines, shipping_floor
+from tests.shipping_helpers import reserved_where as _where
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -41,17 +42,6 @@ def _expected(units: dict[int, int], box: str) -> int:
     return tare + sum(db.session.get(OrderLine, i).sku.weight_g * q for i, q in units.items())
 
 
-def _where(order_id):
-    """{location code: units} the order's reservations hold."""
-    from erp_core.extensions import db
-    from erp_core.inventory.models import Location, StockReservation
-    from erp_core.orders.models import OrderLine
-
-    db.session.expire_all()
-    return dict(db.session.execute(
-        select(Location.code, func.sum(StockReservation.quantity)).join(Location)
-        .join(OrderLine, OrderLine.id == StockReservation.order_line_id).where(OrderLine.order_id == order_id)
-        .group_by(Location.code)).all())
 
 
 def test_pack_out_moves_the_units_to_the_station_and_packs_the_order_with_a_pool_number(app, desk):
