@@ -451,3 +451,13 @@ def test_a_picker_reads_the_layout_but_may_change_nothing(app, floor, login_as):
         assert client.get(path).status_code == 200, path
     with app.app_context():
         assert _bin("X-1") is None
+
+
+def test_a_fresh_install_can_add_a_clearance_bin_for_short_dated_stock(app, floor, login_as):
+    """The expiry list moves stock to a clearance bin: a supervisor must be able to create one."""
+    client = login_as("supervisor")
+    path = f"/locations/{floor['wh']}/bins/new"
+    data = {"csrf_token": page_csrf(client, path), "code": "clr-01", "bin_type": "clearance", "capacity": ""}
+    assert client.post(path, data=data).status_code == 302
+    with app.app_context():
+        assert _bin("CLR-01").bin_type == "clearance"

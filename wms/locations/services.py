@@ -33,7 +33,7 @@ PARAMS_VERSION = 1
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")  # no leading = + - @: safe in CSV
 ZONE_CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}$")
 AISLE_BIN_TYPES = ("pick", "reserve")
-SPECIAL_BIN_TYPES = ("staging", "packing", "returns", "damaged", "put_wall")
+SPECIAL_BIN_TYPES = ("staging", "packing", "returns", "damaged", "put_wall", "clearance")
 EDITABLE_BIN_TYPES = tuple(t for t in BIN_TYPES if t != "tote")  # totes/carts belong to picking
 MAX_CAPACITY = 1_000_000
 _POSITION = re.compile(r"^(?P<aisle>.+)-(?P<bay>\d{1,3})-(?P<level>\d{1,2})$")
@@ -369,7 +369,7 @@ def update_bin(warehouse_id: int, bin_id: int, *, bin_type: str, capacity: int |
 
 def add_special_bin(warehouse_id: int, code: str, bin_type: str, *, capacity: int | None = None,
                     x: float | None = None, y: float | None = None) -> Location:
-    """A staging, packing, returns, damaged or put-wall bin outside the aisles."""
+    """A staging, packing, returns, damaged, put-wall or clearance bin outside the aisles."""
     if bin_type not in SPECIAL_BIN_TYPES:
         raise ValidationFailed(f"{bin_type} is not a special bin type", code="bad_bin_type")
     code = (code or "").strip().upper()
