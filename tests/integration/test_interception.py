@@ -271,3 +271,31 @@ def test_intercept_raced_with_pack_out_ends_intercepted_without_a_live_parcel(ap
         live = db.session.scalar(select(func.count(Shipment.id)).where(Shipment.order_id == order_id,
                                                                         Shipment.status != "cancelled"))
         assert live == 0 and sum(_where(order_id).values()) == 3
+
+
+def test_two_desks_putting_back_the_same_unit_at_once_put_it_back_once(app, desk):
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, StockMove
+    from erp_core.inventory.reservations import line_reservations
+    from erp_core.orders.intercept import intercept_order
+    from tests.shipping_helpers import order_lines
+    from wms.shipping.interception import put_back
+
+    order_id = desk["orders"][1]  # one unit of A, picked onto its cart
+    with app.app_context():
+        intercept_order(order_id, "buyer cancelled")
+        line_id = order_lines(order_id)["A"]
+        [(cart_id, lot_id, qty)] = line_reservations(line_id)
+        bin_code = db.session.scalar(select(Location.barcode).filter_by(warehouse_id=desk["wh"], code="A01-02-1"))
+
+    def job():
+        return put_back(order_id, order_line_id=line_id, from_location_id=cart_id, lot_id=lot_id, quantity=qty,
+                        bin_scan=bin_code).status
+
+    outcomes = race(app, job, job)
+    assert sorted(o.kind for o in outcomes) == ["ok", "refused"], [str(o) for o in outcomes]
+    with app.app_context():
+        assert _order(order_id).status == "cancelled"
+        moves = db.session.scalars(select(StockMove).where(StockMove.from_location_id == cart_id,
+                                                           StockMove.reason == "move")).all()
+        assert sum(m.quantity for m in moves) == qty
