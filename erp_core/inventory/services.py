@@ -76,13 +76,15 @@ def quant_is(sku_id: int, location_id: int, lot_id: int | None):
 def _quant_for_update(sku_id: int, location_id: int, lot_id: int | None = None) -> Quant:
     """The quant, created when missing (INSERT ... ON CONFLICT DO NOTHING on the SKU + location + lot
     unique index, so two creators never collide), read afresh under its row lock."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    exists = select(Quant.id).where(quant_is(sku_id, location_id, lot_id))
-    if db.session.scalar(exists) is None:
+    query = (select(Quant).where(quant_is(sku_id, location_id, lot_id)).with_for_update()
+             .execution_options(populate_existing=True))
+    quant = db.session.scalar(query)
+    if quant is None:
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         db.session.execute(insert(Quant).values(sku_id=sku_id, location_id=location_id, lot_id=lot_id, quantity=0,
                                                 reserved_quantity=0).on_conflict_do_nothing())
-    return db.session.scalar(select(Quant).where(quant_is(sku_id, location_id, lot_id)).with_for_update()
-                             .execution_options(populate_existing=True))
+        quant = db.session.scalar(query)
+    return quant
 
 
 def _is_stock_location(location: Location) -> bool:

@@ -189,23 +189,37 @@ def test_a_replayed_scan_is_applied_once(app, floor, login_as):
         assert db.session.scalar(select(func.count(StockMove.id))) == moves_before + 1
 
 
-def test_the_wave_board_hears_every_pick_after_commit(app, floor, login_as):
+def test_the_wave_board_hears_a_burst_of_picks_once_coalesced_after_commit(app, floor, login_as, monkeypatch):
+    import time
+
     from wms.picking.services import confirm_pick, next_task, pick_list_for
     from wms.realtime import socketio
 
-    _release(app, floor, cart_items=20, cart_slots=6)
+    monkeypatch.setitem(app.config, "BOARD_COALESCE_SECONDS", 1.0)
     board = login_as("supervisor")
     sock = socketio.test_client(app, flask_test_client=board)
     assert sock.emit("join_warehouse", {"warehouse_id": floor["wh"]}, callback=True) == {"ok": True}
-    sock.get_received()
+    wave_ids, _ = _release(app, floor, cart_items=20, cart_slots=6)
+
+    def progress_of(wave_id, timeout):
+        received, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            received += [m["args"][0] for m in sock.get_received()
+                         if m["name"] == "wave_progress" and m["args"][0]["wave"] == wave_id]
+        return received
+
+    released = progress_of(wave_ids[0], 2.5)
+    assert [p["picked"] for p in released] == [0], "the release is announced once, after the window"
     with app.app_context():
-        task = next_task(pick_list_for(floor["picker"], None))
-        confirm_pick(task.id, bin_scan=task.location.barcode, item_scan=f"BC-{task.sku.code}",
-                     user_id=floor["picker"])
-    received = [m for m in sock.get_received() if m["name"] == "wave_progress"]
-    assert received, "the board got no progress"
-    progress = received[-1]["args"][0]
-    assert progress["picked"] >= 1 and 'id="wave-' in progress["html"]
+        for _ in range(3):  # three scans back to back, within one window
+            task = next_task(pick_list_for(floor["picker"], None))
+            confirm_pick(task.id, bin_scan=task.location.barcode, item_scan=f"BC-{task.sku.code}",
+                         user_id=floor["picker"])
+        wave_id = task.pick_list.wave_id
+    picked = progress_of(wave_id, 3.0)
+    assert len(picked) == 1, "a burst of three picks gives the board one coalesced update"
+    assert picked[0]["picked"] == 3 and 'id="wave-' in picked[0]["html"]
 
 
 def test_a_wave_needing_more_than_a_pick_face_holds_asks_for_replenishment(app, floor):

@@ -144,24 +144,25 @@ def register_interrupts() -> None:
 
 # --- the next scan -------------------------------------------------------------------------------
 
-def refuse_stopped_task(task_id: int, user_id: int) -> None:
+def refuse_stopped_task(task_id: int, user_id: int) -> PickTask | None:
     """Refuse a scan for a task the picker's screen still shows but that is no longer theirs to pick:
     its order was stopped (what to do with the units already on the cart), or the cart went to
-    someone else. Anything else is left to the scan itself."""
+    someone else. Anything else is left to the scan itself, which may use the task returned (held by
+    the caller, the session does not read it again)."""
     task = db.session.get(PickTask, task_id or 0)
     if task is None:
-        return
+        return None
     pick_list = task.pick_list
     if pick_list.picker_id != user_id:
         if pick_list.status not in ("done", "cancelled"):
             raise CartReassigned(f"cart CART-{pick_list.id} was reassigned", code="cart_reassigned",
                                  cart=f"CART-{pick_list.id}")
-        return
+        return task
     if task.status == "open":
-        return
+        return task
     order = db.session.get(Order, task.order_id)
     if order is None or order.status not in STOPPED_STATUSES:
-        return
+        return task
     cart, units = f"CART-{pick_list.id}", _held_on_cart(order.id, pick_list.id)
     what_to_do = "put the units in the exception tote; they go back to stock through put-back"
     if order.status == "intercepted":

@@ -195,7 +195,7 @@ def pick_scan():
     """One scan of the pick screen: the bin, then the item, then (cluster carts) the tote slot."""
     task_id, state = request.form.get("task_id", type=int) or 0, PickState.from_form(request.form)
     try:
-        interrupts.refuse_stopped_task(task_id, current_user.id)
+        task = interrupts.refuse_stopped_task(task_id, current_user.id)  # noqa: F841  (kept loaded for the scan)
         answer = scan_services.scan_pick(task_id, state, request.form.get("code", ""), user_id=current_user.id)
     except DomainError as error:
         cart = scan_services.my_cart(task_id, current_user.id)

@@ -49,9 +49,12 @@ def _stop_view(task: PickTask) -> pick_steps.PickTaskView:
 
 
 def _fresh(pick_list: PickList) -> PickList:
-    # The confirmations wrote progress by conditional UPDATEs: read the cart's tasks afresh.
+    """The cart read afresh: the confirmations wrote its progress by conditional UPDATEs. Only the
+    cart and its tasks are expired (what else was loaded, the user say, is not read again)."""
     db.session.flush()
-    db.session.expire_all()
+    for task in pick_list.tasks:
+        db.session.expire(task)
+    db.session.expire(pick_list)
     return db.session.get(PickList, pick_list.id)
 
 

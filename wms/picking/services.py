@@ -174,12 +174,14 @@ def confirm_pick(task_id: int, *, bin_scan: str, item_scan: str, quantity: int =
         except (InsufficientStock, Conflict) as error:
             raise BinEmpty(f"the bin {task.location.code} has no more reserved units", code="bin_empty",
                            expected=task.location.code) from error
-        db.session.refresh(task)
+        if task is not asked:  # the asked task was read under its row lock, and the UPDATE above
+            db.session.refresh(task)  # synchronised it (the ORM evaluates `+ quantity` on it)
         task.done_by_id, task.done_at = user_id, utcnow()
         if task.picked_quantity + task.short_quantity == task.quantity:
             task.status = "done" if task.short_quantity == 0 else "short"
         _after_progress(task)
-        on_commit(lambda: events.pick_confirmed(task_id))
+        wave_id = pick_list.wave_id
+        on_commit(lambda: events.wave_changed(wave_id))
     return asked
 
 
@@ -260,7 +262,8 @@ def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
             if task.picked_quantity + task.short_quantity == task.quantity:
                 task.status = "short" if task.short_quantity else "done"
             _after_progress(task)
-        on_commit(lambda: events.pick_confirmed(task_id))
+        wave_id = task.pick_list.wave_id
+        on_commit(lambda: events.wave_changed(wave_id))
     return task
 
 
