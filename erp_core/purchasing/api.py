@@ -68,7 +68,7 @@ class SupplierById(MethodView):
         return supplying.get_supplier(supplier_id)
 
     @requires("purchasing.edit")
-    @bp.arguments(ps.SupplierSchema(partial=True))
+    @bp.arguments(ps.SupplierPatchSchema(partial=True))
     @bp.response(200, ps.SupplierSchema)
     def patch(self, data, supplier_id):
         """Change a supplier (active=false deactivates it)."""

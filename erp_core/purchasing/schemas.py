@@ -28,6 +28,10 @@ class SupplierSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
+class SupplierPatchSchema(SupplierSchema):
+    """The fields to change (loaded partial: what is left out stays)."""
+
+
 class SupplierSkuSchema(Schema):
     id = fields.Integer(dump_only=True)
     sku = fields.Method("_sku", deserialize="_load_sku", required=True)

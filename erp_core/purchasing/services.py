@@ -60,11 +60,6 @@ class NewPo:
     currency: str = ""                   # empty: the supplier's
 
 
-def _what(po: PurchaseOrder) -> dict:
-    return {"what": f"purchase order {po.number}", "code": "po_status_conflict",
-            "details": {"number": po.number, "po_status": po.status}}
-
-
 def get_po(po_id: int) -> PurchaseOrder:
     po = db.session.get(PurchaseOrder, po_id)
     if po is None:
@@ -187,7 +182,9 @@ def _require_lines(po: PurchaseOrder) -> None:
 
 
 def compare_and_set_po(po: PurchaseOrder, to: str, **values: object) -> None:
-    compare_and_set(po, to, TRANSITIONS, **_what(po), **values)
+    """Move the PO along one edge of TRANSITIONS (refused: po_status_conflict or changed_meanwhile)."""
+    compare_and_set(po, to, TRANSITIONS, what=f"purchase order {po.number}", code="po_status_conflict",
+                    details={"number": po.number, "po_status": po.status}, **values)
 
 
 def confirm_po(po_id: int, *, quantities: Mapping[int, int] | None = None, promised_date: date | None = None,
