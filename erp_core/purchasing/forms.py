@@ -68,7 +68,8 @@ class PurchaseOrderForm(FlaskForm):
     expected_date = DateField(_l("Expected on"), validators=[Optional()])
     freight = DecimalField(_l("Freight / landed cost"), places=2, default=0,
                            validators=[Optional(), NumberRange(min=0)])
-    over_receipt_pct = IntegerField(_l("Over-receipt tolerance in percent"), validators=[Optional(), NumberRange(0, 100)])
+    over_receipt_pct = IntegerField(_l("Over-receipt tolerance in percent"),
+                                    validators=[Optional(), NumberRange(0, 100)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     lines = FieldList(FormField(PoLineForm), min_entries=6, max_entries=200)
 

@@ -3,6 +3,8 @@ money as decimal strings."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from ..api.schemas import Money, PageArgs
@@ -74,7 +76,7 @@ class PurchaseOrderSchema(Schema):
     currency = fields.String(load_default="", validate=validate.Regexp(r"^([A-Za-z]{3})?$"))
     expected_date = fields.Date(load_default=None, allow_none=True)
     promised_date = fields.Date(dump_only=True)
-    freight = Money(load_default="0")
+    freight = Money(load_default=Decimal("0"))  # a default is not deserialised: give the Decimal
     over_receipt_pct = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     lines = fields.List(fields.Nested(PoLineSchema), required=True, validate=validate.Length(min=1, max=500))

@@ -47,11 +47,11 @@ def test_suggested_quantities_become_draft_pos_per_preferred_supplier(app, floor
     # then A needs 31 - 10 = 21, in packs of 12 -> 24 (= the MOQ), explained on the page
     assert page.status_code == 200
     assert "30 shipped in 30 days = 1.0000 a day × 31 days = 31.00; minus 10 available and coming = need 21.00" in text
-    assert 'name="qty-%d" inputmode="numeric" min="0" value="24"' % floor["a"] in text
+    assert f'name="qty-{floor["a"]}" inputmode="numeric" min="0" value="24"' in text
     # when they tick A (24) and B (7, BOLT is B's preferred supplier) and create the drafts
-    made = post_form(purchaser, "/purchasing/suggestions", {"warehouse_id": floor["sh"], "sku": [floor["a"], floor["b"]],
-                                                            f"qty-{floor['a']}": "24", f"qty-{floor['b']}": "7"},
-                     page="/purchasing/suggestions")
+    ticked = {"warehouse_id": floor["sh"], "sku": [floor["a"], floor["b"]], f"qty-{floor['a']}": "24",
+              f"qty-{floor['b']}": "7"}
+    made = post_form(purchaser, "/purchasing/suggestions", ticked, page="/purchasing/suggestions")
     assert made.status_code == 302
     # then there is one draft per supplier at the supplier's price
     from erp_core.extensions import db
@@ -153,11 +153,11 @@ def test_a_supplier_user_sees_only_its_own_purchase_orders(app, floor):
 
 def test_a_price_list_with_bad_rows_is_refused_whole_with_each_row_pointed_at(app, floor):
     purchaser = client_as(app, "purchaser")
-    csv = ("sku,price,pack_size,moq\n"
-           "A,4.80,12,24\n"
-           "NOPE,1.00,1,1\n"
-           "B,abc,1,1\n"
-           "A,4.70,0,1\n").encode()
+    csv = (b"sku,price,pack_size,moq\n"
+           b"A,4.80,12,24\n"
+           b"NOPE,1.00,1,1\n"
+           b"B,abc,1,1\n"
+           b"A,4.70,0,1\n")
     from io import BytesIO
 
     response = post_form(purchaser, f"/purchasing/suppliers/{floor['acme']}/import",
@@ -194,3 +194,35 @@ def test_a_purchaser_may_create_asns_now(app, floor):
     purchaser = client_as(app, "purchaser")
     assert purchaser.get("/inbound/asns/new").status_code == 200
     assert client_as(app, "viewer").get("/inbound/asns/new").status_code == 403
+
+
+def test_suppliers_and_their_prices_are_kept_through_the_api(app, floor):
+    purchaser = client_as(app, "purchaser")
+    made = api(purchaser, "POST", "/api/v1/suppliers", {"code": "cnw", "name": "China North Works",
+                                                        "currency": "usd", "lead_time_days": 21}, key="s-1")
+    assert made.status_code == 201 and (made.json["code"], made.json["currency"]) == ("CNW", "USD")
+    again = api(purchaser, "POST", "/api/v1/suppliers", {"code": "CNW", "name": "Other"})
+    assert again.status_code == 409 and again.json["code"] == "supplier_code_taken"
+    supplier_id = made.json["id"]
+    for price in ("3.10", "2.95"):
+        listed = api(purchaser, "POST", f"/api/v1/suppliers/{supplier_id}/skus",
+                     {"sku": "A", "price": price, "pack_size": 6, "moq": 12})
+        assert listed.status_code == 201 and listed.json["price"] == price and listed.json["currency"] == "USD"
+    patched = api(purchaser, "PATCH", f"/api/v1/suppliers/{supplier_id}", {"active": False})
+    assert patched.status_code == 200 and patched.json["active"] is False
+    assert patched.json["name"] == "China North Works"
+    from erp_core.extensions import db
+    from erp_core.purchasing.suppliers import price_history
+
+    with app.app_context():
+        assert [(c.old_price, c.new_price) for c in price_history(supplier_id)] == [
+            (Decimal("3.10"), Decimal("2.95")), (None, Decimal("3.10"))]
+        db.session.remove()
+    # an inactive supplier takes no new PO
+    refused = api(purchaser, "POST", "/api/v1/purchase-orders", {"supplier": "CNW", "warehouse": "SH1",
+                                                                 "lines": [{"sku": "A", "quantity": 12}]})
+    assert refused.status_code == 409 and refused.json["code"] == "supplier_inactive", refused.json
+    # the suggestions read the same through the API: A has 40 on hand and no sales -> nothing
+    rows = purchaser.get("/api/v1/purchase-suggestions?warehouse=SH1").json
+    assert {r["sku"]: (r["on_hand"], r["quantity"], r["supplier"]) for r in rows} == {
+        "A": (40, 0, "ACME"), "B": (0, 0, "BOLT")}
