@@ -97,6 +97,10 @@ def _supplier_of(role: str, supplier_id: int | None) -> int | None:
         return None
     if not supplier_id:
         raise ValidationFailed("a supplier's user needs its supplier", code="supplier_required")
+    from ..purchasing.models import Supplier
+
+    if db.session.get(Supplier, supplier_id) is None:
+        raise NotFound("no such supplier", code="unknown_supplier")
     return supplier_id
 
 

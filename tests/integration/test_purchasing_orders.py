@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.concurrency import describe_errors, race, unexpected
+from tests.conftest import PASSWORD
 from tests.purchasing_helpers import api, client_as, make_po, post_form, purchasing_floor
 
 
@@ -226,3 +227,20 @@ def test_suppliers_and_their_prices_are_kept_through_the_api(app, floor):
     rows = purchaser.get("/api/v1/purchase-suggestions?warehouse=SH1").json
     assert {r["sku"]: (r["on_hand"], r["quantity"], r["supplier"]) for r in rows} == {
         "A": (40, 0, "ACME"), "B": (0, 0, "BOLT")}
+
+
+def test_an_admin_creates_a_supplier_login_only_with_its_supplier(app, floor):
+    admin = client_as(app, "admin")
+    fields = {"username": "cnw-sales", "role": "supplier", "password": PASSWORD, "active": "y"}
+    without = post_form(admin, "/admin/users/new", fields, page="/admin/users/new")
+    assert without.status_code == 200 and "needs its supplier" in without.get_data(as_text=True)
+    made = post_form(admin, "/admin/users/new", {**fields, "supplier_id": str(floor["bolt"])}, page="/admin/users/new")
+    assert made.status_code == 302
+    from erp_core.auth.models import User
+    from erp_core.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="cnw-sales"))
+        assert (user.role, user.supplier_id) == ("supplier", floor["bolt"])
+    # it lands on its purchase orders
+    assert client_as(app, "cnw-sales").get("/purchasing/orders").status_code == 200
