@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 ROLE_LABELS = {
     "admin": _l("Administrator"), "supervisor": _l("Supervisor"), "picker": _l("Picker"),
     "packer": _l("Packer"), "shipping": _l("Shipping desk"), "purchaser": _l("Purchaser"),
-    "finance": _l("Finance"), "viewer": _l("Viewer"),
+    "finance": _l("Finance"), "viewer": _l("Viewer"), "supplier": _l("Supplier (outside user)"),
 }
 STATUS_LABELS = {
     "pending": _l("Pending audit"), "held": _l("Held"), "approved": _l("Approved"),

@@ -18,11 +18,21 @@ from .inventory.models import (
 )
 from .orders.models import Order, OrderEvent, OrderLine
 from .outbox import OutboxMessage
+from .purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseReceipt,
+    Supplier,
+    SupplierPriceChange,
+    SupplierSku,
+)
 from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
     "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
-    "Order", "OrderEvent", "OrderLine", "OutboxMessage", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",
-    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
+    "Order", "OrderEvent", "OrderLine", "OutboxMessage", "PurchaseOrder",
+    "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",
+    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierPriceChange",
+    "SupplierSku", "User", "Warehouse", "user_warehouses",
 ]

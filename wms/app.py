@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.inventory.lot_routes import bp as lots_bp
     from erp_core.inventory.routes import bp as stock_bp
     from erp_core.orders.routes import bp as orders_bp
+    from erp_core.purchasing.routes import bp as purchasing_bp
     from erp_core.reports.dashboard import bp as dashboard_bp
 
     app.register_blueprint(auth_bp)
@@ -81,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp, url_prefix="/catalog")
     app.register_blueprint(stock_bp, url_prefix="/stock")
     app.register_blueprint(lots_bp, url_prefix="/lots")
+    app.register_blueprint(purchasing_bp, url_prefix="/purchasing")
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -108,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(handheld_bp, url_prefix="/m")
     app.register_blueprint(locations_bp, url_prefix="/locations")
     app.register_blueprint(inbound_bp, url_prefix="/inbound")
+    _register_purchasing_floor(app)
     app.register_blueprint(floor_tasks_bp, url_prefix="/tasks")
     app.register_blueprint(picking_bp, url_prefix="/picking")
     app.register_blueprint(printing_bp, url_prefix="/shipping")
@@ -152,6 +155,18 @@ def _register_blueprints(app: Flask) -> None:
             return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
                                                                  limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_purchasing_floor(app: Flask) -> None:
+    """Purchasing's floor side: ASNs for POs, the PO's PDF; and the purchasing REST resources."""
+    from erp_core.purchasing.api import bp as purchasing_api_bp
+
+    from .locations.po_inbound import bp as po_inbound_bp
+    from .po_documents import bp as po_documents_bp
+
+    app.register_blueprint(po_inbound_bp, url_prefix="/inbound")
+    app.register_blueprint(po_documents_bp, url_prefix="/purchasing")
+    api.register_blueprint(purchasing_api_bp, url_prefix="/api/v1")
 
 
 def _register_shipping_api() -> None:

@@ -21,6 +21,12 @@ from .services import create_api_token, create_user, revoke_api_token, update_us
 bp = Blueprint("admin", __name__)
 
 
+def _supplier_choices() -> list[tuple[int, str]]:
+    from ..purchasing.suppliers import active_suppliers
+
+    return [(0, "–")] + [(s.id, f"{s.code} · {s.name}") for s in active_suppliers()]
+
+
 def _warehouse_choices() -> list[tuple[int, str]]:
     return [(w.id, f"{w.code} {w.name}") for w in db.session.scalars(select(Warehouse).order_by(Warehouse.code))]
 
@@ -37,6 +43,7 @@ def users():
 def new_user():
     form = UserForm()
     form.warehouses.choices = _warehouse_choices()
+    form.supplier_id.choices = _supplier_choices()
     if form.validate_on_submit():
         if not form.password.data:
             form.password.errors.append(_("A new user needs a password."))
@@ -44,7 +51,7 @@ def new_user():
             try:
                 user = create_user(form.username.data, form.password.data, form.role.data,
                                    full_name=form.full_name.data or "", warehouse_ids=form.warehouses.data,
-                                   badge=form.badge.data or None)
+                                   badge=form.badge.data or None, supplier_id=form.supplier_id.data or None)
             except DomainError as error:
                 flash(describe(error), "error")
             else:
@@ -59,8 +66,10 @@ def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserForm(obj=user)
     form.warehouses.choices = _warehouse_choices()
+    form.supplier_id.choices = _supplier_choices()
     if not form.is_submitted():
         form.warehouses.data = [w.id for w in user.warehouses]
+        form.supplier_id.data = user.supplier_id or 0
     if form.validate_on_submit():
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             flash(_("You cannot remove your own admin role or deactivate yourself."), "error")
@@ -69,7 +78,7 @@ def edit_user(user_id: int):
                 update_user(user.id, full_name=form.full_name.data or "", role=form.role.data,
                             active=form.active.data, warehouse_ids=form.warehouses.data,
                             password=form.password.data or None, badge=form.badge.data or None,
-                            clear_badge=form.clear_badge.data)
+                            clear_badge=form.clear_badge.data, supplier_id=form.supplier_id.data or None)
             except DomainError as error:
                 flash(describe(error), "error")
             else:

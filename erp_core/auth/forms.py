@@ -24,6 +24,8 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    supplier_id = SelectField(_l("Supplier (for the supplier role)"), coerce=int, choices=[], default=0,
+                              validate_choice=False)  # checked by the service (unknown_supplier)
     warehouses = SelectMultipleField(_l("Warehouses (none selected = all)"), coerce=int, choices=[])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=256)])
     badge = StringField(_l("Badge code"), validators=[Optional(), Length(min=6, max=128)])

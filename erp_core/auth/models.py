@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Role "supplier": the supplier this outside user works for (it sees only that supplier's POs).
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
 
     warehouses = relationship("Warehouse", secondary=user_warehouses, lazy="selectin")
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 ROLES: tuple[str, ...] = (
-    "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer",
+    "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer", "supplier",
 )
 
 # Role labels are marked for translation where they are shown (see erp_core/code_labels.py).
-_ALL = set(ROLES)
+# A supplier's user (role "supplier") is an outsider: it sees only its own purchase orders, so it
+# is in no set but the purchasing ones that name it. _ALL is the staff, not every role.
+_ALL = set(ROLES) - {"supplier"}
 _OFFICE = {"admin", "supervisor", "purchaser", "finance", "viewer"}
 _FLOOR = {"admin", "supervisor", "picker", "packer", "shipping"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard.view": frozenset(_ALL),
-    "account.self": frozenset(_ALL),
+    "account.self": frozenset(_ALL | {"supplier"}),
     "admin.users": frozenset({"admin"}),
     "admin.warehouses": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
@@ -32,10 +34,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "shipping.work": frozenset({"admin", "supervisor", "shipping"}),
     "shipping.manage": frozenset({"admin", "supervisor"}),  # carriers, pools, rules, boxes, printers, templates
     "exceptions.work": frozenset({"admin", "supervisor"}),  # the exceptions desk (异常)
-    "purchasing.edit": frozenset({"admin", "purchaser"}),
+    "purchasing.edit": frozenset({"admin", "purchaser"}),  # suppliers, their SKUs and prices, POs (采购单)
+    "purchasing.view": frozenset(_OFFICE),  # suppliers, suggestions, supplier performance
+    # Purchase orders: the office sees all of them, a supplier's user only its own (the routes filter).
+    "purchasing.orders": frozenset(_OFFICE | {"supplier"}),
+    "purchasing.confirm": frozenset({"admin", "purchaser", "supplier"}),  # quantities and promised date
+    "purchasing.asn": frozenset({"admin", "supervisor", "purchaser", "supplier"}),  # an ASN for a PO's shipment
     "finance.view": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
     "locations.manage": frozenset({"admin", "supervisor"}),
+    "inbound.asn_create": frozenset({"admin", "supervisor", "purchaser"}),  # new ASN, ASN import
     "inbound.work": frozenset({"admin", "supervisor", "picker", "packer", "shipping", "purchaser"}),
     "replenish.work": frozenset({"admin", "supervisor", "picker"}),
     "counts.work": frozenset({"admin", "supervisor", "picker"}),

@@ -64,6 +64,8 @@ def _landing(user: User, *, badge: bool = False) -> str:
     or a login started on the handheld; else the office dashboard."""
     wanted = _safe_path(request.args.get("next"))
     dashboard = url_for("dashboard.index")
+    if user.role == "supplier":  # an outside user: its purchase orders are all it has here
+        return wanted if wanted and wanted != dashboard else url_for("purchasing.orders")
     handheld = badge or user.role in HANDHELD_ROLES or request.values.get("hh") == "1"
     # `next=/` is only the guard sending someone who opened the site's root: no page was asked for.
     if wanted and not (handheld and wanted == dashboard):

@@ -43,19 +43,21 @@ def _check_password_rules(password: str) -> None:
 
 def create_user(username: str, password: str, role: str, *, full_name: str = "",
                 warehouse_ids: Iterable[int] = (), badge: str | None = None,
-                locale: str | None = None) -> User:
-    """Create an account. Raises Conflict when the username or badge is taken."""
+                locale: str | None = None, supplier_id: int | None = None) -> User:
+    """Create an account. Raises Conflict when the username or badge is taken; a supplier's user
+    needs its supplier (supplier_required), and only that role has one."""
     username = username.strip()
     if not username:
         raise ValidationFailed("username is required", code="username_required")
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}", code="unknown_role", role=role)
     _check_password_rules(password)
+    supplier_id = _supplier_of(role, supplier_id)
     with atomic():
         if db.session.scalar(db.select(User).filter_by(username=username)):
             raise Conflict(f"username {username!r} is taken", code="username_taken", username=username)
         user = User(username=username, full_name=full_name, role=role, locale=locale,
-                    password_hash=hash_password(password))
+                    password_hash=hash_password(password), supplier_id=supplier_id)
         user.warehouses = _warehouses(warehouse_ids)
         db.session.add(user)
         if badge:
@@ -65,15 +67,18 @@ def create_user(username: str, password: str, role: str, *, full_name: str = "",
 
 
 def update_user(user_id: int, *, full_name: str, role: str, active: bool, warehouse_ids: Iterable[int],
-                password: str | None = None, badge: str | None = None, clear_badge: bool = False) -> User:
+                password: str | None = None, badge: str | None = None, clear_badge: bool = False,
+                supplier_id: int | None = None) -> User:
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}", code="unknown_role", role=role)
+    supplier_id = _supplier_of(role, supplier_id)
     with atomic():
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("no such user")
         user.full_name = full_name
         user.role = role
+        user.supplier_id = supplier_id
         user.active = active
         user.warehouses = _warehouses(warehouse_ids)
         if password:
@@ -84,6 +89,19 @@ def update_user(user_id: int, *, full_name: str, role: str, active: bool, wareho
         elif badge:
             _set_badge(user, badge)
     return user
+
+
+def _supplier_of(role: str, supplier_id: int | None) -> int | None:
+    """The supplier a user works for: required for the supplier role, None for every other role."""
+    if role != "supplier":
+        return None
+    if not supplier_id:
+        raise ValidationFailed("a supplier's user needs its supplier", code="supplier_required")
+    from ..purchasing.models import Supplier
+
+    if db.session.get(Supplier, supplier_id) is None:
+        raise NotFound("no such supplier", code="unknown_supplier")
+    return supplier_id
 
 
 def _warehouses(ids: Iterable[int]) -> list[Warehouse]:

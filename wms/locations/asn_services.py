@@ -33,8 +33,10 @@ ASN_STATUS_LABELS = {"open": _l("Awaiting receipt"), "receiving": _l("Receiving"
 # --- ASNs -----------------------------------------------------------------------------------------
 
 def create_asn(warehouse_id: int, lines: Iterable[tuple[int, int]], *, reference: str = "", supplier: str = "",
-               expected_at: datetime | None = None, user_id: int | None = None) -> Asn:
-    """An ASN with its expected lines (sku_id, quantity); lines of one SKU are added together.
+               expected_at: datetime | None = None, user_id: int | None = None,
+               purchase_order_id: int | None = None) -> Asn:
+    """An ASN with its expected lines (sku_id, quantity); lines of one SKU are added together; with
+    `purchase_order_id`, its receipts count on that PO (see po_inbound).
 
     Without a reference one is given (ASN-000123). Raises asn_exists, no_lines, bad_quantity, unknown_sku.
     """
@@ -58,6 +60,7 @@ def create_asn(warehouse_id: int, lines: Iterable[tuple[int, int]], *, reference
             raise NotFound("no such SKU", code="unknown_sku")
         asn = Asn(reference=reference or f"ASN-new-{uuid.uuid4().hex[:12]}", warehouse_id=warehouse_id,
                   supplier=supplier.strip()[:120], expected_at=expected_at, created_by_id=user_id, status="open",
+                  purchase_order_id=purchase_order_id,
                   lines=[AsnLine(sku_id=s, expected_quantity=q) for s, q in wanted.items()])
         db.session.add(asn)
         db.session.flush()

@@ -110,7 +110,7 @@ def asn_list():
 
 
 @bp.route("/asns/new", methods=["GET", "POST"])
-@requires("locations.manage")
+@requires("inbound.asn_create")
 def asn_new():
     form = AsnForm()
     form.warehouse_id.choices = [(w.id, f"{w.code} · {w.display_name(str(get_locale()))}") for w in _warehouses()]
@@ -171,7 +171,7 @@ def asn_close(asn_id: int):
 
 
 @bp.route("/asns/import", methods=["GET", "POST"])
-@requires("locations.manage")
+@requires("inbound.asn_create")
 def asn_import():
     form = AsnImportForm()
     result = None
@@ -186,7 +186,7 @@ def asn_import():
 
 
 @bp.route("/asns/import/errors.csv", methods=["POST"])
-@requires("locations.manage")
+@requires("inbound.asn_create")
 def asn_import_errors():
     """The error report of an import just shown, rebuilt as CSV (cells made inert by errors_to_csv)."""
     try:

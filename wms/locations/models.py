@@ -63,6 +63,8 @@ class Asn(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The purchase order (采购单) this ASN delivers against: its receipts count on the PO's lines.
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
 
     warehouse = relationship("Warehouse")
     lines = relationship("AsnLine", back_populates="asn", cascade="all, delete-orphan", order_by="AsnLine.id")

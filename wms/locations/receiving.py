@@ -32,6 +32,7 @@ from erp_core.inventory.models import Location, Lot, Quant, StockMove
 from erp_core.inventory.reservations import business_today
 from erp_core.inventory.services import lot_is, quant_is, receive
 from erp_core.models_base import utcnow
+from erp_core.purchasing.services import receive_against_po
 from erp_core.settings import get_setting
 
 from ..scanning import bad_quantity
@@ -114,7 +115,9 @@ def receive_scan(asn_id: int, sku_id: int, quantity: int = 1, *, damaged: bool =
     A lot-tracked SKU needs `lot` (number and expiry, or production date): its lot is found or created
     and the units received into it; `lot` is ignored for an untracked SKU.
 
-    Locks: the ASN row (FOR UPDATE; SQLite's write lock), so scans of one ASN apply one after another.
+    Locks: the ASN row (FOR UPDATE; SQLite's write lock), so scans of one ASN apply one after another;
+    for an ASN of a purchase order, then the PO row (`receive_against_po`), so scans through two ASNs of
+    one PO never over-receive it together.
     Guarantees: a SKU not on a (non-blind) ASN, a closed ASN or a missing bin is refused before any
     write; over-receipt is allowed and reported (`went_over` on the scan that crosses the line); a
     missing lot or expiry, or goods below the minimum remaining life (unless flagged by setting), are
@@ -138,6 +141,12 @@ def receive_scan(asn_id: int, sku_id: int, quantity: int = 1, *, damaged: bool =
                                    sku=sku.code, reference=asn.reference, skus=skus, expected=expected)
         target = damaged_bin(asn.warehouse_id) if damaged else staging_bin(asn.warehouse_id)
         checked, short = _receipt_lot(sku, lot or LotLabel()) if sku.lot_tracked else (None, None)
+        if asn.purchase_order_id is not None:
+            # The PO's line, receipt row and status in this same transaction; an over-receipt beyond
+            # the PO's tolerance is refused here, before any stock moves (damaged units count too:
+            # they arrived, and a return to the supplier is its own business).
+            receive_against_po(asn.purchase_order_id, sku_id, quantity, asn_id=asn.id, asn_reference=asn.reference,
+                               user_id=user_id)
         received_lot = None
         if checked is not None:
             received_lot = get_or_create_lot(sku, checked.number, expiry_date=checked.expiry_date,
