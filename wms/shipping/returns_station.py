@@ -129,8 +129,8 @@ def _receive(case: AfterSalesCase, code: str):
         left = ", ".join(f"{line.sku.code} ×{line.to_receive}" for line in case.lines if line.to_receive)
         raise wrong_item(code, left)
     lot_id = request.form.get("lot_id", type=int)
-    if item.lot_number and lot_id is None:
-        lot = find_lot(item.sku.id, item.lot_number)
+    if item.lot and lot_id is None:
+        lot = find_lot(item.sku.id, item.lot)
         lot_id = lot.id if lot else -1  # a lot not shipped on the order: refused by the service
     try:
         receipt = receive_return(case.id, line.id, _quantity(), lot_id=lot_id, user_id=current_user.id)
