@@ -5,8 +5,6 @@ with the case number as its reference, in the same transaction as the case line'
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import func, select, update
 
 from ..db import atomic
@@ -42,12 +40,12 @@ def returns_bin(warehouse_id: int) -> Location:
     return found
 
 
-def _bin(location_id: int | None, case: AfterSalesCase, types: frozenset[str], code: str) -> Location:
+def _fitting_bin(location_id: int | None, case: AfterSalesCase, types: frozenset[str]) -> Location | None:
+    """The bin, when it is an active bin of one of `types` in the case's warehouse (else None)."""
     loc = db.session.get(Location, location_id) if location_id else None
     if loc is None or loc.warehouse_id != case.warehouse_id or loc.kind != "bin" or not loc.active \
             or loc.bin_type not in types:
-        raise ValidationFailed("choose a bin of the case's warehouse that fits", code=code, case=case.number,
-                               bin=loc.code if loc else "–")
+        return None
     return loc
 
 
@@ -93,8 +91,11 @@ def receive_return(case_id: int, line_id: int, quantity: int = 1, *, lot_id: int
             raise Conflict(f"case {case.number} is {case.status}: it does not wait for goods",
                            code="case_not_receiving", case=case.number, current=case.status)
         line = _line(case, line_id)
-        bin_ = _bin(location_id, case, frozenset({"returns"}), "not_a_returns_bin") if location_id \
+        bin_ = _fitting_bin(location_id, case, frozenset({"returns"})) if location_id \
             else returns_bin(case.warehouse_id)
+        if bin_ is None:
+            raise ValidationFailed("choose a returns bin of the case's warehouse", code="not_a_returns_bin",
+                                   case=case.number)
         lot = domain.lot_to_receive(shipped_lots(case.order_id, line.order_line_id),
                                     received_lots(line.order_line_id), lot_id)
         if lot == "ask":
@@ -125,10 +126,19 @@ def receive_return(case_id: int, line_id: int, quantity: int = 1, *, lot_id: int
 
 def _destination(case: AfterSalesCase, outcome: str, to_location_id: int | None) -> Location:
     if outcome == "sellable":
-        return _bin(to_location_id, case, SELLABLE_BIN_TYPES, "not_a_sellable_bin")
+        found = _fitting_bin(to_location_id, case, SELLABLE_BIN_TYPES)
+        if found is None:
+            scanned = db.session.get(Location, to_location_id) if to_location_id else None
+            raise ValidationFailed("choose a pick or reserve bin of the case's warehouse", code="not_a_sellable_bin",
+                                   case=case.number, bin=scanned.code if scanned else "–")
+        return found
     if outcome == "damaged":
         if to_location_id:
-            return _bin(to_location_id, case, frozenset({"damaged"}), "not_a_damaged_bin")
+            found = _fitting_bin(to_location_id, case, frozenset({"damaged"}))
+            if found is None:
+                raise ValidationFailed("choose a damaged-goods bin of the case's warehouse",
+                                       code="not_a_damaged_bin", case=case.number)
+            return found
         found = bin_of_type(case.warehouse_id, "damaged")
         if found is None:
             raise ValidationFailed("the warehouse has no damaged-goods bin", code="no_damaged_bin",
@@ -187,12 +197,3 @@ def inspect_return(case_id: int, line_id: int, quantity: int, outcome: str, *, t
         if case.status == "received" and all(item.to_inspect == 0 for item in case.lines):
             set_status(case, "inspected")
     return moves
-
-
-def inspection_summary(case: AfterSalesCase) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for line in case.lines:
-        totals["sellable"] += line.restocked_quantity
-        totals["damaged"] += line.damaged_quantity
-        totals["scrap"] += line.scrapped_quantity
-    return dict(totals)

@@ -9,7 +9,7 @@ order's (case, then order: the same order everywhere, so two services never dead
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -42,7 +42,7 @@ class NewCaseLine:
 class NewCase:
     order_id: int
     kind: str
-    lines: list[NewCaseLine]
+    lines: list[NewCaseLine] = field(default_factory=list)
     refund_amount: Decimal = Decimal("0")
     reason_code: str = "other"
     note: str = ""

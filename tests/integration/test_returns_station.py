@@ -216,10 +216,10 @@ def test_a_lot_not_shipped_on_the_order_is_refused(app, desk):
 
     case = _approved_case(app, desk["orders"]["cream"], {"L": 1})
     with app.app_context():
+        from datetime import date
+
         from erp_core.aftersales.models import AfterSalesCase
         from erp_core.catalog.models import Sku
-
-        from datetime import date
 
         other = get_or_create_lot(db.session.get(Sku, desk["skus"]["L"]), "LOT-9", expiry_date=date(2030, 1, 1))
         db.session.commit()
