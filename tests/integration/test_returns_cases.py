@@ -293,3 +293,15 @@ def test_the_case_pages_follow_permissions(app, desk, login_as, client, api):
     assert viewer.post(f"/returns/{made.json['id']}/action", data={"csrf_token": token, "action": "approve"}
                        ).status_code == 403
     assert viewer.get("/returns/station/").status_code == 403
+
+
+def test_a_rejected_case_frees_what_it_claimed(app, desk, client, api):
+    lines = _lines(app, desk["orders"]["cups"])
+    body = {"order_id": desk["orders"]["cups"], "kind": "return_refund",
+            "lines": [{"order_line_id": lines["A"], "quantity": 2}]}
+    first = _post_case(client, api, "j-1", **body)
+    assert _post_case(client, api, "j-2", **body).json["code"] == "return_over_shipped"
+    rejected = client.post(f"/api/v1/returns/{first.json['id']}/reject", json={"reason": "outside 7 days"},
+                           headers=api)
+    assert rejected.status_code == 200 and rejected.json["status"] == "rejected"
+    assert _post_case(client, api, "j-3", **body).status_code == 201
