@@ -471,6 +471,41 @@ MESSAGES: Mapping[str, object] = {
     "bad_suggestion_days": _l("%(field)s must be a number of days from 0 to 365, not %(value)s."),
     "no_suggestions_ticked": _l("Tick at least one suggestion with a quantity."),
     "no_supplier_for_sku": _l("Nobody supplies %(sku)s: add it to a supplier's price list first."),
+    # --- after-sales: cases, refunds, the returns station ------------------------------------------
+    "unknown_case": _l("No such after-sales case."),
+    "case_status_conflict": _l("Case %(case)s is %(current)s and cannot become %(wanted)s."),
+    "unknown_case_kind": _l("Unknown after-sales type %(kind)s."),
+    "case_needs_lines": _l("A return, exchange or resend needs at least one line with a quantity."),
+    "line_not_on_order": _l("This line is not on order %(order)s."),
+    "unknown_return_reason": _l("Unknown return reason %(reason)s."),
+    "return_over_shipped": _l("%(sku)s: %(wanted)s asked, but only %(left)s were shipped and not claimed by another "
+                              "case: nothing was changed."),
+    "bad_refund_amount": _l("%(amount)s is not a refund amount: enter a positive amount like 59.00."),
+    "refund_over_paid": _l("A refund of %(amount)s is more than the %(refundable)s still refundable for order "
+                           "%(order)s (paid, less other refunds): nothing was changed."),
+    "platform_case_id_required": _l("The platform's case id is missing."),
+    "sku_not_on_order": _l("%(sku)s is not on order %(order)s."),
+    "case_has_receipts": _l("Case %(case)s has units received: inspect them instead of cancelling."),
+    "case_nothing_received": _l("Nothing was received on case %(case)s yet."),
+    "intercept_not_done": _l("Order %(order)s is not cancelled yet: its picked units must be put back first."),
+    "case_not_refundable": _l("Case %(case)s (%(current)s) cannot be refunded now."),
+    "case_not_completable": _l("Case %(case)s (%(current)s) cannot be completed now."),
+    "case_closed": _l("Case %(case)s is closed (%(current)s)."),
+    "no_returns_bin": _l("Warehouse %(warehouse)s has no returns bin: create a bin of type Returns area first."),
+    "not_a_returns_bin": _l("Choose a returns bin of the case's warehouse."),
+    "not_a_sellable_bin": (_l("%(bin)s is not a pick or reserve bin of the case's warehouse: scan one."),
+                           _l("Scan a pick or reserve bin of the case's warehouse.")),
+    "unknown_case_line": _l("This line is not on case %(case)s."),
+    "case_not_receiving": _l("Case %(case)s is %(current)s: it is not waiting for goods."),
+    "lot_choice_needed": _l("%(sku)s was shipped from several lots (%(lots)s): choose the lot that came back."),
+    "lot_not_shipped": _l("No unit of %(sku)s of this lot was shipped on this order and not returned yet: nothing "
+                          "was changed."),
+    "return_fully_received": _l("%(sku)s: every unit of case %(case)s is received already: nothing was changed."),
+    "case_not_inspecting": _l("Case %(case)s is %(current)s: there is nothing to inspect."),
+    "nothing_to_inspect": _l("%(sku)s: only %(left)s received units wait for inspection."),
+    "unknown_outcome": _l("Unknown inspection outcome %(outcome)s."),
+    "no_open_case": _l("Order %(order)s has no open after-sales case."),
+    "bin_required": _l("Scan the bin the sellable units go to."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -1,5 +1,6 @@
 """Import every ERP table so Alembic and create_app see the schema (wms/models.py adds the floor's)."""
 
+from .aftersales.models import AfterSalesCase, AfterSalesLine, AfterSalesReceipt
 from .api.models import IdempotencyRecord
 from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
@@ -30,6 +31,7 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
+    "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt",
     "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
     "Order", "OrderEvent", "OrderLine", "OutboxMessage", "PurchaseOrder",
     "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",

@@ -77,7 +77,8 @@ def release_and_pick(app, desk: dict, **rules) -> None:
             while (task := next_task(pick_list)) is not None:
                 barcode = task.sku.barcodes[0].code
                 for _ in range(task.quantity - task.picked_quantity):
-                    confirm_pick(task.id, bin_scan=task.location.barcode, item_scan=barcode, user_id=desk["picker"])
+                    confirm_pick(task.id, bin_scan=task.location.barcode, item_scan=barcode, user_id=desk["picker"],
+                                 lot_number=task.lot.lot_number if task.lot_id else "")
                 db.session.refresh(pick_list)
             db.session.expire_all()
 

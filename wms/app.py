@@ -62,6 +62,8 @@ def install_proxy_fix(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from erp_core.aftersales.routes import bp as aftersales_bp
+    from erp_core.aftersales.routes import register_order_section
     from erp_core.auth.admin_routes import bp as admin_bp
     from erp_core.auth.routes import bp as auth_bp
     from erp_core.catalog.routes import bp as catalog_bp
@@ -83,6 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(stock_bp, url_prefix="/stock")
     app.register_blueprint(lots_bp, url_prefix="/lots")
     app.register_blueprint(purchasing_bp, url_prefix="/purchasing")
+    app.register_blueprint(aftersales_bp, url_prefix="/returns")
+    register_order_section()
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -101,6 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     from .shipping.pack_routes import bp as pack_bp
     from .shipping.print_routes import bp as printing_bp
     from .shipping.put_back_routes import bp as put_back_bp
+    from .shipping.returns_lookup import register_shipped
+    from .shipping.returns_station import bp as returns_station_bp
 
     # isort: split
     # The floor_tasks routes: importing these modules adds them to floor_tasks_bp. Kept after the
@@ -118,6 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     _register_shipping_api()
     app.register_blueprint(exceptions_bp, url_prefix="/shipping/exceptions")
     app.register_blueprint(put_back_bp, url_prefix="/shipping/put-back")
+    app.register_blueprint(returns_station_bp, url_prefix="/returns/station")
+    register_shipped()
     app.register_blueprint(labels_bp, url_prefix="/shipping")
     register_lot_sources()
     register_interception()
@@ -170,12 +178,15 @@ def _register_purchasing_floor(app: Flask) -> None:
 
 
 def _register_shipping_api() -> None:
-    """The shipping desk's REST resources (printers, carriers and tracking, box types) under /api/v1."""
+    """The shipping desk's REST resources (printers, carriers and tracking, box types) and the
+    after-sales cases under /api/v1."""
+    from erp_core.aftersales.api import bp as returns_api_bp
+
     from .shipping.box_api import bp as box_types_api_bp
     from .shipping.carrier_api import bp as carriers_api_bp
     from .shipping.print_api import bp as printers_api_bp
 
-    for blueprint in (printers_api_bp, carriers_api_bp, box_types_api_bp):
+    for blueprint in (printers_api_bp, carriers_api_bp, box_types_api_bp, returns_api_bp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 

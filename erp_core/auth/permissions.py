@@ -48,6 +48,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "replenish.work": frozenset({"admin", "supervisor", "picker"}),
     "counts.work": frozenset({"admin", "supervisor", "picker"}),
     "counts.approve": frozenset({"admin", "supervisor"}),
+    # after-sales (售后): the office reads cases, admin and supervisor open, approve and refund them;
+    # the returns station receives and inspects what comes back.
+    "aftersales.view": frozenset(_OFFICE),
+    "aftersales.manage": frozenset({"admin", "supervisor"}),
+    "returns.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
 }
 
 
