@@ -4,7 +4,7 @@ from .api.models import IdempotencyRecord
 from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
-from .customers.models import Customer
+from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
 from .inventory.models import (
     Location,
     Lot,
@@ -22,7 +22,8 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
+    "ApiToken", "Channel", "Counter", "Customer", "CustomerFeedback", "CustomerMerge", "CustomerMergeMove",
+    "CustomerNote", "CustomerTag", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
     "Order", "OrderEvent", "OrderLine", "OutboxMessage", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",
     "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "User", "Warehouse", "user_warehouses",
 ]
