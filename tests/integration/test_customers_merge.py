@@ -95,6 +95,30 @@ def test_a_merged_buyers_new_order_goes_to_the_survivor(app, twins, users):
         assert customer_of(buy("J2", channel="JD", buyer_id="jd_wang")) == twins["tmall"]
 
 
+def test_a_merged_buyers_imported_order_goes_to_the_survivor(app, twins, users):
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from erp_core.catalog.models import Sku
+    from erp_core.channels.bulk_insert import insert_new_orders
+    from erp_core.channels.importers.model import ParsedLine, ParsedOrder
+    from erp_core.channels.models import Channel
+    from erp_core.customers.merging import merge_customers
+    from erp_core.db import atomic
+    from erp_core.extensions import db
+
+    with app.app_context():
+        merge_customers(twins["tmall"], twins["jd"], user_id=users["supervisor"])
+        jd = db.session.scalar(select(Channel).filter_by(code="JD"))
+        sku = db.session.scalar(select(Sku.id).filter_by(code="A"))
+        parsed = ParsedOrder("J-IMP-1", "jd", buyer_id="jd_wang", name="王芳", phone="13800138000",
+                             lines=[ParsedLine("A", 1, Decimal("10"))])
+        with atomic():
+            [order_id] = insert_new_orders(jd, [parsed], {"A": sku}, users["supervisor"])
+        assert customer_of(order_id) == twins["tmall"]
+
+
 def test_merging_the_same_pair_again_changes_nothing_and_gives_the_same_trail(app, twins, users):
     from erp_core.customers.merging import merge_customers, unmerge_customers
 
@@ -224,3 +248,8 @@ def test_only_admins_and_supervisors_may_merge(app, twins, login_as, role):
     form = {"customer_id": twins["jd"], "other_id": twins["tmall"], "survivor_id": twins["tmall"], "csrf_token": token}
     assert client.post("/customers/merge", data=form).status_code == 403
     assert client.get(f"/customers/{twins['jd']}/merge").status_code == 403
+
+
+def test_the_duplicates_page_lists_the_pair_with_a_merge_link(twins, login_as):
+    page = login_as("supervisor").get("/customers/duplicates").get_data(as_text=True)
+    assert "Same phone" in page and f"/customers/{twins['tmall']}/merge?other={twins['jd']}" in page
