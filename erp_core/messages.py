@@ -506,6 +506,26 @@ MESSAGES: Mapping[str, object] = {
     "unknown_outcome": _l("Unknown inspection outcome %(outcome)s."),
     "no_open_case": _l("Order %(order)s has no open after-sales case."),
     "bin_required": _l("Scan the bin the sellable units go to."),
+    # --- customers: tags, notes, complaints, blacklist, merges, tiers and RFM ----------------------------
+    "unknown_customer": _l("There is no customer #%(customer_id)s."),
+    "customer_merged": _l("Customer #%(customer)s is merged into #%(survivor)s: make the change on that record, or "
+                          "un-merge first."),
+    "bad_customer_tag": _l("A tag is 1 to %(max)s characters long."),
+    "bad_customer_text": _l("The text is empty or longer than %(max)s characters."),
+    "bad_feedback_kind": _l("%(kind)s is not a kind of record: choose feedback or complaint."),
+    "feedback_order_not_customers": _l("Order #%(order_id)s is not one of this customer's orders."),
+    "unknown_feedback": _l("There is no feedback record #%(feedback_id)s."),
+    "feedback_status_conflict": _l("This feedback record cannot change to that status now: reload the page."),
+    "blacklist_reason_required": _l("Say why the customer is blacklisted: a reason is needed."),
+    "bad_customer_settings": _l("The customer settings are not valid (%(detail)s): nothing was saved."),
+    "customer_merge_itself": _l("A customer cannot be merged into itself: choose another customer."),
+    "customer_already_merged": _l("Customer #%(customer)s is already merged into #%(survivor)s: un-merge it first, "
+                                  "or merge with #%(survivor)s."),
+    "unknown_customer_merge": _l("There is no merge #%(merge_id)s."),
+    "customer_merge_not_last": _l("Customer #%(customer)s was merged into #%(survivor)s after this merge: un-merge "
+                                  "that one first."),
+    "customer_merge_status": _l("This merge was undone already."),
+    "customer_merge_choice": _l("Choose the two customers and which one survives."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -5,7 +5,7 @@ from .api.models import IdempotencyRecord
 from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
-from .customers.models import Customer
+from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
 from .inventory.models import (
     Location,
     Lot,
@@ -31,10 +31,10 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
-    "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt",
-    "ApiToken", "Channel", "Counter", "Customer", "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot",
-    "Order", "OrderEvent", "OrderLine", "OutboxMessage", "PurchaseOrder",
-    "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule", "Setting", "Sku", "SkuBarcode",
-    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierPriceChange",
-    "SupplierSku", "User", "Warehouse", "user_warehouses",
+    "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "Counter", "Customer",
+    "CustomerFeedback", "CustomerMerge", "CustomerMergeMove", "CustomerNote", "CustomerTag",
+    "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
+    "OutboxMessage", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule",
+    "Setting", "Sku", "SkuBarcode", "StockMove", "StockReservation", "StockTransfer", "StockTransferLine",
+    "Supplier", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
 ]

@@ -69,6 +69,9 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.catalog.routes import bp as catalog_bp
     from erp_core.channels.feed_routes import bp as feeds_bp
     from erp_core.channels.routes import bp as intake_bp
+    from erp_core.customers import merge_routes, rfm_routes  # noqa: F401  (they add routes to customers_bp)
+    from erp_core.customers.api import bp as customers_api_bp
+    from erp_core.customers.routes import bp as customers_bp
     from erp_core.inventory.lot_routes import bp as lots_bp
     from erp_core.inventory.routes import bp as stock_bp
     from erp_core.orders.routes import bp as orders_bp
@@ -87,6 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(purchasing_bp, url_prefix="/purchasing")
     app.register_blueprint(aftersales_bp, url_prefix="/returns")
     register_order_section()
+    app.register_blueprint(customers_bp, url_prefix="/customers")
+    api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker

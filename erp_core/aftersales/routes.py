@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth.guard import in_my_warehouses, requires
+from ..customers.models import Customer
+from ..customers.panels import register_history_panel
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..orders.models import Order
@@ -165,5 +167,14 @@ def _order_section(order: Order) -> str:
 _INTERCEPTABLE = frozenset({"released", "picking", "picked", "sorted", "packed"})
 
 
+def _customer_section(customer: Customer) -> str:
+    """The customer page's after-sales history (its "After-sales cases" section)."""
+    if not current_user.can("aftersales.view"):
+        return ""
+    return render_template("aftersales/_customer_cases.html", cases=cases.cases_for_customer(customer.id))
+
+
 def register_order_section() -> None:
+    """The after-sales sections of the order page and of the customer page."""
     register_order_panel(_order_section)
+    register_history_panel(_customer_section)

@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "aftersales.view": frozenset(_OFFICE),
     "aftersales.manage": frozenset({"admin", "supervisor"}),
     "returns.work": frozenset({"admin", "supervisor", "packer", "shipping"}),
+    # Customers (客户): the office reads them; the purchaser buys from suppliers and has no need to.
+    "customers.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
+    "customers.edit": frozenset({"admin", "supervisor"}),  # tags, notes, complaints, blacklist, merge
+    "customers.settings": frozenset({"admin"}),  # VIP tier thresholds and RFM cut-offs
+    # Phone numbers are personal data: without this permission a customer's phone is shown masked.
+    "customers.personal_data": frozenset({"admin", "supervisor", "finance"}),
 }
 
 

@@ -105,6 +105,12 @@ def _match_customers(channel: Channel, orders: Sequence[ParsedOrder], now: datet
         known.update((("phone", p, n), i) for p, n, i in db.session.execute(
             select(Customer.phone, Customer.name, func.min(Customer.id)).where(Customer.phone.in_(phones))
             .group_by(Customer.phone, Customer.name)))
+    if known:  # a merged buyer's new orders go to the surviving record
+        from ..customers.lookup import survivor_id
+
+        merged = set(db.session.scalars(select(Customer.id).where(Customer.id.in_(set(known.values())),
+                                                                  Customer.merged_into_id.is_not(None))))
+        known = {key: survivor_id(i) if i in merged else i for key, i in known.items()}
     keys: list[tuple] = []
     missing: dict[tuple, tuple] = {}
     for index, parsed in enumerate(orders):

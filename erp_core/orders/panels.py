@@ -7,18 +7,17 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 
+from ..panels import PanelRegistry
 from .models import Order
 
 OrderPanel = Callable[[Order], str]
-_PANELS: list[OrderPanel] = []
+_PANELS: PanelRegistry[Order] = PanelRegistry()
 
 
 def register_order_panel(panel: OrderPanel) -> None:
-    if panel not in _PANELS:
-        _PANELS.append(panel)
+    _PANELS.register(panel)
 
 
 def order_panels(order: Order) -> list[Markup]:
     """The registered sections for this order, rendered (an empty string leaves a section out)."""
-    rendered = (panel(order) for panel in _PANELS)
-    return [Markup(html) for html in rendered if html]  # noqa: S704  (rendered by Jinja with autoescape)
+    return _PANELS.render(order)

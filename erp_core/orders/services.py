@@ -56,12 +56,16 @@ def record_event(order: Order, kind: str, message: str = "", user_id: int | None
 
 
 def match_customer(platform: str, buyer_id: str | None, name: str, phone: str, channel_id: int) -> Customer:
-    """The customer by platform buyer id, else by phone + name; created when not found."""
+    """The customer by platform buyer id, else by phone + name (its survivor when merged); created when not found."""
     customer = None
     if buyer_id:
         customer = db.session.scalar(select(Customer).filter_by(platform=platform, buyer_id=buyer_id))
     elif phone:
         customer = db.session.scalar(select(Customer).filter_by(phone=phone, name=name))
+    if customer is not None and customer.merged_into_id is not None:
+        from ..customers.lookup import survivor_of
+
+        customer = survivor_of(customer)  # a merged buyer's new orders go to the surviving record
     if customer is None:
         customer = Customer(platform=platform if buyer_id else None, buyer_id=buyer_id, name=name or "-",
                             phone=phone, first_channel_id=channel_id)

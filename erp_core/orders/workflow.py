@@ -85,9 +85,12 @@ def _context(order: Order, window_hours: int) -> AuditContext:
 
 
 def _with_customer_blacklist(settings: RuleSettings, order: Order) -> RuleSettings:
-    """A customer flagged as blacklisted counts as listed, whatever the rule's own lists say."""
+    """A customer flagged as blacklisted counts as listed, whatever the rule's own lists say; so does one
+    merged into (or out of) a blacklisted record: the order's record or the survivor it is merged into."""
+    from ..customers.lookup import survivor_of
+
     customer = db.session.get(Customer, order.customer_id) if order.customer_id else None
-    if customer is None or not customer.blacklisted:
+    if customer is None or not (customer.blacklisted or survivor_of(customer).blacklisted):
         return settings
     from dataclasses import replace
 

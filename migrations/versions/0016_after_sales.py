@@ -1,7 +1,7 @@
 """after-sales: cases (售后单), their lines and the units received back per lot
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import erp_core.models_base
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
