@@ -34,7 +34,7 @@ demo: db
 run: demo
 	@echo ""
 	@echo "  Warehouse Floor is starting at http://$(HOST):$(PORT)/"
-	@echo "  Demo logins (password demo1234): admin, supervisor, picker1, picker2, packer, shipping, purchaser, finance, viewer"
+	@echo "  Demo logins (password demo1234): admin, supervisor, picker1, picker2, packer, shipping, purchaser, finance, viewer, supplier1"
 	@echo "  Handheld badge login: scan or type BADGE-PCK-0001 (picker1)"
 	@echo ""
 	WMS_SCHEDULER=1 HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py

@@ -32,14 +32,14 @@ def register(app: Flask) -> None:
     @click.option("--orders", default=300, show_default=True)
     def demo_data(orders: int) -> None:
         """Load the demo warehouses, SKUs, stock, users and orders (once)."""
-        from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+        from .demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
         counts = load_demo(orders=orders)
         if counts:
             click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         else:
             click.echo("demo data already present")
-        click.echo(f"demo logins (password {DEMO_PASSWORD}): {', '.join(u[0] for u in DEMO_USERS)}")
+        click.echo(f"demo logins (password {DEMO_PASSWORD}): {', '.join(DEMO_LOGINS)}")
 
     @app.cli.command("pull-tracking")
     def pull_tracking_command() -> None:

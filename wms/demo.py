@@ -24,6 +24,7 @@ from erp_core.inventory.services import create_warehouse, receive
 from erp_core.orders.models import Order
 from erp_core.orders.services import NewOrder, NewOrderLine, cancel_order, create_order
 from erp_core.orders.workflow import audit_order, bulk, hold_order
+from erp_core.purchasing.suppliers import SupplierSkuValues, create_supplier, set_supplier_sku
 
 from .locations.replenishment import assign_pick_face
 from .locations.services import LayoutSpec, ZoneSpec, create_bin, create_layout
@@ -41,6 +42,9 @@ DEMO_USERS = [
     ("finance", "finance", "Sun Li 孙丽", None, ()),
     ("viewer", "viewer", "Guest 访客", None, ()),
 ]
+
+SUPPLIER_LOGIN = "supplier1"  # the outside login of the demo's first supplier
+DEMO_LOGINS = [u[0] for u in DEMO_USERS] + [SUPPLIER_LOGIN]
 
 _PRODUCTS = [  # English, Chinese, weight g, price CNY
     ("Stainless steel thermos", "不锈钢保温杯", 320, 59), ("Bamboo cutting board", "竹制砧板", 900, 45),
@@ -96,6 +100,7 @@ def load_demo(seed: int = 7, orders: int = 300) -> dict[str, int]:
         skus = _demo_skus(rng)
         _demo_stock(rng, skus, sh1, sz1)
         users = _demo_users({"SH1": sh1.id, "SZ1": sz1.id})
+        users += _demo_suppliers(skus)
         _demo_shipping(sz1.id)
         n_orders = _demo_orders(rng, skus, orders)
     _demo_audit()
@@ -194,6 +199,27 @@ def _demo_users(warehouse_ids: dict[str, int]) -> int:
         create_user(username, DEMO_PASSWORD, role, full_name=full_name, badge=badge,
                     warehouse_ids=[warehouse_ids[c] for c in whs])
     return len(DEMO_USERS)
+
+
+def _demo_suppliers(skus: list[tuple[str, int]]) -> int:
+    """Two suppliers with price lists (each SKU preferred at one of them, cost price, packs of 6 or 12)
+    and the first one's outside login (SUPPLIER_LOGIN). Returns the number of users created."""
+    home = create_supplier({"code": "SUP-HZ", "name": "Hangzhou Homeware Co.", "name_zh": "杭州家居用品有限公司",
+                            "contact_name": "Zhou Jie 周杰", "phone": "0571-88886666", "email": "sales@hz-home.example",
+                            "currency": "CNY", "lead_time_days": 7, "payment_terms": "月结 30 天", "language": "zh"})
+    overseas = create_supplier({"code": "SUP-GLB", "name": "Global Goods Ltd.", "contact_name": "Anna Lee",
+                                "phone": "+852 2345 6789", "email": "orders@globalgoods.example", "currency": "USD",
+                                "lead_time_days": 21, "payment_terms": "T/T 30% deposit", "language": "en"})
+    for n, (code, sku_id) in enumerate(skus):
+        cost = db.session.get(Sku, sku_id).cost or Decimal("1")
+        set_supplier_sku(home.id, SupplierSkuValues(sku_id=sku_id, price=cost, supplier_code=f"HZ-{code}",
+                                                    pack_size=6, moq=12, preferred=n % 4 != 3))
+        if n % 4 == 3:
+            usd = (cost / Decimal("7.1")).quantize(Decimal("0.01"))
+            set_supplier_sku(overseas.id, SupplierSkuValues(sku_id=sku_id, price=usd, supplier_code=f"GG{n:04d}",
+                                                            pack_size=12, moq=48, preferred=True))
+    create_user(SUPPLIER_LOGIN, DEMO_PASSWORD, "supplier", full_name="Zhou Jie 周杰", supplier_id=home.id)
+    return 1
 
 
 def _demo_orders(rng: random.Random, skus: list[tuple[str, int]], count: int) -> int:

@@ -23,7 +23,11 @@ def test_demo_data_makes_a_meaningful_first_run(app):
         assert db.session.scalar(select(func.count(Sku.id))) == 200
         assert db.session.scalar(select(func.count(Location.id)).filter_by(kind="bin")) > 1000
         assert {u.role for u in db.session.scalars(select(User))} == {
-            "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer"}
+            "admin", "supervisor", "picker", "packer", "shipping", "purchaser", "finance", "viewer", "supplier"}
+        from erp_core.purchasing.models import SupplierSku
+
+        preferred = db.session.scalars(select(SupplierSku.sku_id).filter_by(preferred=True)).all()
+        assert sorted(preferred) == sorted(db.session.scalars(select(Sku.id))), "each SKU has one preferred supplier"
         channels = db.session.execute(select(Order.channel_id, func.count()).group_by(Order.channel_id)).all()
         assert len(channels) == 2 and sum(n for _c, n in channels) == 120
         assert sum(level.on_hand for level in stock_levels()) > 5000
