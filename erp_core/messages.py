@@ -442,6 +442,8 @@ MESSAGES: Mapping[str, object] = {
     "supplier_incomplete": _l("A supplier needs a code and a name."),
     "supplier_code_taken": _l("Supplier %(supplier)s exists already."),
     "supplier_field_too_long": _l("%(field)s has at most %(limit)s characters."),
+    "supplier_contact_incomplete": _l("A contact needs a name."),
+    "unknown_supplier_contact": _l("No such contact at this supplier."),
     "supplier_inactive": _l("Supplier %(supplier)s is inactive: activate it before ordering from it."),
     "supplier_required": _l("A supplier's user needs its supplier: choose one."),
     "unknown_supplier": _l("No such supplier."),

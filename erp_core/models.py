@@ -24,6 +24,7 @@ from .purchasing.models import (
     PurchaseOrderLine,
     PurchaseReceipt,
     Supplier,
+    SupplierContact,
     SupplierPriceChange,
     SupplierSku,
 )
@@ -36,5 +37,5 @@ __all__ = [
     "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
     "OutboxMessage", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule",
     "Setting", "Sku", "SkuBarcode", "StockMove", "StockReservation", "StockTransfer", "StockTransferLine",
-    "Supplier", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
+    "Supplier", "SupplierContact", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
 ]

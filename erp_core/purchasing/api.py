@@ -75,6 +75,27 @@ class SupplierById(MethodView):
         return supplying.update_supplier(supplier_id, data)
 
 
+@bp.route("/suppliers/<int:supplier_id>/contacts")
+class SupplierContacts(MethodView):
+    @requires("purchasing.edit")
+    @bp.doc(**IDEMPOTENCY_DOC)
+    @idempotent
+    @bp.arguments(ps.SupplierContactSchema)
+    @bp.response(201, ps.SupplierContactSchema)
+    def post(self, data, supplier_id):
+        """Add a contact person at the supplier."""
+        return supplying.add_contact(supplier_id, data)
+
+
+@bp.route("/suppliers/<int:supplier_id>/contacts/<int:contact_id>")
+class SupplierContactById(MethodView):
+    @requires("purchasing.edit")
+    @bp.response(204)
+    def delete(self, supplier_id, contact_id):
+        """Remove a contact person."""
+        supplying.remove_contact(supplier_id, contact_id)
+
+
 @bp.route("/suppliers/<int:supplier_id>/skus")
 class SupplierSkus(MethodView):
     @requires("purchasing.view")

@@ -57,9 +57,24 @@ class Supplier(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     skus = relationship("SupplierSku", back_populates="supplier", order_by="SupplierSku.id")
+    contacts = relationship("SupplierContact", order_by="SupplierContact.id", cascade="all, delete-orphan")
 
     def display_name(self, locale: str) -> str:
         return self.name_zh if locale.startswith("zh") and self.name_zh else self.name
+
+
+class SupplierContact(db.Model):
+    """One more person at a supplier (sales, the warehouse, accounts) besides its main contact."""
+
+    __tablename__ = "supplier_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(60), default="")  # what they do for us: 销售, 仓库, 财务 ...
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SupplierSku(db.Model):

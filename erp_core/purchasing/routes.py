@@ -88,6 +88,27 @@ def supplier_active(supplier_id: int):
     return redirect(url_for("purchasing.supplier_detail", supplier_id=supplier.id))
 
 
+@bp.route("/suppliers/<int:supplier_id>/contacts", methods=["POST"])
+@requires("purchasing.edit")
+def supplier_contact_add(supplier_id: int):
+    supplier = supplying.get_supplier(supplier_id)
+    try:
+        contact = supplying.add_contact(supplier.id, request.form)
+    except DomainError as error:
+        flash(describe(error), "error")
+    else:
+        flash(_("Contact %(name)s added.", name=contact.name), "success")
+    return redirect(url_for("purchasing.supplier_detail", supplier_id=supplier.id))
+
+
+@bp.route("/suppliers/<int:supplier_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+@requires("purchasing.edit")
+def supplier_contact_remove(supplier_id: int, contact_id: int):
+    supplying.remove_contact(supplier_id, contact_id)
+    flash(_("Contact removed."), "success")
+    return redirect(url_for("purchasing.supplier_detail", supplier_id=supplier_id))
+
+
 @bp.route("/suppliers/<int:supplier_id>/skus", methods=["POST"])
 @requires("purchasing.edit")
 def supplier_sku_save(supplier_id: int):

@@ -13,6 +13,15 @@ from .models import PO_STATUSES, SUPPLIER_LANGUAGES
 _CURRENCY = validate.Regexp(r"^[A-Za-z]{3}$")
 
 
+class SupplierContactSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    title = fields.String(load_default="", validate=validate.Length(max=60),
+                          metadata={"description": "what they do for us (sales, warehouse, accounts)"})
+    phone = fields.String(load_default="", validate=validate.Length(max=40))
+    email = fields.String(load_default="", validate=validate.Length(max=200))
+
+
 class SupplierSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=20))
@@ -27,6 +36,8 @@ class SupplierSchema(Schema):
     language = fields.String(load_default="zh", validate=validate.OneOf(SUPPLIER_LANGUAGES),
                              metadata={"description": "language of the POs sent to it (en, zh)"})
     active = fields.Boolean(load_default=True)
+    contacts = fields.List(fields.Nested(SupplierContactSchema), dump_only=True,
+                           metadata={"description": "more contact people besides the main contact"})
     updated_at = fields.DateTime(dump_only=True)
 
 

@@ -16,7 +16,7 @@ from ..catalog.models import Sku
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from .models import SUPPLIER_LANGUAGES, Supplier, SupplierPriceChange, SupplierSku
+from .models import SUPPLIER_LANGUAGES, Supplier, SupplierContact, SupplierPriceChange, SupplierSku
 
 SUPPLIER_FIELDS = ("code", "name", "name_zh", "contact_name", "phone", "email", "currency", "lead_time_days",
                    "payment_terms", "language", "active")
@@ -94,6 +94,36 @@ def update_supplier(supplier_id: int, values: Mapping[str, object]) -> Supplier:
             setattr(supplier, key, value)
         db.session.flush()
     return supplier
+
+
+CONTACT_LENGTHS = {"name": 120, "title": 60, "phone": 40, "email": 200}
+
+
+def add_contact(supplier_id: int, values: Mapping[str, object]) -> SupplierContact:
+    """One more contact person at the supplier. Refused: no name (supplier_contact_incomplete), a field
+    too long (supplier_field_too_long)."""
+    clean = {key: str(values.get(key) or "").strip() for key in CONTACT_LENGTHS}
+    for key, limit in CONTACT_LENGTHS.items():
+        if len(clean[key]) > limit:
+            raise ValidationFailed(f"{key} is longer than {limit} characters", code="supplier_field_too_long",
+                                   field=key, limit=limit)
+    if not clean["name"]:
+        raise ValidationFailed("a contact needs a name", code="supplier_contact_incomplete")
+    with atomic():
+        get_supplier(supplier_id)
+        contact = SupplierContact(supplier_id=supplier_id, **clean)
+        db.session.add(contact)
+        db.session.flush()
+    return contact
+
+
+def remove_contact(supplier_id: int, contact_id: int) -> None:
+    """Remove a contact of the supplier (unknown_supplier_contact when it is not one of its contacts)."""
+    with atomic():
+        contact = db.session.get(SupplierContact, contact_id)
+        if contact is None or contact.supplier_id != supplier_id:
+            raise NotFound("no such contact at this supplier", code="unknown_supplier_contact")
+        db.session.delete(contact)
 
 
 @dataclass(frozen=True)

@@ -244,3 +244,39 @@ def test_an_admin_creates_a_supplier_login_only_with_its_supplier(app, floor):
         assert (user.role, user.supplier_id) == ("supplier", floor["bolt"])
     # it lands on its purchase orders
     assert client_as(app, "cnw-sales").get("/purchasing/orders").status_code == 200
+
+
+def test_a_supplier_keeps_several_contact_people_added_and_removed_from_its_page_and_the_api(app, floor):
+    from erp_core.extensions import db
+    from erp_core.purchasing.models import Supplier, SupplierContact
+
+    purchaser = client_as(app, "purchaser")
+    with app.app_context():
+        acme_id = db.session.scalar(select(Supplier.id).filter_by(code="ACME"))
+    page = f"/purchasing/suppliers/{acme_id}"
+    added = post_form(purchaser, f"{page}/contacts", {"name": "Qian Wu 钱五", "title": "仓库", "phone": "021-555"},
+                      page=page)
+    assert added.status_code == 302
+    unnamed = post_form(purchaser, f"{page}/contacts", {"name": " ", "phone": "1"}, page=page, follow_redirects=True)
+    assert "A contact needs a name." in unnamed.get_data(as_text=True)
+    via_api = api(purchaser, "POST", f"/api/v1/suppliers/{acme_id}/contacts",
+                  {"name": "Accounts", "title": "财务", "email": "ap@acme.example"}, key="contact-1")
+    replay = api(purchaser, "POST", f"/api/v1/suppliers/{acme_id}/contacts",
+                 {"name": "Accounts", "title": "财务", "email": "ap@acme.example"}, key="contact-1")
+    assert via_api.status_code == replay.status_code == 201 and via_api.json["id"] == replay.json["id"]
+    shown = purchaser.get(page).get_data(as_text=True)
+    assert "Qian Wu 钱五" in shown and "ap@acme.example" in shown
+    listed = purchaser.get(f"/api/v1/suppliers/{acme_id}").json["contacts"]
+    assert [(c["name"], c["title"]) for c in listed] == [("Qian Wu 钱五", "仓库"), ("Accounts", "财务")]
+    # a viewer reads them but may not change them; another supplier's contact id is refused
+    viewer = client_as(app, "viewer")
+    assert api(viewer, "POST", f"/api/v1/suppliers/{acme_id}/contacts", {"name": "X"}).status_code == 403
+    with app.app_context():
+        bolt_id = db.session.scalar(select(Supplier.id).filter_by(code="BOLT"))
+    wrong = api(purchaser, "DELETE", f"/api/v1/suppliers/{bolt_id}/contacts/{via_api.json['id']}")
+    assert wrong.status_code == 404 and wrong.json["code"] == "unknown_supplier_contact"
+    first = listed[0]["id"]
+    assert post_form(purchaser, f"{page}/contacts/{first}/delete", page=page).status_code == 302
+    with app.app_context():
+        names = db.session.scalars(select(SupplierContact.name).order_by(SupplierContact.id)).all()
+        assert names == ["Accounts"]
