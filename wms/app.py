@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -223,17 +223,25 @@ def _register_template_helpers(app: Flask) -> None:
         return f"{symbol}{value:,.2f}"
 
 
+# 'self' covers the Socket.IO connection (ws:/wss: of the same host, CSP level 3); no other host.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; frame-ancestors 'none'")
+_CACHEABLE_ENDPOINTS = {"static", "service_worker"}
+
+
 def _security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self' ws: wss:; frame-ancestors 'none'")
-        if g.get("api_token") is not None:
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        if app.config["WMS_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Pages, fragments, API answers and exports carry people's and the business's data: no copy
+        # is kept by the browser or a proxy (the back button after logout shows nothing). Static
+        # files (and the service worker's shell) keep their own caching.
+        if request.endpoint not in _CACHEABLE_ENDPOINTS:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -31,8 +31,13 @@ def register(app: Flask) -> None:
     @app.cli.command("demo-data")
     @click.option("--orders", default=300, show_default=True)
     def demo_data(orders: int) -> None:
-        """Load the demo warehouses, SKUs, stock, users and orders (once)."""
+        """Load the demo warehouses, SKUs, stock, users and orders (once). Refused in production: the
+        demo logins share one published password."""
         from .demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+
+        if app.config["WMS_ENV"] == "production":
+            raise click.ClickException("demo data is refused with WMS_ENV=production: its logins share the "
+                                       "published password demo1234; create your admin with create-admin")
 
         counts = load_demo(orders=orders)
         if counts:

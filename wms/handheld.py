@@ -76,10 +76,16 @@ def register_task(task: HandheldTask) -> None:
         TASKS.append(task)
 
 
+# A header larger than a proxy's buffer (nginx: 4-8 KB) fails the whole answer: the sound's message
+# is cut, the fragment keeps it whole. A refusal can quote the scanned code, which can be anything.
+TRIGGER_MESSAGE_LIMIT = 300
+
+
 def scan_result(template: str, *, ok: bool, message: str = "", **context):
     """A scan's answer: the fragment, and the sound to play (HX-Trigger scan-ok / scan-error)."""
     response = make_response(render_template(template, ok=ok, message=message, **context))
-    response.headers["HX-Trigger"] = json.dumps({"scan-ok" if ok else "scan-error": message})
+    said = message if len(message) <= TRIGGER_MESSAGE_LIMIT else message[:TRIGGER_MESSAGE_LIMIT - 1] + "…"
+    response.headers["HX-Trigger"] = json.dumps({"scan-ok" if ok else "scan-error": said})
     return response
 
 

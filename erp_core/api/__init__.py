@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template, request
 from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +23,8 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
+        if not request.path.startswith("/api/"):  # flask-smorest answers for the whole app: pages get a page
+            return _page_error(error, status)
         data = getattr(error, "data", {}) or {}
         extra = {"errors": data["messages"]} if "messages" in data else {}
         message = str(data.get("message") or error.description or "error")
@@ -30,6 +32,19 @@ class Api(SmorestApi):
         if message == type(error).description:  # werkzeug's stock sentence: say it in the reader's language
             message = describe_code(code, message)
         return json_error(status, code, message, **extra)
+
+
+def _page_error(error: HTTPException, status: int):
+    """An HTTP error on a page (an upload over MAX_UPLOAD_MB, a wrong method): HTML in the reader's
+    language; htmx requests get the sentence alone, for the page's error area."""
+    code = _HTTP_CODES.get(status, "error")
+    message = describe_code(code, error.description or "error")
+    if request.headers.get("HX-Request"):
+        return message, status
+    response = render_template("errors/http.html", status=status, message=message), status
+    if status == 405 and getattr(error, "valid_methods", None):
+        return (*response, {"Allow": ", ".join(error.valid_methods)})
+    return response
 
 
 api = Api()

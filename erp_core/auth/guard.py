@@ -2,7 +2,8 @@
 
 Every endpoint must either be public (login pages, static files) or declare a permission with
 `@requires(...)`; an endpoint that declares nothing is refused. CSRF is checked on every unsafe
-request except those authenticated by an API bearer token (no cookies, so no cross-site forgery).
+request except those authenticated by an API bearer token (no cookies, so no cross-site forgery):
+decided by how the request was authenticated, never by which headers it carries.
 """
 
 from __future__ import annotations
@@ -123,13 +124,19 @@ def _check_request():
     if endpoint is None:
         return None  # 404/405 are answered by Flask
     view = current_app.view_functions.get(endpoint)
-    is_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-    if request.method in UNSAFE_METHODS and not is_bearer and not getattr(view, "_signed", False):
-        csrf.protect()  # raises CSRFError (400) on a missing or wrong token
-    if endpoint in PUBLIC_ENDPOINTS or getattr(view, "_public", False):
-        return None
-    if not current_user.is_authenticated:
+    is_public = endpoint in PUBLIC_ENDPOINTS or getattr(view, "_public", False)
+    # Loading the user first tells how the request is authenticated: the session cookie (which a
+    # forged cross-site request carries: CSRF applies) or an API token (no cookie: it does not). A
+    # bearer header beside a session cookie changes nothing, and an anonymous request is told to
+    # log in (401) before anything is said about its CSRF token.
+    authenticated = current_user.is_authenticated
+    if not is_public and not authenticated:
         return _deny_anonymous()
+    by_token = authenticated and g.get("api_token") is not None
+    if request.method in UNSAFE_METHODS and not by_token and not getattr(view, "_signed", False):
+        csrf.protect()  # raises CSRFError (400) on a missing or wrong token
+    if is_public:
+        return None
     permission = LIBRARY_ENDPOINT_PERMISSIONS.get(endpoint) or permission_of(view)
     if permission is None or not current_user.can(permission):
         return _deny_forbidden(permission)

@@ -37,7 +37,7 @@ register_task(HandheldTask("pack.station", _l("Pack"), "packing.work", "box"))
 PANEL = "shipping/_pack_panel.html"
 # Product images come from the catalogue's image URLs (a shop's CDN): the pack page alone may show them.
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self' ws: wss:; frame-ancestors 'none'")
+            "connect-src 'self'; frame-ancestors 'none'")
 
 
 def waybill_path(shipment_id: int) -> str:
