@@ -6,7 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 from erp_core.reports.domain import (
-    abc_classes, days_of_cover, new_or_returning, percentile, periods, stock_aging, stockout_risk, turnover)
+    abc_classes,
+    days_of_cover,
+    new_or_returning,
+    percentile,
+    periods,
+    stock_aging,
+    stockout_risk,
+    turnover,
+)
 
 D = Decimal
 
