@@ -20,6 +20,9 @@ class PanelRegistry(Generic[T]):
         if panel not in self._panels:
             self._panels.append(panel)
 
+    def __len__(self) -> int:
+        return len(self._panels)
+
     def render(self, subject: T) -> list[Markup]:
         """The registered sections for this object, rendered (an empty string leaves a section out)."""
         rendered = (panel(subject) for panel in self._panels)

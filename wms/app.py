@@ -77,10 +77,16 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.orders.routes import bp as orders_bp
     from erp_core.purchasing.routes import bp as purchasing_bp
     from erp_core.reports.dashboard import bp as dashboard_bp
+    from erp_core.reports.home import bp as home_bp
+    from erp_core.reports.home import register_builtin_home_panels
+    from erp_core.reports.routes import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    register_builtin_home_panels()
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(intake_bp, url_prefix="/intake")
     app.register_blueprint(feeds_bp, url_prefix="/intake/feeds")
@@ -142,6 +148,11 @@ def _register_blueprints(app: Flask) -> None:
     carrier_routes.register_order_panel(app)
     app.register_blueprint(pack_bp, url_prefix="/shipping")
     app.register_blueprint(boxes_bp, url_prefix="/shipping")
+    from .reports_ops import bp as reports_ops_bp
+    from .reports_ops import register_floor_home_panels
+
+    app.register_blueprint(reports_ops_bp, url_prefix="/reports")
+    register_floor_home_panels()
     app.add_url_rule("/sw.js", endpoint="service_worker", view_func=service_worker)
 
     @app.route("/healthz")
@@ -196,6 +207,9 @@ def _register_shipping_api() -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from erp_core.navigation import visible_nav
+    from erp_core.reports.home import has_home
+
     display_tz = ZoneInfo(app.config["WMS_DISPLAY_TIMEZONE"])
 
     @app.context_processor
@@ -205,7 +219,7 @@ def _register_template_helpers(app: Flask) -> None:
                 "status_label": code_labels.status_label, "platform_label": code_labels.platform_label,
                 "hold_reasons": code_labels.hold_reasons, "event_label": code_labels.event_label,
                 "wave_kind_label": code_labels.wave_kind_label, "wave_status_label": code_labels.wave_status_label,
-                "list_status_label": code_labels.list_status_label}
+                "list_status_label": code_labels.list_status_label, "nav_groups": visible_nav, "has_home": has_home}
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="short"):

@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.settings": frozenset({"admin"}),  # VIP tier thresholds and RFM cut-offs
     # Phone numbers are personal data: without this permission a customer's phone is shown masked.
     "customers.personal_data": frozenset({"admin", "supervisor", "finance"}),
+    # Reports (报表): sales, customers, products and the floor's operations, with their exports.
+    "reports.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
 }
 
 

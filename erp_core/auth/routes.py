@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from ..i18n import LOCALES
+from ..reports.home import has_home
 from .forms import BadgeForm, LoginForm
 from .guard import public, requires
 from .models import User
@@ -61,16 +62,19 @@ def _safe_next(target: str | None) -> str:
 
 def _landing(user: User, *, badge: bool = False) -> str:
     """Where a login goes: the page asked for; else the handheld menu for a badge scan, a floor role
-    or a login started on the handheld; else the office dashboard."""
+    or a login started on the handheld; else the role's home page (erp_core.reports.home) or the dashboard."""
     wanted = _safe_path(request.args.get("next"))
     dashboard = url_for("dashboard.index")
     if user.role == "supplier":  # an outside user: its purchase orders are all it has here
         return wanted if wanted and wanted != dashboard else url_for("purchasing.orders")
     handheld = badge or user.role in HANDHELD_ROLES or request.values.get("hh") == "1"
+    home = has_home(user)
     # `next=/` is only the guard sending someone who opened the site's root: no page was asked for.
-    if wanted and not (handheld and wanted == dashboard):
+    if wanted and not ((handheld or home) and wanted == dashboard):
         return wanted
-    return url_for("handheld.home") if handheld else dashboard
+    if handheld:
+        return url_for("handheld.home")
+    return url_for("home.index") if home else dashboard
 
 
 def _start_session(user: User, remember: bool = False) -> None:

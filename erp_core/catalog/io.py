@@ -11,9 +11,6 @@ and importing the file again changes nothing.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import atomic
 from ..errors import DomainError
+from ..exports import FORMULA_STARTS, csv_bytes, xlsx_bytes
 from ..extensions import db
 from ..fileimport import Columns, RowError, UnreadableFile, header_key, read_table
 from ..fileimport.values import clean, clean_code, parse_money
@@ -59,7 +57,7 @@ _WHOLE = ("weight_g", "length_mm", "width_mm", "height_mm")
 _DAYS = ("shelf_life_days", "min_receipt_life_days", "min_ship_life_days")  # empty = no rule
 _TRUE = {"true", "1", "yes", "y", "是", "启用"}
 _FALSE = {"false", "0", "no", "n", "否", "停用"}
-_FORMULA_STARTS = ("=", "+", "-", "@")
+_FORMULA_STARTS = FORMULA_STARTS  # what the export prefixes with ' (and the import takes off again)
 
 #: Stable error codes of the catalog import and their reasons (shown in the error report).
 CATALOG_REASONS = {
@@ -293,34 +291,11 @@ def export_rows() -> Iterator[list[object]]:
                _days(sku.min_ship_life_days)]
 
 
-def _inert(value: object) -> object:
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
-
-
 def export_csv() -> bytes:
     """The catalog as CSV: UTF-8 with a BOM, CRLF; formula-like text made inert for Excel."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in export_rows():
-        writer.writerow([_inert(value) for value in row])
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(None, export_rows())
 
 
 def export_xlsx() -> bytes:
     """The catalog as an XLSX sheet; every text cell is stored as text (never a formula or number)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("SKUs")
-    for row in export_rows():
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes("SKUs", None, export_rows())

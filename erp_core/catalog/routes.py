@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError
 
 from ..auth.guard import requires
 from ..errors import DomainError
+from ..exports import CSV_MIMETYPE, XLSX_MIMETYPE, download
 from ..extensions import db
 from ..fileimport import RowError, errors_to_csv
 from ..messages import describe
@@ -23,7 +24,6 @@ from .services import kit_components_of, set_kit_components, sku_search, update_
 bp = Blueprint("catalog", __name__)
 
 PER_PAGE = 50
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The catalog import's error codes (erp_core/catalog/io.py CATALOG_REASONS and service codes).
 REASON_LABELS = {
@@ -102,22 +102,19 @@ def import_errors():
                            str(r["code"]), str(r["raw_reason"]), str(r["value"])) for r in rows]
     except (ValueError, KeyError, TypeError):
         abort(400)
-    return Response(errors_to_csv(errors), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="catalog-import-errors.csv"'})
+    return download(errors_to_csv(errors), "catalog-import-errors.csv", CSV_MIMETYPE)
 
 
 @bp.route("/export.csv")
 @requires("catalog.edit")  # the export carries cost prices
 def export_as_csv():
-    return Response(export_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="catalog.csv"'})
+    return download(export_csv(), "catalog.csv", CSV_MIMETYPE)
 
 
 @bp.route("/export.xlsx")
 @requires("catalog.edit")  # the export carries cost prices
 def export_as_xlsx():
-    return Response(export_xlsx(), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'})
+    return download(export_xlsx(), "catalog.xlsx", XLSX_MIMETYPE)
 
 
 @bp.route("/kits", methods=["POST"])

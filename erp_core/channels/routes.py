@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -28,6 +27,7 @@ from ..catalog.models import Sku
 from ..catalog.services import find_sku_by_scan, sku_search
 from ..config import PROJECT_ROOT
 from ..errors import DomainError
+from ..exports import CSV_MIMETYPE, download
 from ..extensions import db
 from ..messages import describe
 from .forms import ImportForm, ManualOrderForm, add_scanned, draft_lines
@@ -140,8 +140,7 @@ def import_errors(job_id: int):
         job = get_job(job_id)
     except DomainError:
         abort(404)
-    return Response(error_report_bytes(job), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'})
+    return download(error_report_bytes(job), f"import-{job.id}-errors.csv", CSV_MIMETYPE)
 
 
 @bp.route("/template.csv")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.guard import requires
 from ..errors import DomainError
+from ..exports import CSV_MIMETYPE, download
 from ..extensions import db
 from ..messages import describe
 from . import expiry, lot_trace, recall
@@ -109,7 +110,7 @@ def recall_export(lot_id: int):
                _("City"), _("Units taken"), _("Units reserved"), _("Locations"))
     body = recall.recall_csv(lot_trace.lot_orders(lot.id, current_user.warehouse_ids()), headers)
     name = f"recall-{lot.sku.code}-{lot.lot_number}.csv"
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return download(body, name, CSV_MIMETYPE)
 
 
 def _done(message: str, target: str):

@@ -5,13 +5,11 @@ so they can be allocated again from other lots later), and the list of affected 
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from dataclasses import dataclass, field
 
 from ..db import atomic, locked
 from ..errors import DomainError, NotFound, ValidationFailed
+from ..exports import csv_bytes
 from .lot_trace import LotOrder, lot_orders
 from .models import Lot
 
@@ -75,18 +73,8 @@ RECALL_COLUMNS = ("order", "channel", "status", "warehouse", "customer", "ship_n
                   "units_taken", "units_reserved", "locations")
 
 
-def _inert(value: object) -> object:
-    """Text starting like a formula is prefixed with ' so a spreadsheet shows it, never runs it."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def recall_csv(orders: list[LotOrder], headers: tuple[str, ...] = RECALL_COLUMNS) -> bytes:
     """The affected orders as CSV (UTF-8 with a BOM for Excel, CRLF), one order a row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for o in orders:
-        writer.writerow([_inert(v) for v in (o.external_id, o.channel_code, o.status, o.warehouse_code or "",
-                                             o.customer_name, o.ship_name, o.ship_phone, o.ship_city, o.taken,
-                                             o.reserved, " ".join(o.locations))])
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(headers, ((o.external_id, o.channel_code, o.status, o.warehouse_code or "", o.customer_name,
+                                o.ship_name, o.ship_phone, o.ship_city, o.taken, o.reserved, " ".join(o.locations))
+                               for o in orders))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,6 +12,7 @@ from ..auth.guard import requires
 from ..catalog.models import Sku
 from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError
+from ..exports import CSV_MIMETYPE, XLSX_MIMETYPE, download
 from ..extensions import db
 from ..messages import describe
 from . import alerts, stock_export, stock_queries, transfers
@@ -81,7 +82,6 @@ def index():
                            only_available=only_available)
 
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _export_rows():
@@ -102,15 +102,13 @@ def _export_headers() -> tuple[str, ...]:
 @requires("stock.view")
 def export_csv():
     """Stock per SKU, bin and lot with the expiry date, under the screen's filters."""
-    return Response(stock_export.stock_csv(_export_rows(), _export_headers()), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="stock-by-bin.csv"'})
+    return download(stock_export.stock_csv(_export_rows(), _export_headers()), "stock-by-bin.csv", CSV_MIMETYPE)
 
 
 @bp.route("/export.xlsx")
 @requires("stock.view")
 def export_xlsx():
-    return Response(stock_export.stock_xlsx(_export_rows(), _export_headers()), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": 'attachment; filename="stock-by-bin.xlsx"'})
+    return download(stock_export.stock_xlsx(_export_rows(), _export_headers()), "stock-by-bin.xlsx", XLSX_MIMETYPE)
 
 
 @bp.route("/sku/<code>")

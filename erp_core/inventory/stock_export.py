@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from collections.abc import Iterable, Sequence
 
+from ..exports import csv_bytes, xlsx_bytes
 from .stock_queries import BinStockRow
 
 COLUMNS = ("sku", "name", "name_zh", "warehouse", "bin", "bin_type", "lot", "expiry_date", "lot_on_hold",
            "quantity", "reserved", "available")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _values(row: BinStockRow) -> list[object]:
@@ -21,36 +18,11 @@ def _values(row: BinStockRow) -> list[object]:
             s.quantity, s.reserved, s.available]
 
 
-def _inert(value: object) -> object:
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
-
-
 def stock_csv(rows: Iterable[BinStockRow], headers: Sequence[str] = COLUMNS) -> bytes:
     """UTF-8 with a BOM (Excel opens Chinese names right), CRLF; formula-like text made inert."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_inert(v) for v in _values(row)])
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(headers, (_values(row) for row in rows))
 
 
 def stock_xlsx(rows: Iterable[BinStockRow], headers: Sequence[str] = COLUMNS) -> bytes:
     """One sheet; text cells stored as text (never a formula), quantities as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Stock")
-    sheet.append(list(headers))
-    for row in rows:
-        cells = []
-        for value in _values(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes("Stock", headers, (_values(row) for row in rows))

@@ -14,6 +14,22 @@
     if (redirect) { window.location.href = redirect; }
   });
 
+  // The grouped navigation opens without JS (<details>); with it, one group is open at a time and a
+  // click elsewhere or Escape closes it (focus goes back to the group's summary).
+  function navGroups() { return document.querySelectorAll("details.navgroup[open]"); }
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("details.navgroup") || !opened.open) { return; }
+    navGroups().forEach(function (other) { if (other !== opened) { other.open = false; } });
+  }, true);
+  document.addEventListener("click", function (event) {
+    navGroups().forEach(function (group) { if (!group.contains(event.target)) { group.open = false; } });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    navGroups().forEach(function (group) { group.open = false; group.querySelector("summary").focus(); });
+  });
+
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
   }

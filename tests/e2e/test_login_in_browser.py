@@ -30,7 +30,8 @@ def test_an_admin_logs_in_switches_language_and_logs_out(live_server, desktop, u
     page.fill("#username", "admin")
     page.fill("#password", PASSWORD)
     page.click("form[action^='/login?'] button[type=submit], form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/home")  # the admin's role home
+    page.goto(f"{live_server}/")
     assert page.locator("h1").inner_text() == "Dashboard"
     page.click("text=中文")
     page.wait_for_load_state()

@@ -24,8 +24,9 @@ def test_a_purchaser_turns_a_suggestion_into_a_sent_po(app, live_server, desktop
     page.fill("#username", "purchaser")
     page.fill("#password", PASSWORD)
     page.locator("#password").press("Enter")
-    page.wait_for_url(f"{live_server}/")
-    # when the purchaser opens the suggestions for SH1 from the menu
+    page.wait_for_url(f"{live_server}/home")  # the purchaser's role home
+    # when the purchaser opens the suggestions for SH1 from the menu's Purchasing group
+    page.click("details[data-nav-group=purchasing] > summary")
     page.click("nav.mainnav >> text=Purchase suggestions")
     page.select_option("#warehouse_id", str(floor["sh"]))
     page.click("#suggestion-query button[type=submit]")

@@ -102,4 +102,4 @@ def test_login_does_not_redirect_to_another_site(client, users):
     response = client.post("/login?next=//evil.example/x", data={
         "username": "admin", "password": "correct-horse-9", "csrf_token": token})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/home"  # the admin's role home, not the other site

@@ -55,9 +55,11 @@ def test_a_picker_or_packer_logging_in_by_password_lands_on_the_handheld(app, us
         assert response.headers["Location"] == "/m/", role
 
 
-def test_an_office_login_lands_on_the_dashboard_unless_it_started_on_the_handheld(app, users):
+def test_an_office_login_lands_on_its_role_home_unless_it_started_on_the_handheld(app, users):
     _client_, office = _password_login(app, "supervisor")
-    assert office.headers["Location"] == "/"
+    assert office.headers["Location"] == "/home"
+    _client_, viewer = _password_login(app, "viewer")
+    assert viewer.headers["Location"] == "/"  # no home panels for the viewer: the generic dashboard
     _client_, handheld = _password_login(app, "supervisor", query="?hh=1")
     assert handheld.headers["Location"] == "/m/"
     _client_, asked = _password_login(app, "supervisor", query="?next=/picking/waves")
@@ -80,7 +82,7 @@ def test_a_badge_login_from_the_sites_root_still_lands_on_the_handheld(app, user
                                                          "csrf_token": token})
     assert response.headers["Location"] == "/m/"
     _client_, office = _password_login(app, "supervisor", query="?next=/")
-    assert office.headers["Location"] == "/"
+    assert office.headers["Location"] == "/home"
 
 
 def test_thirty_successful_logins_from_one_address_all_pass(app, users, ten_a_minute):

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.catalog.models import Sku
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
+from erp_core.exports import CSV_MIMETYPE, download
 from erp_core.extensions import db
 from erp_core.fileimport import RowError, errors_to_csv
 from erp_core.inventory.models import Warehouse
@@ -195,10 +196,7 @@ def asn_import_errors():
                   for f, n, c, k, r, v in rows]
     except (ValueError, TypeError):
         abort(400)
-    response = make_response(errors_to_csv(errors))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = "attachment; filename=asn-import-errors.csv"
-    return response
+    return download(errors_to_csv(errors), "asn-import-errors.csv", CSV_MIMETYPE)
 
 
 # --- Receiving (handheld) -------------------------------------------------------------------------

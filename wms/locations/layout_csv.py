@@ -6,7 +6,6 @@ nothing, bad rows reported by line, column and reason.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from erp_core.db import atomic
+from erp_core.exports import csv_bytes
 from erp_core.extensions import db
 from erp_core.fileimport import RowError
 from erp_core.inventory.models import Location
@@ -77,9 +77,7 @@ class BinImportResult:
 
 def bins_csv(warehouse_id: int) -> bytes:
     """Every bin of the warehouse as CSV (UTF-8 with BOM, CRLF): aisle bins in aisle order, then the rest."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     bins = db.session.scalars(select(Location).options(joinedload(Location.parent).joinedload(Location.parent))
                               .filter_by(warehouse_id=warehouse_id, kind="bin")
                               .order_by(Location.aisle_no.is_(None), Location.aisle_no, Location.code))
@@ -87,14 +85,15 @@ def bins_csv(warehouse_id: int) -> bytes:
         if b.bin_type == "tote":
             continue
         pos = bin_position(b)
-        writer.writerow([b.code, b.barcode or "", pos.zone, pos.aisle, pos.bay or "", pos.level or "", b.bin_type,
+        rows.append([b.code, b.barcode or "", pos.zone, pos.aisle, pos.bay or "", pos.level or "", b.bin_type,
                          "" if b.capacity is None else b.capacity, _num(b.x), _num(b.y), 1 if b.active else 0,
                          0 if b.mixed_lots is False else 1])
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(CSV_COLUMNS, rows)
 
 
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _num(value: float | None) -> float | int | str:
+    """A coordinate as a number (a negative one must not look like a formula to the export)."""
+    return "" if value is None else (int(value) if float(value).is_integer() else value)
 
 
 def _decode(data: bytes) -> str | None:

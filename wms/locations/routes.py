@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from erp_core.auth.guard import in_my_warehouses, requires
 from erp_core.errors import DomainError
+from erp_core.exports import CSV_MIMETYPE, download
 from erp_core.extensions import db
 from erp_core.fileimport import errors_to_csv
 from erp_core.inventory.forms import bin_type_label
@@ -154,8 +155,7 @@ def new_bin(warehouse_id: int):
 @requires("stock.view")
 def export_bins(warehouse_id: int):
     wh = _warehouse(warehouse_id)
-    return Response(bins_csv(wh.id), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="bins-{wh.code}.csv"'})
+    return download(bins_csv(wh.id), f"bins-{wh.code}.csv", CSV_MIMETYPE)
 
 
 @bp.route("/<int:warehouse_id>/bins/import", methods=["GET", "POST"])
@@ -170,8 +170,7 @@ def import_bins(warehouse_id: int):
         name = upload.filename or "bins.csv"
         result = import_bins_csv(wh.id, name, upload.read(), dry_run=action != "import")
         if action == "report":
-            return Response(errors_to_csv(result.errors), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="bin-import-errors-{wh.code}.csv"'})
+            return download(errors_to_csv(result.errors), f"bin-import-errors-{wh.code}.csv", CSV_MIMETYPE)
     return render_template("locations/import.html", wh=wh, form=form, result=result, checked=action != "import",
                            columns=CSV_COLUMNS)
 

@@ -10,15 +10,13 @@ shows the Chinese headers.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from erp_core.channels.models import Channel
+from erp_core.exports import csv_bytes
 from erp_core.extensions import db
 from erp_core.orders.models import Order
 
@@ -55,8 +53,4 @@ def shipped_rows(*, fmt: str, warehouse_ids: set[int] | None, manifest_id: int |
 
 def bulk_ship_csv(rows: list[tuple[str, str, str]], fmt: str) -> bytes:
     """The upload file: the format's header row, then one row per parcel."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FORMATS[fmt])
-    writer.writerows(rows)
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    return csv_bytes(FORMATS[fmt], rows)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
 from erp_core.errors import DomainError, ValidationFailed
+from erp_core.exports import CSV_MIMETYPE, download
 from erp_core.extensions import db
 from erp_core.inventory.models import Warehouse
 from wms.handheld import handheld_commands, scan_refused, scan_result
@@ -147,10 +148,7 @@ def print_sheet(manifest_id: int):
 
 
 def _csv_response(rows, fmt: str, name: str):
-    response = make_response(bulk_ship.bulk_ship_csv(rows, fmt))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{fmt}.csv"'
-    return response
+    return download(bulk_ship.bulk_ship_csv(rows, fmt), f"{name}-{fmt}.csv", CSV_MIMETYPE)
 
 
 def _format() -> str:
