@@ -77,11 +77,15 @@ def _parse(fmt: str, file_name: str, data: bytes) -> Parsed:
     try:
         parsed = parse_statement(fmt, file_name, data)
     except StatementRefused as refusal:
-        code = "statement_bad_encoding" if refusal.code == "bad_encoding" else "statement_unreadable"
+        message = f"{file_name} cannot be read as a {fmt} statement ({refusal.code})"
+        if refusal.code == "bad_encoding":
+            raise StatementRejected(message, [refusal.error], code="statement_bad_encoding", file=file_name,
+                                    format=fmt) from refusal
         if refusal.code == "wrong_format":
-            code = "statement_wrong_format"
-        raise StatementRejected(f"{file_name} cannot be read as a {fmt} statement ({refusal.code})", [refusal.error],
-                                code=code, file=file_name, format=fmt) from refusal
+            raise StatementRejected(message, [refusal.error], code="statement_wrong_format", file=file_name,
+                                    format=fmt) from refusal
+        raise StatementRejected(message, [refusal.error], code="statement_unreadable", file=file_name,
+                                format=fmt, reason=refusal.error.reason) from refusal
     if parsed.errors:
         raise StatementRejected(f"{len(parsed.errors)} problems in {file_name}: nothing was imported",
                                 parsed.errors, code="statement_bad_rows", file=file_name, count=len(parsed.errors))
