@@ -531,6 +531,7 @@ MESSAGES: Mapping[str, object] = {
     "unknown_statement_line": _l("This statement has no line #%(line_id)s."),
     "unknown_statement_format": _l("Unknown statement format %(format)s: choose Alipay, Shopify, the generic "
                                    "template or a bank statement."),
+    "statement_file_required": _l("Send the statement file (the multipart field file)."),
     "statement_channel_required": _l("Choose the channel (shop) the statement belongs to."),
     "statement_channel_mismatch": _l("A %(format)s statement does not belong to channel %(channel)s: choose the "
                                      "shop of that platform."),

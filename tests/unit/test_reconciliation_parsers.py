@@ -43,7 +43,7 @@ def test_an_alipay_account_log_is_read_from_gbk_between_its_header_and_footer_li
 
 def test_a_file_that_is_not_an_alipay_log_is_refused_as_the_wrong_format():
     with pytest.raises(StatementRefused) as refused:
-        parse_alipay("payouts.csv", shopify_payouts([("2026-12-01 10:00:00 -0500", "charge", "#1001", "10.00", "0.59")]))
+        parse_alipay("payouts.csv", shopify_payouts([("2026-12-01 10:00:00 -0500", "charge", "#1", "10.00", "0.59")]))
     assert refused.value.code == "wrong_format"
 
 
