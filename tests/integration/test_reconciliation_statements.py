@@ -61,8 +61,8 @@ def shops(app, users):
 
 def _alipay_file() -> bytes:
     return alipay_log([
-        ("20261201001", "2026120122001", f"T200P{TID_OK}", "保温杯", "2026-12-02 11:00:00", "128.00", "0.00", "在线支付",
-         "", f"M{TID_OK}"),
+        ("20261201001", "2026120122001", f"T200P{TID_OK}", "保温杯", "2026-12-02 11:00:00", "128.00", "0.00",
+         "在线支付", "", f"M{TID_OK}"),
         ("20261201002", "2026120122002", f"T200P{TID_SHORT}", "保温杯", "2026-12-02 12:00:00", "90.00", "0.00",
          "交易付款", "", ""),
         ("20261201003", "2026120122003", f"T200P{TID_REFUNDED}", "保温杯", "2026-12-02 13:00:00", "40.00", "0.00",
@@ -71,8 +71,8 @@ def _alipay_file() -> bytes:
          "在线支付", "", ""),
         ("20261201005", "2026120122005", "", "", "2026-12-03 10:00:00", "0.00", "3.84", "服务费",
          f"淘宝客佣金代扣款[{TID_OK}]", ""),
-        ("20261201006", "2026120122006", "", "", "2026-12-03 10:05:00", "0.00", "1.20", "其它", f"花呗支付服务费[{TID_OK}]",
-         ""),
+        ("20261201006", "2026120122006", "", "", "2026-12-03 10:05:00", "0.00", "1.20", "其它",
+         f"花呗支付服务费[{TID_OK}]", ""),
     ])
 
 
@@ -141,7 +141,8 @@ def test_a_person_marks_the_lines_and_confirming_twice_posts_each_fee_once(app, 
     assert early.status_code == 409 and "3" in early.get_data(as_text=True)
     for line_id, *_ in to_mark:
         fragment = client.post(f"/finance/reconciliation/{statement['id']}/lines/{line_id}/reconcile",
-                               data={"csrf_token": token, "note": "短款：买家用了店铺优惠券"}, headers={"HX-Request": "true"})
+                               data={"csrf_token": token, "note": "短款：买家用了店铺优惠券"},
+                               headers={"HX-Request": "true"})
         assert fragment.status_code == 200 and 'data-reconciled="yes"' in fragment.get_data(as_text=True)
     assert _statement(app, statement["id"])["status"] == "reconciled"
 
@@ -203,7 +204,8 @@ def test_the_generic_template_is_downloaded_filled_in_and_matched(app, shops, lo
                         ("2026-12-02", TID_OK, "fee", "2.00", "", "CNY", "G-2")])
     assert _upload(client, data, "generic", shops["tm"], "generic.csv").status_code == 302
     lines = _statement(app)["lines"]
-    assert [(x[2], x[3], x[4]) for x in lines[:2]] == [("sale", "matched", shops["short"]), ("fee", "info", shops["ok"])]
+    assert [(x[2], x[3], x[4]) for x in lines[:2]] == [("sale", "matched", shops["short"]),
+                                                       ("fee", "info", shops["ok"])]
 
 
 def test_a_bad_file_is_reported_with_its_line_and_reason_and_nothing_is_stored(app, shops, login_as):
