@@ -528,6 +528,30 @@ MESSAGES: Mapping[str, object] = {
                                   "that one first."),
     "customer_merge_status": _l("This merge was undone already."),
     "customer_merge_choice": _l("Choose the two customers and which one survives."),
+    # --- reconciliation (对账): statements, their lines, confirming --------------------------------
+    "unknown_statement": _l("There is no statement #%(statement_id)s."),
+    "unknown_statement_line": _l("This statement has no line #%(line_id)s."),
+    "unknown_statement_format": _l("Unknown statement format %(format)s: choose Alipay, Shopify, the generic "
+                                   "template or a bank statement."),
+    "statement_file_required": _l("Send the statement file (the multipart field file)."),
+    "statement_channel_required": _l("Choose the channel (shop) the statement belongs to."),
+    "statement_channel_mismatch": _l("A %(format)s statement does not belong to channel %(channel)s: choose the "
+                                     "shop of that platform."),
+    "statement_bad_encoding": _l("%(file)s is not text in UTF-8 or GBK: export it again as CSV. Nothing was "
+                                 "imported."),
+    "statement_wrong_format": _l("%(file)s is not a %(format)s statement (its header is not the one expected): "
+                                 "check the format you chose. Nothing was imported."),
+    "statement_unreadable": (_l("%(file)s cannot be read (%(reason)s). Nothing was imported."),
+                             _l("The file cannot be read. Nothing was imported.")),
+    "statement_bad_rows": _l("%(count)s problems in %(file)s: fix the lines listed and import it again. Nothing "
+                             "was imported."),
+    "statement_already_imported": _l("%(file)s was imported already (statement #%(statement_id)s)."),
+    "statement_confirmed": _l("Statement #%(statement_id)s is confirmed: its lines cannot change any more."),
+    "line_already_reconciled": _l("This line is marked reconciled already."),
+    "reconcile_note_required": _l("Say why the line is reconciled: a note of 1 to %(max)s characters."),
+    "statement_not_reconciled": _l("%(count)s lines are not reconciled yet: match or mark them before "
+                                   "confirming."),
+    "statement_status_conflict": _l("The statement is confirmed already or changed meanwhile: reload the page."),
 }
 
 # Details that hold a status code are shown as the status's label.

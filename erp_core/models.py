@@ -6,6 +6,7 @@ from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
 from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
+from .finance.reconciliation.models import Statement, StatementLine
 from .inventory.models import (
     Location,
     Lot,
@@ -36,6 +37,7 @@ __all__ = [
     "CustomerFeedback", "CustomerMerge", "CustomerMergeMove", "CustomerNote", "CustomerTag",
     "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
     "OutboxMessage", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule",
-    "Setting", "Sku", "SkuBarcode", "StockMove", "StockReservation", "StockTransfer", "StockTransferLine",
-    "Supplier", "SupplierContact", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
+    "Setting", "Sku", "SkuBarcode", "Statement", "StatementLine", "StockMove", "StockReservation",
+    "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact", "SupplierPriceChange", "SupplierSku",
+    "User", "Warehouse", "user_warehouses",
 ]

@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     register_order_section()
     app.register_blueprint(customers_bp, url_prefix="/customers")
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
+    _register_reconciliation(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -179,6 +180,15 @@ def _register_blueprints(app: Flask) -> None:
             return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
                                                                  limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_reconciliation(app: Flask) -> None:
+    """Reconciliation (对账): its pages under /finance/reconciliation and /api/v1/finance/statements."""
+    from erp_core.finance.reconciliation.api import bp as reconciliation_api_bp
+    from erp_core.finance.reconciliation.routes import bp as reconciliation_bp
+
+    app.register_blueprint(reconciliation_bp, url_prefix="/finance/reconciliation")
+    api.register_blueprint(reconciliation_api_bp, url_prefix="/api/v1")
 
 
 def _register_purchasing_floor(app: Flask) -> None:

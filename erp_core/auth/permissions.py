@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchasing.confirm": frozenset({"admin", "purchaser", "supplier"}),  # quantities and promised date
     "purchasing.asn": frozenset({"admin", "supervisor", "purchaser", "supplier"}),  # an ASN for a PO's shipment
     "finance.view": frozenset({"admin", "finance"}),
+    # Reconciliation (对账): import platform and bank statements, mark lines, confirm (posts fees).
+    "finance.reconcile": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
     "locations.manage": frozenset({"admin", "supervisor"}),
     "inbound.asn_create": frozenset({"admin", "supervisor", "purchaser"}),  # new ASN, ASN import
