@@ -186,8 +186,10 @@ def _register_reconciliation(app: Flask) -> None:
     """Reconciliation (对账): its pages under /finance/reconciliation and /api/v1/finance/statements."""
     from erp_core.finance.reconciliation.api import bp as reconciliation_api_bp
     from erp_core.finance.reconciliation.routes import bp as reconciliation_bp
+    from erp_core.finance.reconciliation.routes import register_reconciliation_ui
 
     app.register_blueprint(reconciliation_bp, url_prefix="/finance/reconciliation")
+    register_reconciliation_ui()
     api.register_blueprint(reconciliation_api_bp, url_prefix="/api/v1")
 
 

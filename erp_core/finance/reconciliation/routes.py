@@ -3,39 +3,25 @@ mark a line reconciled (HTMX), confirm, the differences as CSV, the empty templa
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-from collections.abc import Iterable, Sequence
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ...auth.guard import requires
 from ...channels.models import Channel
+from ...exports import csv_response
 from ...extensions import db
 from ...messages import describe
+from ...navigation import register_nav_link
+from ...reports.home import register_home_panel
 from . import services
 from .models import FORMATS, Statement
 from .parsers import template_csv
 
 bp = Blueprint("reconciliation", __name__)
 TABS = ("matched", "difference", "missing", "unexpected", "info")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _rows_to_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Response:
-    # TODO(integrator): erp_core.exports (csv_response escapes formula-like cells the same way)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS) else
-                         ("" if cell is None else cell) for cell in row])
-    return Response(codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def _channels() -> list[Channel]:
@@ -119,7 +105,14 @@ def differences_csv(statement_id: int):
               "difference", "currency", "reconciled_note")
     rows = ((line.line_no, line.status, line.kind, line.reference, line.external_ref, line.description,
              line.expected_amount, line.amount, line.difference, line.currency, line.reconcile_note) for line in lines)
-    return _rows_to_csv(f"statement-{statement.id}-differences.csv", header, rows)
+    return csv_response(f"statement-{statement.id}-differences.csv", header, rows)
+
+
+def register_reconciliation_ui() -> None:
+    """The Finance menu's link and the finance home's "unreconciled items" panel."""
+    register_nav_link("finance", "reconciliation.index", _l("Reconciliation"), "finance.reconcile")
+    for role in ("finance", "admin"):
+        register_home_panel(role, unreconciled_items_panel)
 
 
 def unreconciled_items_panel(user=None) -> str:
