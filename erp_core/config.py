@@ -107,5 +107,10 @@ def load_config() -> dict:
         "OPENAPI_SWAGGER_UI_PATH": None,
         # Background pulls of channel feeds in this process (several processes are safe: a lease).
         "WMS_SCHEDULER": _bool("WMS_SCHEDULER", False),
+        # Outbound requests (channel feeds, platform APIs, webhooks): see erp_core/net_guard.py.
+        "OUTBOUND_ALLOW_HTTP": _bool("OUTBOUND_ALLOW_HTTP", False),
+        "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE", False),
+        "OUTBOUND_ALLOWED_HOSTS": [h.strip() for h in os.environ.get("OUTBOUND_ALLOWED_HOSTS", "").split(",")
+                                   if h.strip()],
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024,
     }

@@ -552,6 +552,9 @@ MESSAGES: Mapping[str, object] = {
     "statement_not_reconciled": _l("%(count)s lines are not reconciled yet: match or mark them before "
                                    "confirming."),
     "statement_status_conflict": _l("The statement is confirmed already or changed meanwhile: reload the page."),
+    # --- outbound requests (feeds, platform APIs, webhooks) ----------------------------------------
+    "url_not_allowed": (_l("This address may not be called (%(reason)s): %(url)s"),
+                        _l("This address may not be called.")),
 }
 
 # Details that hold a status code are shown as the status's label.
