@@ -555,6 +555,8 @@ MESSAGES: Mapping[str, object] = {
     # --- outbound requests (feeds, platform APIs, webhooks) ----------------------------------------
     "url_not_allowed": (_l("This address may not be called (%(reason)s): %(url)s"),
                         _l("This address may not be called.")),
+    "secret_unreadable": _l("A stored secret cannot be read with this server's data key (WMS_DATA_KEY): "
+                            "enter it again."),
 }
 
 # Details that hold a status code are shown as the status's label.
