@@ -6,6 +6,19 @@ from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
 from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
+from .finance.models import (
+    Account,
+    CostHistory,
+    CostOfSale,
+    CurrencyRate,
+    FinancePeriod,
+    JournalEntry,
+    JournalLine,
+    PlatformFee,
+    ShipmentCharge,
+    SkuCost,
+    SupplierPayment,
+)
 from .inventory.models import (
     Location,
     Lot,
@@ -31,6 +44,8 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
+    "Account", "CostHistory", "CostOfSale", "CurrencyRate", "FinancePeriod", "JournalEntry", "JournalLine",
+    "PlatformFee", "ShipmentCharge", "SkuCost", "SupplierPayment",
     "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "Counter", "Customer",
     "CustomerFeedback", "CustomerMerge", "CustomerMergeMove", "CustomerNote", "CustomerTag",
     "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
