@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     register_order_section()
     app.register_blueprint(customers_bp, url_prefix="/customers")
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
+    _register_finance(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -168,6 +169,20 @@ def _register_blueprints(app: Flask) -> None:
             return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
                                                                  limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_finance(app: Flask) -> None:
+    """The books (erp_core.finance): pages, REST resources, the outbox handlers of the finance topics."""
+    from erp_core.finance.api import bp as finance_api_bp
+    from erp_core.finance.postings import register_finance_handlers
+    from erp_core.finance.routes import bp as finance_bp
+
+    from .finance_documents import bp as finance_documents_bp
+
+    register_finance_handlers()
+    app.register_blueprint(finance_bp, url_prefix="/finance")
+    app.register_blueprint(finance_documents_bp, url_prefix="/finance")
+    api.register_blueprint(finance_api_bp, url_prefix="/api/v1")
 
 
 def _register_purchasing_floor(app: Flask) -> None:

@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchasing.confirm": frozenset({"admin", "purchaser", "supplier"}),  # quantities and promised date
     "purchasing.asn": frozenset({"admin", "supervisor", "purchaser", "supplier"}),  # an ASN for a PO's shipment
     "finance.view": frozenset({"admin", "finance"}),
+    # The books: manual journal entries, closing and reopening months, currency rates, supplier payments.
+    "finance.post": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
     "locations.manage": frozenset({"admin", "supervisor"}),
     "inbound.asn_create": frozenset({"admin", "supervisor", "purchaser"}),  # new ASN, ASN import

@@ -61,3 +61,6 @@ ROLES: dict[str, dict[str, str]] = {
            "revenue": "4000", "returns": "4100", "shipping_income": "4200", "cogs": "5000",
            "selling": "6000", "fx": "6200", "inventory_loss": "6300"},
 }
+
+# The accounts that hold earnings kept (with the income and expense accounts not yet closed into them).
+RETAINED: dict[str, tuple[str, ...]] = {"cn": ("3103", "3104"), "en": ("3200",)}

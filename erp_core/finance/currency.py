@@ -31,7 +31,7 @@ def base_currency() -> str:
 def check_currency(code: str) -> str:
     code = (code or "").strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValidationFailed(f"{code!r} is not a currency code", code="bad_currency", currency=code)
+        raise ValidationFailed(f"{code!r} is not a currency code", code="bad_currency", value=code)
     return code
 
 
@@ -59,7 +59,7 @@ def set_rate(currency: str, day: date, rate) -> CurrencyRate:
     if not value.is_finite() or value <= 0 or value > MAX_RATE:
         raise ValidationFailed(f"{rate!r} is not a rate", code="bad_rate", rate=str(rate))
     if currency == base_currency():
-        raise ValidationFailed("the base currency has no rate", code="bad_currency", currency=currency)
+        raise ValidationFailed("the base currency has no rate", code="base_currency_rate", currency=currency)
     with atomic():
         row = db.session.scalar(select(CurrencyRate).filter_by(currency=currency, day=day).with_for_update())
         if row is None:
