@@ -3,7 +3,6 @@ accounting system, and manual entries), periods, currency rates, valuation and m
 
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
@@ -18,6 +17,7 @@ from ..api.schemas import ErrorSchema, Money
 from ..auth.guard import requires
 from ..db import atomic
 from ..extensions import db
+from ..inventory.reservations import business_today
 from . import costing, currency, journal, margins, services
 from .domain import ACCOUNT_TYPES
 from .models import Account, CurrencyRate, FinancePeriod, JournalEntry
@@ -224,7 +224,7 @@ class Valuation(MethodView):
         """Inventory value at the end of `date` (default today): ledger quantity x the average cost then."""
         post_pending()
         allowed = current_user.warehouse_ids()
-        rows = costing.valuation(args["date"] or date.today(), args["warehouse_id"])
+        rows = costing.valuation(args["date"] or business_today(), args["warehouse_id"])
         return [r for r in rows if allowed is None or r["warehouse_id"] in allowed]
 
 
@@ -237,6 +237,6 @@ class Margin(MethodView):
         """Margins of the lines shipped from `from` to `to` (default this month), grouped by order, sku,
         channel or day."""
         post_pending()
-        today = date.today()
+        today = business_today()
         return margins.margins(args["group"], args["date_from"] or today.replace(day=1), args["date_to"] or today,
                                channel_id=args["channel_id"])

@@ -18,6 +18,7 @@ from ..auth.guard import requires
 from ..channels.models import Channel
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
+from ..inventory.reservations import business_today
 from ..inventory.stock_queries import warehouses_for
 from ..messages import describe
 from . import costing, margins, statements
@@ -58,7 +59,7 @@ def _rows_to_xlsx(filename: str, sheets: list[tuple[str, list[str], list[list]]]
 
 def period_args() -> tuple[date, date]:
     """?from=&to= (default: this month so far); at most MAX_DAYS long."""
-    today = date.today()
+    today = business_today()
     day_from = parse_day(request.args.get("from"), today.replace(day=1))
     day_to = parse_day(request.args.get("to"), today)
     if day_to < day_from or (day_to - day_from).days > MAX_DAYS:
@@ -75,7 +76,7 @@ def valuation_page():
         day = parse_day(request.args.get("date"))
     except DomainError as error:
         flash(describe(error), "error")
-        day = date.today()
+        day = business_today()
     wh = request.args.get("warehouse", type=int)
     if wh is not None and allowed is not None and wh not in allowed:
         wh = None
@@ -107,7 +108,7 @@ def margin_page():
         day_from, day_to = period_args()
     except DomainError as error:
         flash(describe(error), "error")
-        day_from, day_to = date.today().replace(day=1), date.today()
+        day_from, day_to = business_today().replace(day=1), business_today()
     channel = request.args.get("channel", type=int)
     rows = margins.margins(group, day_from, day_to, channel_id=channel)
     if request.args.get("format") == "csv":
@@ -126,7 +127,7 @@ def statements_page():
         day_from, day_to = period_args()
     except DomainError as error:
         flash(describe(error), "error")
-        day_from, day_to = date.today().replace(day=1), date.today()
+        day_from, day_to = business_today().replace(day=1), business_today()
     report = statements.statements(day_from, day_to, str(get_locale()))
     if request.args.get("format") == "xlsx":
         return _rows_to_xlsx(f"statements-{day_from}-{day_to}.xlsx", statement_sheets(report))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..auth.guard import requires
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
+from ..inventory.reservations import business_today
 from ..messages import describe, describe_code
 from ..purchasing.models import Supplier
 from . import currency, journal, services
@@ -29,7 +30,7 @@ PAGE = 100
 
 def parse_day(value: str | None, default: date | None = None) -> date:
     if not value:
-        return default or date.today()
+        return default or business_today()
     try:
         return date.fromisoformat(value)
     except ValueError as error:
@@ -124,7 +125,7 @@ def accounts_page():
 @requires("finance.view")
 def periods_page():
     periods = db.session.scalars(select(FinancePeriod).order_by(FinancePeriod.year.desc(), FinancePeriod.month.desc()))
-    return render_template("finance/periods.html", periods=list(periods), today=date.today())
+    return render_template("finance/periods.html", periods=list(periods), today=business_today())
 
 
 @bp.route("/periods/set", methods=["POST"])
