@@ -91,7 +91,7 @@ def valuation_page():
 
 
 MARGIN_HEADER = (_l("Revenue"), _l("Discounts"), _l("Shipping charged"), _l("COGS"), _l("Shipping cost"),
-                 _l("Platform fees"), _l("Gross margin"), _l("Margin %"))
+                 _l("Platform fees"), _l("Gross margin"), _l("Margin rate"))
 
 
 def _margin_cells(m) -> list:
