@@ -163,3 +163,19 @@ def test_an_adjustment_down_is_valued_at_the_average_and_posted_against_inventor
     assert balance(app, "5711") == Decimal("4.00")
     assert balance(app, "1405") == Decimal("46.00")
     assert _cost_rows(app)[-1] == ("adjustment", 1, Decimal("6.0000"), 9, Decimal("5.1111"))
+
+
+def test_a_parcel_shipped_at_the_desk_is_costed_and_booked_from_the_desks_own_message(app, users, login_as):
+    from erp_core.extensions import db
+    from erp_core.finance.models import CostOfSale, JournalEntry
+    from tests.returns_helpers import returns_floor
+
+    # given orders picked, packed and shipped through the real shipping desk (stock at standard cost)
+    returns_floor(app, users)
+    # when the finance pages are opened (they post what the outbox holds first)
+    assert login_as("finance").get("/finance/journal").status_code == 200
+    # then each shipped line has its COGS and each shipment its sale entry
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CostOfSale.id))) >= 3
+        sources = set(db.session.scalars(select(JournalEntry.source_key)))
+        assert any(key.endswith(":sale") for key in sources)
