@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal as D  # noqa: N817  (the figures read as in a ledger)
 
 from erp_core.finance import domain
 
