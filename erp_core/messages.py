@@ -557,6 +557,29 @@ MESSAGES: Mapping[str, object] = {
                         _l("This address may not be called.")),
     "secret_unreadable": _l("A stored secret cannot be read with this server's data key (WMS_DATA_KEY): "
                             "enter it again."),
+    # --- finance: the journal, periods, currency rates, supplier payments --------------------------
+    "period_closed": _l("The period %(period)s is closed: nothing can be posted into it. Reopen it first."),
+    "entry_unbalanced": (_l("Debits (%(debit)s) and credits (%(credit)s) differ: an entry must balance."),
+                         _l("Debits and credits differ: an entry must balance.")),
+    "entry_empty": _l("An entry needs at least two lines with amounts."),
+    "entry_key_required": _l("An entry needs a source and a key."),
+    "unknown_account": _l("Unknown or inactive account: %(account)s."),
+    "bad_amount": _l("%(amount)s is not a valid amount."),
+    "bad_account_code": _l("An account code is 1 to 10 digits, not %(account)s."),
+    "bad_account_name": _l("An account needs a name of at most 120 characters."),
+    "bad_account_type": _l("%(type)s is not an account type: asset, liability, equity, income or expense."),
+    "account_code_taken": _l("Account %(account)s exists already."),
+    "bad_period": _l("%(period)s is not a valid period."),
+    "period_status_conflict": _l("The period %(period)s is %(current)s already."),
+    "rate_missing": _l("There is no rate of %(currency)s on or before %(day)s: enter it on the rates page."),
+    "bad_rate": _l("%(rate)s is not a valid rate."),
+    "bad_rate_line": _l("Line %(line)s of the rates file is not currency,day,rate."),
+    "base_currency_rate": _l("%(currency)s is the base currency: it has no rate."),
+    "unknown_entry": _l("No such journal entry."),
+    "unknown_posting_error": _l("No such refused posting (it may have been posted meanwhile)."),
+    "memo_required": _l("Say what the entry is for (a memo is needed)."),
+    "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
+    "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -6,6 +6,19 @@ from .auth.models import ApiToken, User, user_warehouses
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
 from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
+from .finance.models import (
+    Account,
+    CostHistory,
+    CostOfSale,
+    CurrencyRate,
+    FinancePeriod,
+    JournalEntry,
+    JournalLine,
+    PlatformFee,
+    ShipmentCharge,
+    SkuCost,
+    SupplierPayment,
+)
 from .finance.reconciliation.models import Statement, StatementLine
 from .inventory.models import (
     Location,
@@ -33,11 +46,12 @@ from .sequences import Counter
 from .settings import Setting
 
 __all__ = [
-    "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "Counter", "Customer",
-    "CustomerFeedback", "CustomerMerge", "CustomerMergeMove", "CustomerNote", "CustomerTag",
-    "IdempotencyRecord", "ImportJob", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
-    "OutboxMessage", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant", "ReorderRule",
-    "Setting", "Sku", "SkuBarcode", "Statement", "StatementLine", "StockMove", "StockReservation",
-    "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact", "SupplierPriceChange", "SupplierSku",
-    "User", "Warehouse", "user_warehouses",
+    "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "CostHistory",
+    "CostOfSale", "Counter", "CurrencyRate", "Customer", "CustomerFeedback", "CustomerMerge",
+    "CustomerMergeMove", "CustomerNote", "CustomerTag", "FinancePeriod", "IdempotencyRecord", "ImportJob",
+    "JournalEntry", "JournalLine", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
+    "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant",
+    "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement", "StatementLine",
+    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact",
+    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
 ]

@@ -9,7 +9,7 @@ message is sent at least once; handlers must be idempotent (the payload carries 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Index, String, Text, select, update
@@ -61,12 +61,14 @@ def publish(topic: str, payload: dict, *, key: str = "") -> OutboxMessage:
     return message
 
 
-def send_pending(limit: int = 100) -> dict[str, int]:
+def send_pending(limit: int = 100, *, topics: Iterable[str] | None = None) -> dict[str, int]:
     """Hand pending messages to their topic's handler, each in its own transaction; a topic without a
-    handler waits (it is consumed elsewhere, e.g. read by an export). Returns {"sent": n, "failed": n}."""
+    handler waits (it is consumed elsewhere, e.g. read by an export). `topics` limits the sending to
+    those topics. Returns {"sent": n, "failed": n}."""
     counts = {"sent": 0, "failed": 0}
+    wanted = [t for t in _HANDLERS if topics is None or t in set(topics)]
     ids = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
-                                                            OutboxMessage.topic.in_(list(_HANDLERS)))
+                                                            OutboxMessage.topic.in_(wanted))
                              .order_by(OutboxMessage.id).limit(limit)).all()
     for message_id in ids:
         message = db.session.get(OutboxMessage, message_id)

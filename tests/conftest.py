@@ -96,6 +96,9 @@ def _clean_database(request):
         db.session.remove()
         # Stock is sacred: every scenario of the suite must leave the ledger's invariants intact.
         problems = [] if request.node.get_closest_marker("corrupts_stock") else stock_invariant_violations()
+        from tests.invariants import journal_violations
+
+        problems += journal_violations()  # the books balance: per entry and overall
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:

@@ -14,6 +14,9 @@ What must always hold (ARCHITECTURE.md, "Stock" and "Transactions, states and st
   has no reservation row. Holding a released order gives its reservations back (`hold_order`),
   an approved order is allocated in the same transaction, so a held order never keeps any.
 
+The journal balances: debits = credits in every entry (in its currency and in base currency) and
+over the whole journal (`journal_violations()`, two aggregate queries).
+
 Every check reads fresh rows (the session is expired first); nothing is written.
 """
 
@@ -44,3 +47,15 @@ def assert_stock_invariants(app=None) -> None:
         with app.app_context():
             problems = stock_violations()
     assert not problems, f"{len(problems)} invariant violation(s):\n" + "\n".join(problems[:40])
+
+
+def journal_violations() -> list[str]:
+    """Journal entries (or the journal's totals) whose debits and credits differ; [] when sound."""
+    from erp_core.extensions import db
+    from erp_core.finance.journal import journal_violations as unbalanced
+
+    db.session.expire_all()
+    try:
+        return unbalanced()
+    finally:
+        db.session.rollback()

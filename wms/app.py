@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customers_bp, url_prefix="/customers")
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
     _register_reconciliation(app)
+    _register_finance(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -191,6 +192,18 @@ def _register_reconciliation(app: Flask) -> None:
     app.register_blueprint(reconciliation_bp, url_prefix="/finance/reconciliation")
     register_reconciliation_ui()
     api.register_blueprint(reconciliation_api_bp, url_prefix="/api/v1")
+def _register_finance(app: Flask) -> None:
+    """The books (erp_core.finance): pages, REST resources, the outbox handlers of the finance topics."""
+    from erp_core.finance.api import bp as finance_api_bp
+    from erp_core.finance.postings import register_finance_handlers
+    from erp_core.finance.routes import bp as finance_bp
+
+    from .finance_documents import bp as finance_documents_bp
+
+    register_finance_handlers()
+    app.register_blueprint(finance_bp, url_prefix="/finance")
+    app.register_blueprint(finance_documents_bp, url_prefix="/finance")
+    api.register_blueprint(finance_api_bp, url_prefix="/api/v1")
 
 
 def _register_purchasing_floor(app: Flask) -> None:

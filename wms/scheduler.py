@@ -1,6 +1,6 @@
 """A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
 jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30) and, once
-an hour, purges expired Idempotency-Keys.
+an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox.
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
@@ -81,6 +81,21 @@ def run_tracking_pull(app: Flask) -> int:
         return 0
 
 
+def run_finance_postings(app: Flask) -> int:
+    """Post what the finance topics of the outbox wait for (erp_core.finance.postings). Never raises."""
+    from erp_core.finance.postings import post_pending
+
+    try:
+        with app.app_context():
+            try:
+                return post_pending()["sent"]
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled finance postings failed")
+        return 0
+
+
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -99,6 +114,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
         while not stopping.is_set():
             run_due_pulls(app)
             resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
+            run_finance_postings(app)
             if time.monotonic() - last_tracking >= tracking_every:
                 run_tracking_pull(app)
                 last_tracking = time.monotonic()

@@ -12,6 +12,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..inventory.models import Location, Lot, Warehouse
 from ..inventory.services import move_stock, virtual_location
+from ..outbox import publish
 from . import domain
 from .models import AfterSalesCase, AfterSalesLine, AfterSalesReceipt
 from .services import lock_case, set_status
@@ -187,6 +188,8 @@ def inspect_return(case_id: int, line_id: int, quantity: int, outcome: str, *, t
             moves.append(move_stock(line.sku_id, receipt.location_id, dest.id, units, reason=REASONS[outcome],
                                     reference=case.number, note=f"return {outcome}: {note}".strip()[:255],
                                     user_id=user_id, lot_id=receipt.lot_id))
+            if outcome != "scrap":
+                _publish_back_in_stock(case, line, moves[-1], dest)
         counter = {"sellable": "restocked_quantity", "damaged": "damaged_quantity",
                    "scrap": "scrapped_quantity"}[outcome]
         column = getattr(AfterSalesLine, counter)
@@ -197,3 +200,15 @@ def inspect_return(case_id: int, line_id: int, quantity: int, outcome: str, *, t
         if case.status == "received" and all(item.to_inspect == 0 for item in case.lines):
             set_status(case, "inspected")
     return moves
+
+
+RETURN_TOPIC = "finance.return_to_stock"
+
+
+def _publish_back_in_stock(case: AfterSalesCase, line: AfterSalesLine, move, dest: Location) -> None:
+    """Returned units leave the returns bin for stock (sellable or damaged): finance puts them back
+    into inventory at the cost they left with (through the outbox, keyed by the stock move)."""
+    publish(RETURN_TOPIC, {"move_id": move.id, "sku_id": line.sku_id, "sku": line.sku.code,
+                           "warehouse_id": dest.warehouse_id, "quantity": move.quantity,
+                           "order_line_id": line.order_line_id, "reference": case.number,
+                           "at": move.created_at.isoformat()}, key=f"stock-move-{move.id}")

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "finance.view": frozenset({"admin", "finance"}),
     # Reconciliation (对账): import platform and bank statements, mark lines, confirm (posts fees).
     "finance.reconcile": frozenset({"admin", "finance"}),
+    # The books: manual journal entries, closing and reopening months, currency rates, supplier payments.
+    "finance.post": frozenset({"admin", "finance"}),
     "board.view": frozenset({"admin", "supervisor", "viewer"}),
     "locations.manage": frozenset({"admin", "supervisor"}),
     "inbound.asn_create": frozenset({"admin", "supervisor", "purchaser"}),  # new ASN, ASN import

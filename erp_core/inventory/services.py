@@ -16,6 +16,7 @@ from ..catalog.models import Sku
 from ..db import atomic
 from ..errors import InsufficientStock, NotFound, ValidationFailed
 from ..extensions import db
+from ..outbox import publish
 from .models import Location, Lot, Quant, StockMove, Warehouse
 
 VIRTUAL_LOCATIONS = {
@@ -187,10 +188,26 @@ def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str
             return None
         loss = virtual_location("INV-LOSS")
         if diff > 0:
-            return move_stock(sku_id, loss.id, location_id, diff, reason="adjustment", note=reason_note,
+            move = move_stock(sku_id, loss.id, location_id, diff, reason="adjustment", note=reason_note,
                               user_id=user_id, lot_id=lot_id)
-        return move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
-                          user_id=user_id, lot_id=lot_id)
+        else:
+            move = move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
+                              user_id=user_id, lot_id=lot_id)
+        _publish_adjustment(move, diff)
+        return move
+
+
+ADJUSTMENT_TOPIC = "finance.stock_adjustment"
+
+
+def _publish_adjustment(move: StockMove, delta: int) -> None:
+    """Tell finance (after commit, through the outbox) that stock was counted up or down: it values
+    the difference against inventory loss. Keyed by the stock move."""
+    loc = db.session.get(Location, move.to_location_id if delta > 0 else move.from_location_id)
+    sku = db.session.get(Sku, move.sku_id)
+    publish(ADJUSTMENT_TOPIC, {"move_id": move.id, "sku_id": move.sku_id, "sku": sku.code if sku else "",
+                               "warehouse_id": loc.warehouse_id, "quantity": delta, "reference": move.note[:80],
+                               "at": move.created_at.isoformat()}, key=f"stock-move-{move.id}")
 
 
 def ledger_discrepancies() -> list[tuple[int, int, int | None, int, int]]:

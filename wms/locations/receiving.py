@@ -32,6 +32,7 @@ from erp_core.inventory.models import Location, Lot, Quant, StockMove
 from erp_core.inventory.reservations import business_today
 from erp_core.inventory.services import lot_is, quant_is, receive
 from erp_core.models_base import utcnow
+from erp_core.outbox import publish
 from erp_core.purchasing.services import receive_against_po
 from erp_core.settings import get_setting
 
@@ -41,6 +42,17 @@ from .inbound_steps import MAX_SCAN_QUANTITY
 from .models import Asn, AsnLine, PutawayTask
 from .putaway import PutawaySuggestion, suggest_putaway_bin
 from .putaway_tasks import OPEN_TASK
+
+STOCK_RECEIPT_TOPIC = "finance.stock_receipt"
+
+
+def _publish_plain_receipt(move, sku: Sku, asn: Asn) -> None:
+    """A receipt without a purchase order: finance costs it at the SKU's standard cost (a PO's receipt
+    tells finance its landed cost through `purchasing.receipt` instead)."""
+    publish(STOCK_RECEIPT_TOPIC, {"move_id": move.id, "sku_id": sku.id, "sku": sku.code,
+                                  "warehouse_id": asn.warehouse_id, "quantity": move.quantity,
+                                  "reference": asn.reference, "at": move.created_at.isoformat()},
+            key=f"stock-move-{move.id}")
 
 
 @dataclass(frozen=True)
@@ -158,8 +170,10 @@ def receive_scan(asn_id: int, sku_id: int, quantity: int = 1, *, damaged: bool =
             db.session.add(line)
             db.session.flush()
         before = line.received_quantity
-        receive(sku_id, target.id, quantity, reference=asn.reference, user_id=user_id,
-                lot_id=received_lot.id if received_lot else None)
+        move = receive(sku_id, target.id, quantity, reference=asn.reference, user_id=user_id,
+                       lot_id=received_lot.id if received_lot else None)
+        if asn.purchase_order_id is None:
+            _publish_plain_receipt(move, sku, asn)
         db.session.execute(update(AsnLine).where(AsnLine.id == line.id).values(
             received_quantity=AsnLine.received_quantity + quantity,
             damaged_quantity=AsnLine.damaged_quantity + (quantity if damaged else 0)))
