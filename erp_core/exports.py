@@ -45,25 +45,31 @@ def csv_bytes(header: Row | None, rows: Iterable[Row]) -> bytes:
 
 def xlsx_bytes(sheet_title: str, header: Row | None, rows: Iterable[Row]) -> bytes:
     """One sheet; text cells are stored as text (never a formula), numbers and dates as themselves."""
+    return xlsx_sheets_bytes([(sheet_title, header, rows)])
+
+
+def xlsx_sheets_bytes(sheets: Iterable[tuple[str, Row | None, Iterable[Row]]]) -> bytes:
+    """A workbook of several sheets (title, header, rows), each written as `xlsx_bytes` writes one."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet((sheet_title.translate(_SHEET_TITLE_FORBIDDEN) or "Sheet")[:31])
+    for sheet_title, header, rows in sheets:
+        sheet = workbook.create_sheet((sheet_title.translate(_SHEET_TITLE_FORBIDDEN) or "Sheet")[:31])
 
-    def cells(values: Row) -> list:
-        out = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            if isinstance(value, str):
-                cell.data_type = "s"
-            out.append(cell)
-        return out
+        def cells(values: Row, sheet=sheet) -> list:
+            out = []
+            for value in values:
+                cell = WriteOnlyCell(sheet, value=safe_cell(value))
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                out.append(cell)
+            return out
 
-    if header is not None:
-        sheet.append(cells(header))
-    for row in rows:
-        sheet.append(cells(row))
+        if header is not None:
+            sheet.append(cells(header))
+        for row in rows:
+            sheet.append(cells(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

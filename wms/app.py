@@ -197,10 +197,12 @@ def _register_finance(app: Flask) -> None:
     from erp_core.finance.api import bp as finance_api_bp
     from erp_core.finance.postings import register_finance_handlers
     from erp_core.finance.routes import bp as finance_bp
+    from erp_core.finance.ui import register_finance_ui
 
     from .finance_documents import bp as finance_documents_bp
 
     register_finance_handlers()
+    register_finance_ui()
     app.register_blueprint(finance_bp, url_prefix="/finance")
     app.register_blueprint(finance_documents_bp, url_prefix="/finance")
     api.register_blueprint(finance_api_bp, url_prefix="/api/v1")

@@ -3,8 +3,6 @@ statements with XLSX (the PDF is wms/finance_documents.py: the documents rendere
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from flask import Response, flash, render_template, request
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from ..auth.guard import requires
 from ..channels.models import Channel
 from ..errors import DomainError, ValidationFailed
+from ..exports import XLSX_MIMETYPE, csv_response, download, xlsx_sheets_bytes
 from ..extensions import db
 from ..inventory.reservations import business_today
 from ..inventory.stock_queries import warehouses_for
@@ -28,33 +27,11 @@ MAX_DAYS = 800
 
 
 def _rows_to_csv(filename: str, header: list[str], rows: list[list]) -> Response:
-    # TODO(integrator): erp_core.exports (csv_response escapes formula-like cells)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-                         for v in row])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return csv_response(filename, header, rows)
 
 
 def _rows_to_xlsx(filename: str, sheets: list[tuple[str, list[str], list[list]]]) -> Response:
-    # TODO(integrator): erp_core.exports (xlsx_response escapes formula-like cells)
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-                          for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return download(xlsx_sheets_bytes(sheets), filename, XLSX_MIMETYPE)
 
 
 def period_args() -> tuple[date, date]:
