@@ -123,7 +123,17 @@ def move_stock(sku_id: int, from_location_id: int, to_location_id: int, quantity
                          lot_id=lot_id, reason=reason, reference=reference[:80], note=note[:255], user_id=user_id)
         db.session.add(move)
         db.session.flush()
+        if dst.usage == "inventory" and _is_valued(src):  # written off: a count, a scrap, an expiry
+            _publish_adjustment(move, -quantity, src)
+        elif src.usage == "inventory" and _is_valued(dst):  # found: a count up
+            _publish_adjustment(move, quantity, dst)
     return move
+
+
+def _is_valued(location: Location) -> bool:
+    """Stock the books value (finance's valued locations): a warehouse's internal locations but its
+    returns bins, whose units are not stock again until inspected."""
+    return location.warehouse_id is not None and _is_stock_location(location) and location.bin_type != "returns"
 
 
 def check_lot(sku_id: int, lot_id: int | None) -> None:
@@ -193,17 +203,16 @@ def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str
         else:
             move = move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
                               user_id=user_id, lot_id=lot_id)
-        _publish_adjustment(move, diff)
         return move
 
 
 ADJUSTMENT_TOPIC = "finance.stock_adjustment"
 
 
-def _publish_adjustment(move: StockMove, delta: int) -> None:
-    """Tell finance (after commit, through the outbox) that stock was counted up or down: it values
-    the difference against inventory loss. Keyed by the stock move."""
-    loc = db.session.get(Location, move.to_location_id if delta > 0 else move.from_location_id)
+def _publish_adjustment(move: StockMove, delta: int, loc: Location) -> None:
+    """Tell finance (after commit, through the outbox) that stock was written off or found — every move
+    against inventory loss: counts, adjustments, scrap, expiry: it values the difference against
+    inventory loss. Keyed by the stock move."""
     sku = db.session.get(Sku, move.sku_id)
     publish(ADJUSTMENT_TOPIC, {"move_id": move.id, "sku_id": move.sku_id, "sku": sku.code if sku else "",
                                "warehouse_id": loc.warehouse_id, "quantity": delta, "reference": move.note[:80],

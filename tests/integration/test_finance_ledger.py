@@ -165,6 +165,30 @@ def test_an_adjustment_down_is_valued_at_the_average_and_posted_against_inventor
     assert _cost_rows(app)[-1] == ("adjustment", 1, Decimal("6.0000"), 9, Decimal("5.1111"))
 
 
+def test_any_write_off_against_inventory_loss_is_booked_so_the_books_keep_the_valuation(app):
+    from erp_core.extensions import db
+    from erp_core.finance.costing import valuation
+    from erp_core.inventory.services import move_stock, virtual_location
+
+    # given 10 cups at 5.00, 2 of them waiting in the returns bin (not stock until inspected)
+    world = books_world(app)
+    receive_on_po(app, world, 10, "5.00")
+    with app.app_context():
+        # when 3 are scrapped from the pick bin (expiry, damage: a plain move to inventory loss), and a
+        # returned unit is scrapped from the returns bin
+        move_stock(world["a"], world["pick"], virtual_location("INV-LOSS").id, 3, reason="scrap", reference="EXP-1")
+        move_stock(world["a"], virtual_location("CUSTOMER").id, world["returns"], 1, reason="return", reference="RT-1")
+        move_stock(world["a"], world["returns"], virtual_location("INV-LOSS").id, 1, reason="scrap", reference="RT-1")
+        db.session.remove()
+    assert post_all(app)["failed"] == 0
+    # then the scrap from stock is 3 x 5.00 of inventory loss; the returns bin's unit was never valued
+    assert balance(app, "5711") == Decimal("15.00")
+    assert balance(app, "1405") == Decimal("35.00")
+    with app.app_context():
+        assert sum(row["value"] for row in valuation(date.today() + timedelta(days=1))) == Decimal("35.00")
+        db.session.remove()
+
+
 def test_a_parcel_shipped_at_the_desk_is_costed_and_booked_from_the_desks_own_message(app, users, login_as):
     from erp_core.extensions import db
     from erp_core.finance.models import CostOfSale, JournalEntry
