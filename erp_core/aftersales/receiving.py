@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..inventory.models import Location, Lot, Warehouse
-from ..inventory.services import move_stock, virtual_location
+from ..inventory.models import Location, Lot
+from ..inventory.services import move_stock, required_bin, virtual_location
 from ..outbox import publish
 from . import domain
 from .models import AfterSalesCase, AfterSalesLine, AfterSalesReceipt
@@ -25,20 +25,10 @@ SELLABLE_BIN_TYPES = frozenset({"pick", "reserve"})
 REASONS = {"receive": "return", "sellable": "putaway", "damaged": "move", "scrap": "scrap"}
 
 
-def bin_of_type(warehouse_id: int, bin_type: str) -> Location | None:
-    return db.session.scalar(select(Location).where(
-        Location.warehouse_id == warehouse_id, Location.kind == "bin", Location.usage == "internal",
-        Location.bin_type == bin_type, Location.active.is_(True)).order_by(Location.id).limit(1))
-
-
 def returns_bin(warehouse_id: int) -> Location:
     """The warehouse's returns bin (the first active one). Raises no_returns_bin."""
-    found = bin_of_type(warehouse_id, "returns")
-    if found is None:
-        code = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
-        raise ValidationFailed(f"Warehouse {code} has no returns bin: create a bin of type returns first.",
-                               code="no_returns_bin", warehouse=code)
-    return found
+    return required_bin(warehouse_id, "returns", code="no_returns_bin",
+                        message="Warehouse {warehouse} has no returns bin: create a bin of type returns first.")
 
 
 def _fitting_bin(location_id: int | None, case: AfterSalesCase, types: frozenset[str]) -> Location | None:
@@ -140,11 +130,8 @@ def _destination(case: AfterSalesCase, outcome: str, to_location_id: int | None)
                 raise ValidationFailed("choose a damaged-goods bin of the case's warehouse",
                                        code="not_a_damaged_bin", case=case.number)
             return found
-        found = bin_of_type(case.warehouse_id, "damaged")
-        if found is None:
-            raise ValidationFailed("the warehouse has no damaged-goods bin", code="no_damaged_bin",
-                                   warehouse=case.warehouse.code if case.warehouse else "–")
-        return found
+        return required_bin(case.warehouse_id, "damaged", code="no_damaged_bin",
+                            message="Warehouse {warehouse} has no damaged-goods bin: create one to set units aside.")
     if outcome == "scrap":
         return virtual_location("INV-LOSS")
     raise ValidationFailed(f"unknown outcome {outcome}", code="unknown_outcome", outcome=outcome)

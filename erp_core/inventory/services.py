@@ -39,6 +39,23 @@ def virtual_location(code: str) -> Location:
     return loc
 
 
+def bin_of_type(warehouse_id: int, bin_type: str) -> Location | None:
+    """The warehouse's first active bin of a type (staging, damaged, returns, ...), or None."""
+    return db.session.scalar(select(Location).where(
+        Location.warehouse_id == warehouse_id, Location.kind == "bin", Location.usage == "internal",
+        Location.bin_type == bin_type, Location.active.is_(True)).order_by(Location.id).limit(1))
+
+
+def required_bin(warehouse_id: int, bin_type: str, *, code: str, message: str) -> Location:
+    """`bin_of_type`, refused (ValidationFailed `code`, with the warehouse) when the warehouse has none:
+    `message` is the English sentence, `{warehouse}` in it filled with the warehouse's code."""
+    found = bin_of_type(warehouse_id, bin_type)
+    if found is None:
+        warehouse = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
+        raise ValidationFailed(message.format(warehouse=warehouse), code=code, warehouse=warehouse)
+    return found
+
+
 def create_warehouse(code: str, name: str, *, name_zh: str = "", province: str = "", city: str = "",
                      address: str = "") -> Warehouse:
     """A warehouse with its root view location (the top of its location tree)."""

@@ -19,6 +19,7 @@ from erp_core.db import atomic, locked
 from erp_core.errors import Conflict, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Warehouse
+from erp_core.inventory.services import required_bin
 
 from ..scanning import bad_quantity
 from .models import Asn, AsnLine
@@ -85,30 +86,16 @@ def start_blind_receipt(warehouse_id: int, *, supplier: str = "", user_id: int |
     return asn
 
 
-def _bin_of_type(warehouse_id: int, bin_type: str) -> Location | None:
-    return db.session.scalar(select(Location).where(
-        Location.warehouse_id == warehouse_id, Location.kind == "bin", Location.usage == "internal",
-        Location.bin_type == bin_type, Location.active.is_(True)).order_by(Location.id).limit(1))
-
-
 def staging_bin(warehouse_id: int) -> Location:
     """The warehouse's receiving staging bin (the first active one). Raises no_staging_bin."""
-    found = _bin_of_type(warehouse_id, "staging")
-    if found is None:
-        code = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
-        raise ValidationFailed(f"Warehouse {code} has no staging bin: create a bin of type staging first.",
-                               code="no_staging_bin", warehouse=code)
-    return found
+    return required_bin(warehouse_id, "staging", code="no_staging_bin",
+                        message="Warehouse {warehouse} has no staging bin: create a bin of type staging first.")
 
 
 def damaged_bin(warehouse_id: int) -> Location:
     """The warehouse's bin for damaged goods. Raises no_damaged_bin."""
-    found = _bin_of_type(warehouse_id, "damaged")
-    if found is None:
-        code = db.session.scalar(select(Warehouse.code).filter_by(id=warehouse_id))
-        raise ValidationFailed(f"Warehouse {code} has no damaged-goods bin: create one to set units aside.",
-                               code="no_damaged_bin", warehouse=code)
-    return found
+    return required_bin(warehouse_id, "damaged", code="no_damaged_bin",
+                        message="Warehouse {warehouse} has no damaged-goods bin: create one to set units aside.")
 
 
 def locked_asn(asn_id: int) -> Asn:
