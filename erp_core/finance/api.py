@@ -82,10 +82,17 @@ class PeriodActionSchema(PeriodSchema):
     action = fields.String(required=True, validate=validate.OneOf(("close", "reopen")))
 
 
+def _positive(value) -> bool:
+    return value > 0
+
+
 class RateSchema(Schema):
     currency = fields.String(required=True, validate=validate.Length(3, 3))
     day = fields.Date(required=True)
-    rate = fields.Decimal(required=True, as_string=True, places=8, validate=validate.Range(min=0, min_inclusive=False))
+    # A plain check, not validate.Range: apispec would write the Decimal bound as a string `minimum`
+    # and break the OpenAPI document.
+    rate = fields.Decimal(required=True, as_string=True, places=8, validate=_positive,
+                          metadata={"description": "base units for one unit of the currency, above 0"})
 
 
 class ValuationArgs(Schema):
