@@ -56,7 +56,8 @@ class WebhookPatchSchema(Schema):
 
 
 class WebhookWithSecretSchema(WebhookSchema):
-    secret = fields.String(dump_only=True, metadata={"description": "the signing secret: shown this once"})
+    secret = fields.String(attribute="told_secret", dump_only=True,
+                           metadata={"description": "the signing secret: shown this once"})
 
 
 class AttemptSchema(Schema):
@@ -104,10 +105,10 @@ def _secret_told(view):
     return wrapper
 
 
-def _with_secret(subscription, secret: str) -> dict:
-    out = WebhookSchema().dump(subscription)
-    out["secret"] = encrypt(secret)
-    return out
+def _with_secret(subscription, secret: str):
+    """The subscription with its new secret to tell, encrypted until `_secret_told` (not a column)."""
+    subscription.told_secret = encrypt(secret)
+    return subscription
 
 
 @bp.route("/webhooks")
