@@ -60,7 +60,7 @@ class WebhookWithSecretSchema(WebhookSchema):
                            metadata={"description": "the signing secret: shown this once"})
 
 
-class AttemptSchema(Schema):
+class WebhookAttemptSchema(Schema):
     attempted_at = fields.DateTime()
     status_code = fields.Integer(allow_none=True)
     error = fields.String()
@@ -69,7 +69,7 @@ class AttemptSchema(Schema):
     replay = fields.Boolean()
 
 
-class DeliverySchema(Schema):
+class WebhookDeliverySchema(Schema):
     id = fields.Integer()
     webhook_id = fields.Integer(attribute="subscription_id")
     event_type = fields.String()
@@ -83,10 +83,10 @@ class DeliverySchema(Schema):
     created_at = fields.DateTime()
     delivered_at = fields.DateTime(allow_none=True)
     data = fields.Function(lambda d: json.loads(d.data))
-    attempt_log = fields.List(fields.Nested(AttemptSchema))
+    attempt_log = fields.List(fields.Nested(WebhookAttemptSchema))
 
 
-class DeliveryQuery(PageArgs):
+class WebhookDeliveryQuery(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
 
 
@@ -171,8 +171,8 @@ class WebhookSecret(MethodView):
 @bp.route("/webhooks/<int:webhook_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @requires(PERMISSION)
-    @bp.arguments(DeliveryQuery, location="query")
-    @bp.response(200, _paged(DeliverySchema))
+    @bp.arguments(WebhookDeliveryQuery, location="query")
+    @bp.response(200, _paged(WebhookDeliverySchema))
     def get(self, args, webhook_id):
         """The delivery log, newest first, each with its attempts (time, status code, error, answer)."""
         services.get_subscription(webhook_id)
@@ -182,7 +182,7 @@ class WebhookDeliveries(MethodView):
 @bp.route("/webhook-deliveries/<int:delivery_id>")
 class DeliveryById(MethodView):
     @requires(PERMISSION)
-    @bp.response(200, DeliverySchema)
+    @bp.response(200, WebhookDeliverySchema)
     def get(self, delivery_id):
         """One delivery with its payload and attempts."""
         return services.get_delivery(delivery_id)
@@ -191,7 +191,7 @@ class DeliveryById(MethodView):
 @bp.route("/webhook-deliveries/<int:delivery_id>/replay")
 class DeliveryReplay(MethodView):
     @requires(PERMISSION)
-    @bp.response(202, DeliverySchema)
+    @bp.response(202, WebhookDeliverySchema)
     def post(self, delivery_id):
         """Send the delivery again (same id and payload, new timestamp and signature) at the sender's next
         round, with the full retry schedule."""

@@ -179,10 +179,9 @@ def test_a_change_that_rolls_back_announces_nothing(app, client, world, receiver
     from erp_core.db import atomic
 
     subscribe(client, admin_api, receiver.url, ["order.created", "order.status_changed"])
-    with app.app_context(), pytest.raises(RuntimeError):
-        with atomic():
-            make_order("TM-3001", [("A", 1)])
-            raise RuntimeError("the request failed after the order was written")
+    with app.app_context(), pytest.raises(RuntimeError), atomic():
+        make_order("TM-3001", [("A", 1)])
+        raise RuntimeError("the request failed after the order was written")
     assert _deliveries(app) == 0
     assert send(app) == {"delivered": 0, "retrying": 0, "failed": 0} and receiver.received == []
 

@@ -106,8 +106,8 @@ def test_the_admin_creates_a_webhook_on_the_page_and_sees_its_secret_once(app, c
     refused = client.post("/settings/webhooks/", data={"url": GOOD_URL, "events": ["order.created"]})
     assert refused.status_code == 400 and _count(app, WebhookSubscription) == 0
     csrf = page_csrf(client, "/settings/webhooks/")
-    created = client.post("/settings/webhooks/", data={"url": GOOD_URL, "events": ["order.created", "tracking.exception"],
-                                                       "description": "ERP", "csrf_token": csrf})
+    created = client.post("/settings/webhooks/", data={
+        "url": GOOD_URL, "events": ["order.created", "tracking.exception"], "description": "ERP", "csrf_token": csrf})
     assert created.status_code == 201
     page = created.get_data(as_text=True)
     with app.app_context():
