@@ -15,6 +15,7 @@ cached on `g`; saving a subscription forgets the cache) and builds no payload.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from flask import g, has_app_context
@@ -25,6 +26,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from .models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 
+log = logging.getLogger(__name__)
 _CACHE = "webhook_subscribers"
 Payload = dict | Callable[[], dict]
 
@@ -57,14 +59,14 @@ def wants(event_type: str) -> bool:
 def emit_many(event_type: str, events: Iterable[tuple[Payload, str]]) -> int:
     """Write a delivery per active subscription of `event_type` and event ((payload, key) pairs), in the
     caller's transaction; returns the rows written. A payload may be a callable, built only when
-    someone listens. Refused outside a unit of work: an event belongs to a business change."""
+    someone listens. Meant inside the business change's unit of work (erp_core.db.atomic)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     subscription_ids = _subscribers().get(event_type)
     if not subscription_ids:
         return 0
-    if not in_transaction():
-        raise RuntimeError("webhook events are emitted inside the business transaction (erp_core.db.atomic)")
+    if not in_transaction():  # the rows still ride on the session's transaction: they commit with the change
+        log.warning("webhook event %s emitted outside erp_core.db.atomic()", event_type)
     now = utcnow()
     rows = []
     for payload, key in events:
