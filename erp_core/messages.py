@@ -580,6 +580,13 @@ MESSAGES: Mapping[str, object] = {
     "memo_required": _l("Say what the entry is for (a memo is needed)."),
     "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
     "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
+    # --- webhooks (事件推送): subscriptions, deliveries, replay -------------------------------------
+    "unknown_webhook": _l("There is no webhook #%(webhook_id)s."),
+    "unknown_webhook_delivery": _l("There is no webhook delivery #%(delivery_id)s."),
+    "bad_webhook_events": (_l("Choose at least one event (unknown: %(events)s; known: %(known)s)."),
+                           _l("Choose at least one event.")),
+    "bad_webhook_description": _l("A description has at most %(max)s characters."),
+    "webhook_inactive": _l("Webhook #%(webhook_id)s is switched off: switch it on to replay its deliveries."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -44,6 +44,7 @@ from .purchasing.models import (
 )
 from .sequences import Counter
 from .settings import Setting
+from .webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "CostHistory",
@@ -53,5 +54,6 @@ __all__ = [
     "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant",
     "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement", "StatementLine",
     "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact",
-    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "user_warehouses",
+    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "WebhookAttempt", "WebhookDelivery",
+    "WebhookSubscription", "user_warehouses",
 ]

@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
     _register_reconciliation(app)
     _register_finance(app)
+    _register_webhooks(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -206,6 +207,17 @@ def _register_finance(app: Flask) -> None:
     app.register_blueprint(finance_bp, url_prefix="/finance")
     app.register_blueprint(finance_documents_bp, url_prefix="/finance")
     api.register_blueprint(finance_api_bp, url_prefix="/api/v1")
+
+
+def _register_webhooks(app: Flask) -> None:
+    """Webhooks (erp_core.webhooks): Settings > Webhooks, /api/v1/webhooks, the low-stock listener."""
+    from erp_core.webhooks.api import bp as webhooks_api_bp
+    from erp_core.webhooks.events import listen_low_stock
+    from erp_core.webhooks.routes import register_webhooks_ui
+
+    register_webhooks_ui(app)
+    api.register_blueprint(webhooks_api_bp, url_prefix="/api/v1")
+    listen_low_stock()
 
 
 def _register_purchasing_floor(app: Flask) -> None:

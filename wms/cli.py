@@ -100,3 +100,13 @@ def register(app: Flask) -> None:
         from erp_core.api.idempotency import purge_expired_keys
 
         click.echo(f"{purge_expired_keys()} expired idempotency keys deleted")
+
+    @app.cli.command("send-webhooks")
+    @click.option("--limit", default=500, show_default=True, help="at most this many deliveries this run")
+    def send_webhooks(limit: int) -> None:
+        """Send the webhook deliveries that are due (the scheduler does it every round; this is for cron)."""
+        from erp_core.webhooks.delivery import run_webhook_deliveries
+
+        counts = run_webhook_deliveries(limit)
+        click.echo(f"webhooks: {counts['delivered']} delivered, {counts['retrying']} to retry, "
+                   f"{counts['failed']} failed")

@@ -1,10 +1,12 @@
 """A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
 jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30) and, once
-an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox.
+an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox and
+sends the due webhook deliveries.
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
-For cron instead, run ``flask --app wsgi pull-orders --all-due`` and ``flask --app wsgi pull-tracking``.
+For cron instead, run ``flask --app wsgi pull-orders --all-due``, ``flask --app wsgi pull-tracking`` and
+``flask --app wsgi send-webhooks``.
 """
 
 from __future__ import annotations
@@ -96,6 +98,22 @@ def run_finance_postings(app: Flask) -> int:
         return 0
 
 
+def run_webhooks(app: Flask) -> int:
+    """Send the due webhook deliveries (erp_core.webhooks.delivery); returns how many were delivered.
+    Never raises."""
+    from erp_core.webhooks.delivery import run_webhook_deliveries
+
+    try:
+        with app.app_context():
+            try:
+                return run_webhook_deliveries()["delivered"]
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled webhook deliveries failed")
+        return 0
+
+
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -115,6 +133,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
             run_due_pulls(app)
             resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
             run_finance_postings(app)
+            run_webhooks(app)
             if time.monotonic() - last_tracking >= tracking_every:
                 run_tracking_pull(app)
                 last_tracking = time.monotonic()

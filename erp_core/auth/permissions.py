@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.personal_data": frozenset({"admin", "supervisor", "finance"}),
     # Reports (报表): sales, customers, products and the floor's operations, with their exports.
     "reports.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
+    # Webhooks (事件推送): target URLs and signing secrets are the admin's (a URL is a way out of the network).
+    "webhooks.manage": frozenset({"admin"}),
 }
 
 

@@ -18,6 +18,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..models_base import utcnow
 from ..orders.models import Order, OrderEvent, OrderLine
+from ..webhooks.events import announce_orders_created
 from .importers import ParsedOrder
 from .models import Channel
 
@@ -167,4 +168,5 @@ def insert_new_orders(channel: Channel, orders: Sequence[ParsedOrder], sku_ids: 
     _write_rows(Order.__table__, _ORDER_COLUMNS, rows)
     _write_rows(OrderLine.__table__, ("order_id", "sku_id", "quantity", "unit_price"), lines)
     _write_rows(OrderEvent.__table__, ("order_id", "kind", "message", "user_id", "created_at"), events)
+    announce_orders_created(order_ids)
     return order_ids

@@ -14,6 +14,7 @@ from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models_base import utcnow
+from ..webhooks.events import announce_orders_created
 from .models import Order, OrderEvent, OrderLine
 from .states import EDITABLE_STATUSES, FINAL_STATUSES, lock_order, transition
 
@@ -114,6 +115,7 @@ def create_order(new: NewOrder, *, user_id: int | None = None) -> Order:
         record_event(order, "created", f"from {channel.code}", user_id)
         db.session.add(order)
         db.session.flush()
+        announce_orders_created([order.id])
     return order
 
 

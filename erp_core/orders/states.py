@@ -22,6 +22,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..statemachine import can_move as _can_move
 from ..statemachine import compare_and_set
+from ..webhooks.events import announce_status_changed
 from .models import Order
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -79,8 +80,10 @@ def transition(order: Order, to: str, *, code: str = "order_status_conflict", **
     when another transaction changed the order since it was read. `values` are other columns set
     in the same UPDATE.
     """
+    previous = order.status
     compare_and_set(order, to, TRANSITIONS, what=f"order {order.external_id}", code=code,
                     details={"order": order.external_id}, **values)
+    announce_status_changed(order, previous)
 
 
 @event.listens_for(Order.status, "set")

@@ -41,6 +41,7 @@ from .models import (
     ShippingException,
 )
 from .rules import WeightCheck, weight_check
+from .webhook_events import announce_shipped
 
 PACKABLE = frozenset({"picked", "sorted"})
 
@@ -385,6 +386,7 @@ def _publish_shipped(shipment: Shipment, order: Order) -> None:
         "carrier_code": carrier.code if carrier else "", "tracking_number": shipment.tracking_number,
         "shipment": shipment.reference, "packages": [p.tracking_number for p in shipment.packages]},
         key=f"ship:{shipment.reference}")
+    announce_shipped(shipment, order)
     publish("finance.shipment", {
         "shipment": shipment.reference, "order_id": order.id, "warehouse_id": shipment.warehouse_id,
         "shipped_at": shipment.shipped_at.isoformat() if shipment.shipped_at else None,

@@ -30,6 +30,7 @@ from .carriers import TrackingUpdate, adapter_for
 from .carriers.http_json import parse_time
 from .models import Carrier, Package, Shipment, ShippingException, TrackingEvent
 from .services import lock_shipment, open_exception
+from .webhook_events import announce_tracking_exception
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ def _open_once(shipment: Shipment, **details: object) -> int:
     open_exception("tracking", shipment.order_id, shipment_id=shipment.id, warehouse_id=shipment.warehouse_id,
                    tracking_number=shipment.tracking_number, **details)
     record_event(shipment.order, "tracking", f"{shipment.tracking_number}: exception ({details.get('reason')})")
+    announce_tracking_exception(shipment, details)
     return 1
 
 
