@@ -35,9 +35,13 @@ DYNAMIC_CODE_SITES = {
     ("erp_core/channels/pull.py", "error.code"): set(),
     # compare_and_set(..., code=code): the code its callers pass (found at the calls, STATE_CHANGERS)
     ("erp_core/statemachine.py", "code"): {"status_conflict", "order_status_conflict"},
+    # required_bin(..., code=code): the "no such bin here" code its callers pass (found at the calls)
+    ("erp_core/inventory/services.py", "code"): {"no_staging_bin", "no_damaged_bin", "no_returns_bin"},
 }
-# Functions that refuse a state change with the code= they are given, and their default code.
-STATE_CHANGERS = {"compare_and_set": "status_conflict", "transition": "order_status_conflict"}
+# Functions that refuse with the code= they are given (a state change, a missing bin), and their
+# default code.
+STATE_CHANGERS = {"compare_and_set": "status_conflict", "transition": "order_status_conflict",
+                  "required_bin": "no_staging_bin"}
 _SPEC = re.compile(r"%\((\w+)\)([sdifr])")
 
 

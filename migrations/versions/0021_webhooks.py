@@ -1,6 +1,6 @@
 """webhooks: subscriptions, their deliveries (the outbox rows the sender claims) and every attempt
 
-Revision ID: 0023
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-08 10:00:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import erp_core.models_base
 
 # revision identifiers, used by Alembic.
-revision = '0023'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
