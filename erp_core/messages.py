@@ -580,6 +580,9 @@ MESSAGES: Mapping[str, object] = {
     "memo_required": _l("Say what the entry is for (a memo is needed)."),
     "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
     "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
+    # --- access: object-level checks (another warehouse's objects) ----------------------------------
+    "other_warehouse": _l("This belongs to a warehouse you do not work in."),
+    "not_on_this_cart": _l("This order line is not on this cart: scan the cart again."),
 }
 
 # Details that hold a status code are shown as the status's label.
