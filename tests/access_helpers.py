@@ -8,6 +8,8 @@ and a user limited to SH1 of each floor role.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 
 from tests.builders import FloorBuilder
@@ -90,3 +92,70 @@ def ledger_and_statuses(app) -> dict:
         tables = [db.metadata.tables[n] for n in names if n in db.metadata.tables]
         return {t.name: conn.execute(select(t).order_by(*t.primary_key.columns)).all() for t in tables} | {
             "moves": conn.execute(select(func.count()).select_from(db.metadata.tables["stock_moves"])).scalar()}
+
+
+def objects_of(app, two: dict, key: str = "sz") -> dict[str, int]:
+    """One object of every registered kind in that warehouse: {kind: id}. Made through the services
+    where one exists (ASN, count, transfer, manifest, printer, exception, reorder rule, PO, case), as
+    a plain row where the real way there is a whole pack-out (the shipment, a print job)."""
+    from erp_core.aftersales.services import NewCase, NewCaseLine, create_case
+    from erp_core.extensions import db
+    from erp_core.inventory.alerts import set_reorder_rule
+    from erp_core.inventory.transfers import create_transfer
+    from erp_core.orders.models import OrderLine
+    from erp_core.purchasing.services import NewPo, NewPoLine, create_po
+    from erp_core.purchasing.suppliers import create_supplier
+    from wms.locations.asn_services import create_asn
+    from wms.locations.count_planning import create_count
+    from wms.locations.models import PickFace, PutawayTask, ReplenishmentTask
+    from wms.picking.models import PickTask
+    from wms.shipping.manifests import open_manifest
+    from wms.shipping.models import Carrier, PrintJob, Shipment
+    from wms.shipping.printing import PrinterSpec, create_printer
+    from wms.shipping.services import open_exception
+
+    mine = two[key]
+    wh, order_id, bin_a = mine["wh"], mine["orders"][0], mine["bins"]["A"]
+    with app.app_context():
+        carrier = db.session.scalar(select(Carrier).filter_by(code="ZTO"))
+        if carrier is None:
+            carrier = Carrier(code="ZTO", name="ZTO Express", name_zh="中通快递", kind="manual", label_format="76x130")
+            db.session.add(carrier)
+            db.session.commit()
+        from erp_core.inventory.services import create_warehouse
+
+        third = create_warehouse(f"X-{key}", "Elsewhere").id  # a transfer's other end: neither SH1 nor SZ1
+        supplier = create_supplier({"code": f"SUP-{key}", "name": f"Supplier {key}"})
+        shipment = Shipment(reference=f"SHP-{key}", order_id=order_id, warehouse_id=wh, station_location_id=bin_a)
+        db.session.add(shipment)
+        db.session.flush()
+        printer = create_printer(PrinterSpec(name=f"P-{key}", warehouse_id=wh))
+        job = PrintJob(printer_id=printer.id, document="waybill", content_type="application/pdf", payload=b"%PDF")
+        db.session.add(job)
+        replenish = ReplenishmentTask(warehouse_id=wh, sku_id=two["A"], from_location_id=mine["bins"]["B"],
+                                      to_location_id=bin_a, quantity=1)
+        putaway = PutawayTask(warehouse_id=wh, sku_id=two["A"], from_location_id=bin_a, quantity=1)
+        face = PickFace(location_id=bin_a, sku_id=two["A"], min_quantity=1, max_quantity=5)
+        db.session.add_all([replenish, putaway, face])
+        db.session.commit()
+        made = {
+            "warehouse": wh, "location": bin_a, "order": order_id, "wave": None, "pick_list": mine["list"],
+            "pick_task": db.session.scalar(select(PickTask.id).where(PickTask.pick_list_id == mine["list"])),
+            "order_line": db.session.scalar(select(OrderLine.id).filter_by(order_id=order_id)),
+            "asn": create_asn(wh, [(two["A"], 5)], reference=f"ASN-{key}").id,
+            "count_task": create_count(wh, [bin_a]).id,
+            "stock_transfer": create_transfer(wh, third, [(two["A"], 1, bin_a)]).id,
+            "manifest": open_manifest(carrier.id, wh).id,
+            "printer": printer.id, "print_job": job.id, "shipment": shipment.id,
+            "shipping_exception": open_exception("short_pick", order_id, warehouse_id=wh).id,
+            "reorder_rule": set_reorder_rule(two["A"], wh, 1, 5).id,
+            "purchase_order": create_po(NewPo(supplier.id, wh, [NewPoLine(two["A"], 3, Decimal("1"))])).id,
+            "replenishment_task": replenish.id, "putaway_task": putaway.id, "pick_face": face.id,
+        }
+        from wms.picking.models import PickList
+
+        made["wave"] = db.session.get(PickList, mine["list"]).wave_id
+        made["aftersales_case"] = create_case(NewCase(order_id, "refund_only", [NewCaseLine(made["order_line"], 1)],
+                                                      refund_amount=Decimal("1"))).id
+        db.session.remove()
+    return made

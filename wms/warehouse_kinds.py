@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from erp_core.auth.object_access import register_model
 
-from .locations.models import Asn, CountTask, PutawayTask, ReplenishmentTask
+from .locations.models import Asn, CountTask, PickFace, PutawayTask, ReplenishmentTask
 from .picking.models import PickList, PickTask, Wave
 from .shipping.models import Manifest, Printer, PrintJob, Shipment, ShippingException
 
@@ -18,6 +18,7 @@ def register_floor_kinds() -> None:
     register_model("putaway_task", PutawayTask)
     register_model("replenishment_task", ReplenishmentTask)
     register_model("count_task", CountTask)
+    register_model("pick_face", PickFace, lambda face: face.location.warehouse_id)
     register_model("shipment", Shipment)
     register_model("manifest", Manifest)
     register_model("printer", Printer)

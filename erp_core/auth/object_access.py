@@ -17,6 +17,7 @@ shipments ...) from its packages, so this module never imports ``wms``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
 from flask_login import current_user
@@ -98,3 +99,18 @@ def _load_core_kinds() -> None:
 def require_all(kind: str, pks: Iterable[int | None]) -> None:
     for pk in pks:
         require_warehouse_of(kind, pk)
+
+
+def warehouse_of_arg(kind: str, arg: str):
+    """Decorate a view taking an object's id as the path variable `arg`: the object's warehouse is
+    checked before anything else (before a REST body is parsed), with `require_warehouse_of`."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            require_warehouse_of(kind, kwargs.get(arg))
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
