@@ -148,8 +148,9 @@ def api_clients(app, users):
 def catalogue(app):
     from tests.builders import FloorBuilder
 
-    FloorBuilder().warehouse("SH1", "Shanghai", province="上海").bin("P-01", "pick", key="p").channel(
-        "TMALL", "Tmall", "tmall").channel("TM", "Tmall shop", "tmall", key="tm").sku("CUP-1", "Cup").stock("CUP-1", "p", 50).build(app)
+    (FloorBuilder().warehouse("SH1", "Shanghai", province="上海").bin("P-01", "pick", key="p")
+     .channel("TMALL", "Tmall", "tmall").channel("TM", "Tmall shop", "tmall", key="tm")
+     .sku("CUP-1", "Cup").stock("CUP-1", "p", 50).build(app))
 
 
 def test_an_order_pushed_again_is_created_once_with_the_same_answer(app, api_clients, catalogue):
