@@ -587,6 +587,9 @@ MESSAGES: Mapping[str, object] = {
                            _l("Choose at least one event.")),
     "bad_webhook_description": _l("A description has at most %(max)s characters."),
     "webhook_inactive": _l("Webhook #%(webhook_id)s is switched off: switch it on to replay its deliveries."),
+    # --- access: object-level checks (another warehouse's objects) ----------------------------------
+    "other_warehouse": _l("This belongs to a warehouse you do not work in."),
+    "not_on_this_cart": _l("This order line is not on this cart: scan the cart again."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -42,6 +42,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_api(app)
     init_realtime(app)
     _register_blueprints(app)
+    from .warehouse_kinds import register_floor_kinds
+
+    register_floor_kinds()  # the warehouse of each floor object, for the routes' object-level checks
     _register_template_helpers(app)
     _register_cli(app)
     _security_headers(app)

@@ -16,8 +16,8 @@ from ..api.idempotency import idempotent
 from ..api.resources import _page, _paged
 from ..api.schemas import ErrorSchema, Money, PageArgs
 from ..auth.guard import requires
+from ..auth.object_access import require_warehouse_of, warehouse_of_arg
 from ..catalog.services import sku_by_code
-from ..errors import NotFound
 from ..orders.services import get_order
 from . import domain
 from . import services as cases
@@ -79,8 +79,7 @@ class RejectSchema(Schema):
 
 def _my_case(case_id: int) -> AfterSalesCase:
     case = cases.get_case(case_id)
-    if case.warehouse_id is not None and not current_user.may_access_warehouse(case.warehouse_id):
-        raise NotFound("no such after-sales case", code="unknown_case", case_id=case_id)
+    require_warehouse_of("aftersales_case", case_id)
     return case
 
 
@@ -110,8 +109,7 @@ class Cases(MethodView):
     def post(self, data):
         """Open a case on an order (`requested`): its lines (order line, quantity, reason), the refund."""
         order = get_order(data["order_id"])
-        if order.warehouse_id is not None and not current_user.may_access_warehouse(order.warehouse_id):
-            raise NotFound("no such order", code="unknown_order", order_id=order.id)
+        require_warehouse_of("order", order.id)
         lines = [cases.NewCaseLine(line["order_line_id"], line["quantity"], line["reason_code"], line["note"],
                                    sku_by_code(line["exchange_sku"]).id if line.get("exchange_sku") else None)
                  for line in data["lines"]]
@@ -141,6 +139,7 @@ def _action(name: str, doc: str, service, schema=None):
     post = requires("aftersales.manage")(bp.response(200, CaseSchema)(
         bp.alt_response(409, schema=ErrorSchema, description="Not allowed in the case's status, or over a limit")(
             bp.arguments(schema)(post) if schema else post)))
+    post = warehouse_of_arg("aftersales_case", "case_id")(post)  # before the body is read
     post = bp.doc(**IDEMPOTENCY_DOC)(idempotent(post))
     view = type(f"Case{name.title().replace('_', '')}", (MethodView,), {"post": post})
     bp.route(f"/returns/<int:case_id>/{name.replace('_', '-')}")(view)

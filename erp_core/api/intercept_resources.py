@@ -6,9 +6,8 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from ..auth.guard import requires
-from ..errors import NotFound
+from ..auth.object_access import warehouse_of_arg
 from ..orders.intercept import intercept_order
-from ..orders.services import get_order
 from . import schemas as s
 from .idempotency import DOC as IDEMPOTENCY_DOC
 from .idempotency import idempotent
@@ -23,6 +22,7 @@ class InterceptInSchema(s.Schema):
 @bp.route("/orders/<int:order_id>/intercept")
 class OrderIntercept(MethodView):
     @requires("orders.audit")
+    @warehouse_of_arg("order", "order_id")
     @bp.doc(**IDEMPOTENCY_DOC)
     @idempotent
     @bp.arguments(InterceptInSchema)
@@ -33,8 +33,4 @@ class OrderIntercept(MethodView):
     def post(self, data, order_id):
         """Stop an order: cancelled (reservations released) before the floor starts; `intercepted` after it
         started (open picks cancelled, a packed parcel's waybill cancelled, picked units to put back)."""
-        order = get_order(order_id)
-        allowed = current_user.warehouse_ids()
-        if allowed is not None and order.warehouse_id not in allowed:
-            raise NotFound("no such order", code="unknown_order")
         return intercept_order(order_id, data["reason"], user_id=current_user.id)

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
 from ..auth.guard import requires
+from ..auth.object_access import require_warehouse_of, warehouse_of_arg
 from ..catalog.models import Sku
 from ..catalog.services import create_sku, sku_by_code, update_sku
 from ..channels.models import Channel
@@ -66,6 +67,7 @@ class Warehouses(MethodView):
 @bp.route("/warehouses/<int:warehouse_id>")
 class WarehouseById(MethodView):
     @requires("admin.warehouses")
+    @warehouse_of_arg("warehouse", "warehouse_id")
     @bp.arguments(s.WarehousePatchSchema)
     @bp.response(200, s.WarehouseSchema)
     @bp.alt_response(422, schema=s.ErrorSchema, description="A tolerance out of range (bad_weight_tolerance)")
@@ -166,11 +168,7 @@ class OrderById(MethodView):
     def get(self, order_id):
         """One order with its lines and history."""
         order = get_order(order_id)
-        allowed = current_user.warehouse_ids()
-        if allowed is not None and order.warehouse_id not in allowed:
-            from ..errors import NotFound
-
-            raise NotFound("no such order", code="unknown_order")
+        require_warehouse_of("order", order_id)  # not allocated yet (no warehouse): visible
         return order
 
 

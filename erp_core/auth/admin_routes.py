@@ -16,6 +16,7 @@ from ..messages import describe
 from .forms import TokenForm, UserForm, WarehouseForm
 from .guard import requires
 from .models import ApiToken, User
+from .object_access import warehouse_of_arg
 from .services import create_api_token, create_user, revoke_api_token, update_user
 
 bp = Blueprint("admin", __name__)
@@ -130,6 +131,7 @@ def warehouses():
 
 @bp.route("/warehouses/<int:warehouse_id>/weight-tolerance", methods=["POST"])
 @requires("admin.warehouses")
+@warehouse_of_arg("warehouse", "warehouse_id")
 def weight_tolerance(warehouse_id: int):
     """The pack-out weight check's tolerance of one warehouse (percent of the expected weight, grams)."""
     def whole(name: str) -> int | None:

@@ -15,8 +15,10 @@ from flask import Flask, current_app, g, jsonify, redirect, render_template, req
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..errors import NotFound
 from ..extensions import csrf, login_manager
 from ..messages import describe_code
+from .object_access import OtherWarehouse, may_access, require_warehouse_of  # noqa: F401  (re-exported)
 from .services import user_for_token
 
 F = TypeVar("F", bound=Callable)
@@ -59,16 +61,15 @@ def permission_of(view: Callable) -> str | None:
 
 
 def in_my_warehouses(model, pk: int, *, warehouse_of=lambda record: record.warehouse_id):
-    """The record, if it exists (else 404) and lies in a warehouse the user may work in (else 403)."""
-    from flask import abort
-
+    """The record, if it exists (else NotFound, 404) and lies in a warehouse the user may work in
+    (else OtherWarehouse, 403): the same refusal as `require_warehouse_of` (erp_core.auth.object_access)."""
     from ..extensions import db
 
     record = db.session.get(model, pk)
     if record is None:
-        abort(404)
-    if not current_user.may_access_warehouse(warehouse_of(record)):
-        abort(403)
+        raise NotFound("no such record", code="not_found")
+    if not may_access(warehouse_of(record)):
+        raise OtherWarehouse("this record belongs to a warehouse you do not work in", kind=model.__name__)
     return record
 
 

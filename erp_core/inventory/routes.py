@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.guard import requires
+from ..auth.object_access import require_warehouse_of
 from ..catalog.models import Sku
 from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError
@@ -172,11 +173,8 @@ def new_transfer():
 
 
 def _visible_transfer(transfer_id: int):
-    transfer = db.session.get(StockTransfer, transfer_id) or abort(404)
-    allowed = _allowed()
-    if allowed is not None and not {transfer.from_warehouse_id, transfer.to_warehouse_id} & allowed:
-        abort(404)
-    return transfer
+    require_warehouse_of("stock_transfer", transfer_id)  # either end of the transfer may see it
+    return db.session.get(StockTransfer, transfer_id)
 
 
 @bp.route("/transfers/<int:transfer_id>")

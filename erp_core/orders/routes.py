@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..auth.guard import requires
+from ..auth.object_access import require_warehouse_of, warehouse_of_arg
 from ..catalog.models import Sku
 from ..channels.models import Channel
 from ..errors import DomainError, ValidationFailed
@@ -83,9 +84,7 @@ def index():
 @requires("orders.view")
 def show(order_id: int):
     order = get_order(order_id)
-    allowed = current_user.warehouse_ids()
-    if allowed is not None and order.warehouse_id not in allowed:
-        abort(404)
+    require_warehouse_of("order", order_id)  # not allocated yet (no warehouse): visible
     related = db.session.scalars(select(Order).where(or_(
         Order.split_from_id == order.id, Order.id == order.split_from_id, Order.merged_into_id == order.id,
         Order.id == order.merged_into_id))).all()
@@ -98,6 +97,7 @@ def _reason() -> str:
 
 @bp.route("/<int:order_id>/action", methods=["POST"])
 @requires("orders.audit")
+@warehouse_of_arg("order", "order_id")
 def act(order_id: int):
     action = request.form.get("action", "")
     if action not in ACTIONS:
@@ -123,6 +123,7 @@ def _cancel(order_id: int):
 
 @bp.route("/<int:order_id>/intercept", methods=["POST"])
 @requires("orders.audit")
+@warehouse_of_arg("order", "order_id")
 def intercept(order_id: int):
     """Stop the order (拦截): cancelled before the floor starts, intercepted (put back, then cancelled) after."""
     order = intercept_order(order_id, _reason(), user_id=current_user.id)
@@ -190,6 +191,7 @@ def split(order_id: int):
                 raise ValidationFailed(_("Quantities must be whole numbers."), code="bad_quantity",
                                        value=value.strip())
             quantities[int(key[4:])] = int(value)
+    require_warehouse_of("order", order_id)  # after the form's own refusals, which read nothing
     child = split_order_service(order_id, quantities, user_id=current_user.id)
     flash(_("Split off as order #%(id)d.", id=child.id), "success")
     return redirect(url_for("orders.show", order_id=order_id))
@@ -197,6 +199,7 @@ def split(order_id: int):
 
 @bp.route("/<int:order_id>/allocate", methods=["POST"])
 @requires("orders.audit")
+@warehouse_of_arg("order", "order_id")
 def allocate(order_id: int):
     approve_order(order_id, user_id=current_user.id)
     flash(_("Done: %(action)s.", action=_action_label("approve")), "success")

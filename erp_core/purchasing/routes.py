@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.guard import requires
+from ..auth.object_access import require_warehouse_of
 from ..catalog.services import find_sku_by_scan
 from ..errors import DomainError
 from ..extensions import db
@@ -170,8 +171,7 @@ def suggestions_page():
 @requires("purchasing.edit")
 def suggestions_to_drafts():
     warehouse_id = request.form.get("warehouse_id", type=int)
-    if warehouse_id is None or not current_user.may_access_warehouse(warehouse_id):
-        abort(403)
+    require_warehouse_of("warehouse", warehouse_id)
     try:
         picks = [(int(s), int(request.form.get(f"qty-{s}") or 0)) for s in request.form.getlist("sku")]
     except ValueError:

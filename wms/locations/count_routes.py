@@ -154,13 +154,16 @@ def counts_list():
 def create_count():
     form, mode = request.form, request.form.get("mode", "")
     warehouse_id = form.get("warehouse_id", type=int)
+    zone = None
+    if mode == "zone":  # the warehouse first: its refusal (other_warehouse) is not a flashed form error
+        zone = db.session.get(Location, form.get("zone_id", type=int) or 0) or abort(404)
+        require_warehouse(zone.warehouse_id)
+    else:
+        require_warehouse(warehouse_id)
     try:
-        if mode == "zone":
-            zone = db.session.get(Location, form.get("zone_id", type=int) or 0) or abort(404)
-            require_warehouse(zone.warehouse_id)
+        if zone is not None:
             task = count_planning.create_zone_count(zone.id, user_id=current_user.id)
         else:
-            require_warehouse(warehouse_id)
             task = _create_in_warehouse(mode, warehouse_id, form)
             if task is None:
                 return redirect(url_for(".counts_list"))

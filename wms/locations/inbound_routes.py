@@ -20,6 +20,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import in_my_warehouses, requires
+from erp_core.auth.object_access import require_warehouse_of
 from erp_core.catalog.models import Sku
 from erp_core.catalog.services import find_sku_by_scan
 from erp_core.errors import DomainError
@@ -225,8 +226,7 @@ def receive_open():
 @requires("inbound.work")
 def receive_blind():
     warehouse_id = request.form.get("warehouse_id", type=int)
-    if warehouse_id is None or not current_user.may_access_warehouse(warehouse_id):
-        abort(403)
+    require_warehouse_of("warehouse", warehouse_id)
     try:
         asn = asn_services.start_blind_receipt(warehouse_id, user_id=current_user.id)
     except DomainError as error:

@@ -6,10 +6,11 @@ imports both before it registers the blueprint.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from erp_core.auth.object_access import require_warehouse_of
 from wms.handheld import HandheldTask, register_task
 
 bp = Blueprint("floor_tasks", __name__)
@@ -36,6 +37,6 @@ def allowed_warehouses() -> set[int] | None:
 
 
 def require_warehouse(warehouse_id: int | None) -> None:
-    """404 unless the user may work in the warehouse."""
-    if warehouse_id is None or not current_user.may_access_warehouse(warehouse_id):
-        abort(404)
+    """Refused unless the user may work in the warehouse: not_found (404) when there is none, else
+    other_warehouse (403), as every object-level check (erp_core.auth.object_access)."""
+    require_warehouse_of("warehouse", warehouse_id)

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from erp_core.db import atomic, locked
+from erp_core.errors import NotFound
 from erp_core.extensions import db
 from wms.commands import Command
 from wms.handheld import hx_redirect, register_commands, scan_result
@@ -131,6 +132,8 @@ def sort_done():
     state = SortState.from_form(request.form)
     if state.list_id is None:
         raise ScanRefused("scan a cart first", code="nothing_to_finish")
+    if scan_services.cart(state.list_id, current_user.warehouse_ids()) is None:
+        raise NotFound("No such cart.")
     left = put_wall.left_on_cart(state.list_id)
     if left:
         raise ScanRefused(f"{left} units are still on the cart", code="cart_not_empty", n=left)

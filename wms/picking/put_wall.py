@@ -82,6 +82,15 @@ def _cart_location(pick_list: PickList) -> Location:
                                                         code=f"CART-{pick_list.id}"))
 
 
+def require_line_on_cart(pick_list: PickList, order_line_id: int | None) -> None:
+    """Refuse (NotFound) an order line that is not of an order of this cart's wave."""
+    line = db.session.get(OrderLine, order_line_id) if order_line_id else None
+    on_wave = line is not None and db.session.scalar(
+        select(WaveOrder.id).filter_by(wave_id=pick_list.wave_id, order_id=line.order_id)) is not None
+    if not on_wave:
+        raise NotFound("no such order line on this cart", code="not_on_this_cart")
+
+
 def where_does_it_go(pick_list_id: int, item_scan: str, typed_lot: str = "") -> SortInstruction:
     """The slot for one scanned unit: the wave's oldest order still waiting for this SKU (of the
     unit's lot, for a lot-tracked SKU) on the cart."""
@@ -139,6 +148,7 @@ def confirm_sort(pick_list_id: int, order_line_id: int, sku_id: int, slot_scan: 
     there, then the slot's quant (`move_reserved`), then the order row when it is complete."""
     with atomic():
         pick_list = db.session.get(PickList, pick_list_id)
+        require_line_on_cart(pick_list, order_line_id)
         wave: Wave = pick_list.wave
         line = db.session.get(OrderLine, order_line_id)
         wave_order = db.session.scalar(select(WaveOrder).filter_by(wave_id=wave.id, order_id=line.order_id))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
 from erp_core.auth.models import User
+from erp_core.auth.object_access import require_warehouse_of, warehouse_of_arg
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.alerts import low_stock
@@ -67,10 +68,9 @@ def _rules(form) -> WaveRules:
 
 
 def _warehouse_from(form) -> Warehouse:
-    wh = db.session.get(Warehouse, form.get("warehouse_id", type=int) or 0)
-    if wh is None or not current_user.may_access_warehouse(wh.id):
-        abort(404)
-    return wh
+    warehouse_id = form.get("warehouse_id", type=int) or 0
+    require_warehouse_of("warehouse", warehouse_id)
+    return db.session.get(Warehouse, warehouse_id)
 
 
 @bp.route("/waves")
@@ -114,8 +114,7 @@ def wave(wave_id: int):
         tasks.joinedload(PickTask.location), tasks.joinedload(PickTask.sku), tasks.joinedload(PickTask.lot)))
     if wave is None:
         abort(404)
-    if not current_user.may_access_warehouse(wave.warehouse_id):
-        abort(404)
+    require_warehouse_of("wave", wave.id)
     pickers = db.session.scalars(select(User).where(User.role == "picker", User.active.is_(True))
                                  .order_by(User.username)).all()
     return render_template("picking/wave.html", wave=wave, progress=wave_progress(wave), pickers=pickers)
@@ -123,6 +122,7 @@ def wave(wave_id: int):
 
 @bp.route("/lists/<int:list_id>/assign", methods=["POST"])
 @requires("picking.manage")
+@warehouse_of_arg("pick_list", "list_id")
 def assign(list_id: int):
     picker = request.form.get("picker_id", type=int)
     pick_list = services.assign_list(list_id, picker)
@@ -224,6 +224,7 @@ def pick_short(task_id: int):
 @requires("picking.work")
 def pick_pause():
     list_id = request.form.get("list_id", type=int) or 0
+    require_warehouse_of("pick_list", list_id)
     services.pause_list(list_id, current_user.id)
     flash(_("Cart paused. You or a colleague can continue it."), "success")
     return redirect(url_for("handheld.home"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from erp_core.auth.object_access import require_warehouse_of
 from erp_core.db import atomic
 from erp_core.errors import DomainError, NotFound
 from erp_core.extensions import db
@@ -162,6 +163,9 @@ def scan_sort(state: sort_steps.SortState, code: str, *, user_id: int,
                 where = put_wall.where_does_it_go(pick_list.id, code, typed_lot)
                 view = _slot_view(pick_list, where.order_line_id, where.sku_id, where.slot, where.lot_id)
             else:
+                # The slot step names its order line in the form: it must be this cart's, in this warehouse.
+                require_warehouse_of("order_line", state.line_id, allowed=warehouse_ids)
+                put_wall.require_line_on_cart(pick_list, state.line_id)
                 view = _slot_view(pick_list, state.line_id, state.sku_id, state.slot, state.lot_id)
         step = sort_steps.next_step(state, code, view)
         if isinstance(step, DomainError):

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.errors import DomainError
 from erp_core.extensions import db
 from erp_core.inventory.models import Location
@@ -255,6 +256,7 @@ def _shipment_panel(station: Location, shipment: Shipment, message: str):
 
 @bp.route("/pack/shipments/<int:shipment_id>/tracking", methods=["POST"])
 @requires("packing.work")
+@warehouse_of_arg("shipment", "shipment_id")
 @idempotent
 def tracking_number(shipment_id: int):
     """A manual carrier's pre-printed waybill: its number scanned onto the shipment."""
@@ -270,6 +272,7 @@ def tracking_number(shipment_id: int):
 
 @bp.route("/pack/shipments/<int:shipment_id>/carrier", methods=["POST"])
 @requires("packing.work")
+@warehouse_of_arg("shipment", "shipment_id")
 @idempotent
 def carrier(shipment_id: int):
     """The desk's carrier override: assigned, or the waybill cancelled and the parcels re-labelled."""

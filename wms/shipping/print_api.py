@@ -13,6 +13,7 @@ from sqlalchemy import select
 from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.extensions import db
 
 from . import printing
@@ -82,6 +83,7 @@ class PrinterById(MethodView):
         return _mine(printer_id)
 
     @requires("shipping.manage")
+    @warehouse_of_arg("printer", "printer_id")
     @bp.arguments(PrinterSchema)
     @bp.response(200, PrinterSchema)
     def put(self, data, printer_id):

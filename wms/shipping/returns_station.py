@@ -23,6 +23,7 @@ from erp_core.aftersales.models import AfterSalesCase
 from erp_core.aftersales.receiving import INSPECTING, RECEIVING, inspect_return, lot_options, receive_return
 from erp_core.api.idempotency import idempotent
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import require_warehouse_of
 from erp_core.db import atomic
 from erp_core.errors import DomainError, ValidationFailed
 from erp_core.extensions import db
@@ -189,11 +190,9 @@ def open_case():
     """The office at the station opens (and approves) a return of everything still returnable."""
     if not current_user.can("aftersales.manage"):
         abort(403)
-    order = db.session.get(Order, request.form.get("order_id", type=int) or 0)
-    if order is None:
-        abort(404)
-    if not current_user.may_access_warehouse(order.warehouse_id):
-        abort(403)
+    order_id = request.form.get("order_id", type=int) or 0
+    require_warehouse_of("order", order_id)
+    order = db.session.get(Order, order_id)
     try:
         with atomic():
             lines = [cases.NewCaseLine(line.id, left, "other") for line, left in cases.returnable_lines(order)
