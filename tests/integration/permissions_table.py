@@ -81,16 +81,17 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST reconciliation_api.ReconcileLine", "POST reconciliation_api.Statements",
     ),
     "finance.view": (
-        "GET finance.accounts_page", "GET finance.entry_page", "GET finance.journal_page", "GET finance.margin_page",
-        "GET finance.periods_page", "GET finance.posting_errors_page", "GET finance.rates_page",
-        "GET finance.statements_page", "GET finance.supplier_payments_page", "GET finance.valuation_page",
-        "GET finance_api.Accounts", "GET finance_api.Journal", "GET finance_api.Margin", "GET finance_api.Periods",
-        "GET finance_api.Rates", "GET finance_api.Valuation", "GET finance_documents.statements_pdf",
-        "POST finance.accounts_page", "POST finance.rates_page", "POST finance.supplier_payments_page",
+        "GET finance.accounts_page", "GET finance.entry_page", "GET finance.journal_page",
+        "GET finance.margin_page", "GET finance.periods_page", "GET finance.posting_errors_page",
+        "GET finance.rates_page", "GET finance.statements_page", "GET finance.supplier_payments_page",
+        "GET finance.valuation_page", "GET finance_api.Accounts", "GET finance_api.Journal",
+        "GET finance_api.Margin", "GET finance_api.Periods", "GET finance_api.Rates", "GET finance_api.Valuation",
+        "GET finance_documents.statements_pdf", "POST finance.accounts_page", "POST finance.rates_page",
+        "POST finance.supplier_payments_page",
     ),
     "inbound.asn_create": (
-        "GET inbound.asn_import", "GET inbound.asn_new", "POST inbound.asn_import", "POST inbound.asn_import_errors",
-        "POST inbound.asn_new",
+        "GET inbound.asn_import", "GET inbound.asn_new", "POST inbound.asn_import",
+        "POST inbound.asn_import_errors", "POST inbound.asn_new",
     ),
     "inbound.work": (
         "GET inbound.asn_detail", "GET inbound.asn_list", "GET inbound.putaway_list", "GET inbound.putaway_task",
@@ -215,10 +216,17 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
     "stock.view": (
         "GET api.LotById", "GET api.Lots", "GET api.Stock", "GET api.StockBins", "GET api.Warehouses",
         "GET handheld.lookup", "GET locations.export_bins", "GET locations.index", "GET locations.labels",
-        "GET locations.plan", "GET locations.show", "GET locations.slotting", "GET lots.detail", "GET lots.expiring",
-        "GET lots.index", "GET lots.recall_export", "GET lots.recall_page", "GET stock.export_csv",
-        "GET stock.export_xlsx", "GET stock.index", "GET stock.low", "GET stock.sku", "GET stock.transfer_detail",
-        "GET stock.transfer_list", "POST handheld.lookup_scan",
+        "GET locations.plan", "GET locations.show", "GET locations.slotting", "GET lots.detail",
+        "GET lots.expiring", "GET lots.index", "GET lots.recall_export", "GET lots.recall_page",
+        "GET stock.export_csv", "GET stock.export_xlsx", "GET stock.index", "GET stock.low", "GET stock.sku",
+        "GET stock.transfer_detail", "GET stock.transfer_list", "POST handheld.lookup_scan",
+    ),
+    "webhooks.manage": (
+        "DELETE webhooks_api.WebhookById", "GET webhooks.index", "GET webhooks.show",
+        "GET webhooks_api.DeliveryById", "GET webhooks_api.WebhookById", "GET webhooks_api.WebhookDeliveries",
+        "GET webhooks_api.Webhooks", "PATCH webhooks_api.WebhookById", "POST webhooks.create",
+        "POST webhooks.delete", "POST webhooks.replay", "POST webhooks.rotate_secret", "POST webhooks.update",
+        "POST webhooks_api.DeliveryReplay", "POST webhooks_api.WebhookSecret", "POST webhooks_api.Webhooks",
     ),
 }
 ROUTES: dict[str, str] = {route: perm for perm, routes in BY_PERMISSION.items() for route in routes}

@@ -46,7 +46,7 @@ ENDPOINT_KINDS = {
 # users and tokens, box types, statements, import jobs; carrier rules are shipping settings.
 EXEMPT_VARIABLES = {"customer_id", "supplier_id", "contact_id", "lot_id", "box_id", "statement_id", "line_id",
                     "entry_id", "message_id", "token_id", "user_id", "merge_id", "feedback_id", "channel_id",
-                    "year", "month"}
+                    "year", "month", "subscription_id", "delivery_id", "webhook_id"}  # webhooks: global
 EXEMPT = {("intake.import_job", "job_id"), ("intake.import_errors", "job_id"), ("intake.import_progress", "job_id"),
           ("carriers.change_rule", "rule_id"), ("carriers_api.CarrierRuleById", "rule_id")}
 # Routes that take an object's id in their form (the screens' hidden fields): endpoint -> {field: kind}.
