@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -61,7 +61,8 @@ def sign(params: dict[str, str], secret: str, method: str = "md5") -> str:
     text = "".join(f"{name}{params[name]}" for name in sorted(params) if name != "sign" and params[name] != "")
     if method == "hmac":
         return hmac.new(secret.encode(), text.encode(), hashlib.md5).hexdigest().upper()
-    return hashlib.md5(f"{secret}{text}{secret}".encode()).hexdigest().upper()
+    # MD5 is what TOP specifies for this signature, not our choice of hash
+    return hashlib.md5(f"{secret}{text}{secret}".encode(), usedforsecurity=False).hexdigest().upper()
 
 
 def china_time(moment: datetime) -> str:
@@ -168,7 +169,7 @@ def _money(value: Any) -> Decimal:
 
 def _time(value: Any) -> datetime | None:
     try:
-        return parse_china_time(str(value)).astimezone(timezone.utc) if value else None
+        return parse_china_time(str(value)).astimezone(UTC) if value else None
     except ValueError:
         return None
 
