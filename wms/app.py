@@ -100,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
     _register_reconciliation(app)
     _register_finance(app)
+    from erp_core.channels.shop_setup import register_shops
+
+    register_shops(app, api)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker

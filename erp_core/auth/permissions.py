@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers.personal_data": frozenset({"admin", "supervisor", "finance"}),
     # Reports (报表): sales, customers, products and the floor's operations, with their exports.
     "reports.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
+    # Shops (店铺): create and change shops, their platform credentials, SKU links and stock sync.
+    "shops.manage": frozenset({"admin"}),
 }
 
 
