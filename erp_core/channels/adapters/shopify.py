@@ -86,7 +86,7 @@ class ShopifyAdapter:
         if answer.status >= 400:
             raise FeedError(f"Shopify answered HTTP {answer.status}: {_shopify_errors(answer.payload)}",
                             code="platform_error", platform="Shopify", http_status=answer.status,
-                            reason=_shopify_errors(answer.payload))
+                            reason=f"HTTP {answer.status} {_shopify_errors(answer.payload)}")
         return answer
 
     def test_connection(self) -> str:
