@@ -17,7 +17,7 @@ STATUS_LABELS = {
 }
 PLATFORM_LABELS = {
     "taobao": _l("Taobao"), "tmall": _l("Tmall"), "jd": _l("JD.com"), "pinduoduo": _l("Pinduoduo"),
-    "shopify": _l("Shopify"), "manual": _l("Manual"), "api": _l("API"),
+    "douyin": _l("Douyin"), "shopify": _l("Shopify"), "manual": _l("Manual"), "other": _l("Other"), "api": _l("API"),
 }
 
 

@@ -590,6 +590,25 @@ MESSAGES: Mapping[str, object] = {
     # --- access: object-level checks (another warehouse's objects) ----------------------------------
     "other_warehouse": _l("This belongs to a warehouse you do not work in."),
     "not_on_this_cart": _l("This order line is not on this cart: scan the cart again."),
+    # --- shops (店铺) and their platforms ----------------------------------------------------------
+    "shop_exists": _l("A shop %(shop)s exists already: choose another code."),
+    "bad_shop_code": _l("A shop code is 1 to 40 letters, digits, '-', '_' or '.'."),
+    "bad_shop_name": _l("A shop needs a name of at most 120 characters."),
+    "unknown_platform": _l("%(platform)s is not a platform this system knows."),
+    "bad_stock_ratio": _l("The share of stock offered is 0 to 100 percent."),
+    "bad_stock_buffer": _l("The stock buffer is 0 to 1000000 units."),
+    "no_platform_adapter": _l("Shop %(channel)s has no platform connection to test: choose how orders are "
+                              "pulled first."),
+    "credentials_missing": _l("Shop %(channel)s is missing its platform credentials: enter them on the shop's "
+                              "page."),
+    "platform_error": (_l("%(platform)s refused the request: %(reason)s"),
+                       _l("The platform refused the request.")),
+    "platform_unreachable": _l("The platform cannot be reached: %(reason)s."),
+    "platform_bad_json": _l("The platform did not answer valid JSON."),
+    "platform_redirected": _l("The platform redirected the request to %(url)s: check the shop's address."),
+    "platform_order_missing": _l("The platform has no order %(order)s."),
+    "sku_link_empty": _l("Give the platform's item id or SKU id."),
+    "unknown_sku_link": _l("SKU %(sku)s is not linked to this shop."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -104,6 +104,9 @@ def _register_blueprints(app: Flask) -> None:
     _register_reconciliation(app)
     _register_finance(app)
     _register_webhooks(app)
+    from erp_core.channels.shop_setup import register_shops
+
+    register_shops(app, api)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker

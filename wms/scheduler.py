@@ -1,7 +1,7 @@
 """A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
 jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30) and, once
-an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox and
-sends the due webhook deliveries.
+an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox, sends
+the due webhook deliveries, and the shops' tracking uploads and changed stock levels (``run_shop_sync``).
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
@@ -114,6 +114,25 @@ def run_webhooks(app: Flask) -> int:
         return 0
 
 
+def run_shop_sync(app: Flask) -> dict[str, int]:
+    """The shops' platform work: tracking uploads waiting in the outbox, then the stock levels that
+    changed or are due (erp_core.channels.stock_sync.run_stock_sync). Never raises."""
+    from erp_core.channels.shop_setup import SHOP_TOPICS
+    from erp_core.channels.stock_sync import STOCK_TOPIC, run_stock_sync
+    from erp_core.outbox import send_pending
+
+    try:
+        with app.app_context():
+            try:
+                shipped = send_pending(200, topics=[t for t in SHOP_TOPICS if t != STOCK_TOPIC])
+                return {"shipments_sent": shipped["sent"], **run_stock_sync()}
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled shop sync failed")
+        return {}
+
+
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -134,6 +153,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
             resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
             run_finance_postings(app)
             run_webhooks(app)
+            run_shop_sync(app)
             if time.monotonic() - last_tracking >= tracking_every:
                 run_tracking_pull(app)
                 last_tracking = time.monotonic()

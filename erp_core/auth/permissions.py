@@ -67,6 +67,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
     # Webhooks (事件推送): target URLs and signing secrets are the admin's (a URL is a way out of the network).
     "webhooks.manage": frozenset({"admin"}),
+    # Shops (店铺): create and change shops, their platform credentials, SKU links and stock sync.
+    "shops.manage": frozenset({"admin"}),
 }
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
-PLATFORMS = ("taobao", "tmall", "jd", "pinduoduo", "shopify", "manual", "api")
+PLATFORMS = ("taobao", "tmall", "jd", "pinduoduo", "douyin", "shopify", "manual", "other", "api")
 
 
 class Channel(db.Model):
@@ -31,7 +31,10 @@ class Channel(db.Model):
     # Pull adapter (orders fetched from a feed since a cursor); empty feed_url = no pulling.
     adapter: Mapped[str] = mapped_column(String(20), default="")
     feed_url: Mapped[str] = mapped_column(String(500), default="")
-    feed_token: Mapped[str] = mapped_column(String(500), default="")
+    # Secrets, encrypted at rest (erp_core.crypto; a value saved before encryption reads as it is):
+    # the JSON feed's token, and the platform's credentials as one encrypted JSON object.
+    feed_token: Mapped[str] = mapped_column(String(1000), default="")
+    credentials: Mapped[str] = mapped_column(Text, default="")
     pull_cursor: Mapped[str] = mapped_column(String(200), default="")
     pull_interval_minutes: Mapped[int] = mapped_column(default=15)
     last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -39,6 +42,40 @@ class Channel(db.Model):
     # The lease of the pull under way (two processes never pull one channel at once).
     pull_lease_token: Mapped[str] = mapped_column(String(32), default="")
     pull_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The warehouse that ships this shop's orders when it can fill them (None = allocation's own choice).
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
+    # Stock sync back to the platform (库存同步): what is offered = floor(available x ratio% - buffer).
+    stock_sync_enabled: Mapped[bool] = mapped_column(default=False)
+    stock_interval_minutes: Mapped[int] = mapped_column(default=30)
+    stock_ratio_percent: Mapped[int] = mapped_column(default=100)
+    stock_buffer: Mapped[int] = mapped_column(default=0)
+    last_stock_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Shopify: the location whose inventory levels are set.
+    platform_location_id: Mapped[str] = mapped_column(String(40), default="")
+
+    warehouse = relationship("Warehouse")
+
+
+class ChannelSkuLink(db.Model):
+    """A SKU as the shop's platform knows it (商品映射), with the last stock level pushed to it."""
+
+    __tablename__ = "channel_sku_links"
+    __table_args__ = (UniqueConstraint("channel_id", "sku_id", name="uq_channel_sku_links_channel_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    # Taobao: num_iid and sku_id; Shopify: the variant id and its inventory_item_id.
+    platform_item_id: Mapped[str] = mapped_column(String(64), default="")
+    platform_sku_id: Mapped[str] = mapped_column(String(64), default="")
+    # The push log: the value queued for pushing, the last value the platform accepted, and when.
+    queued_quantity: Mapped[int | None] = mapped_column()
+    pushed_quantity: Mapped[int | None] = mapped_column()
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    push_error: Mapped[str] = mapped_column(String(500), default="")
+
+    channel = relationship("Channel")
+    sku = relationship("Sku")
 
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed")

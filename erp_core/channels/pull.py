@@ -22,14 +22,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from ..catalog.models import Sku
+from ..crypto import decrypt, encrypt
 from ..db import atomic, end_transaction, in_transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..fileimport import RowError
 from ..models_base import utcnow
-from .adapters import ADAPTERS, ChannelAdapter, FeedError, FeedSettings, check_feed_url, make_adapter
+from .adapters import ADAPTERS, ChannelAdapter, FeedError, check_feed_url, make_adapter
 from .models import Channel
 from .services import ImportReport, store_parsed_orders
+from .shops import feed_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class PullResult:
     cursor: str = ""
     has_more: bool = False
     failure: str = ""
-    failure_error: FeedError | None = field(default=None, repr=False, compare=False)
+    failure_error: DomainError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -135,7 +137,9 @@ def update_feed_settings(channel_id: int, *, adapter: str, feed_url: str, interv
         if clear_token:
             channel.feed_token = ""
         elif feed_token and feed_token.strip():
-            channel.feed_token = feed_token.strip()
+            channel.feed_token = encrypt(feed_token.strip())
+        else:  # kept: a token saved before encryption is encrypted now
+            channel.feed_token = encrypt(decrypt(channel.feed_token))
         if reset_cursor:
             channel.pull_cursor = ""
     return channel
@@ -177,14 +181,13 @@ def _pull(channel_id: int, *, user_id: int | None, max_pages: int, due_only: boo
     try:
         # Read the settings and cursor after the claim: the previous holder may have just moved it.
         channel = db.session.get(Channel, channel_id)
-        settings = FeedSettings(channel_code=code, url=channel.feed_url, token=channel.feed_token,
-                                platform=channel.platform, known_skus=_known_skus())
         adapter_name, cursor = channel.adapter, channel.pull_cursor
-        _close_read_transaction()
         result = PullResult(channel_code=code, cursor=cursor)
         try:
+            settings = feed_settings(channel, known_skus=_known_skus())
+            _close_read_transaction()
             adapter = make_adapter(adapter_name, settings)
-        except FeedError as error:
+        except DomainError as error:  # a FeedError, or credentials the data key cannot open
             result.failure, result.failure_error = error.message, error
         else:
             _read_pages(channel_id, token, adapter, result, user_id, max_pages)

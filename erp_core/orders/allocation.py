@@ -135,7 +135,8 @@ def allocate_order(order_id: int, *, user_id: int | None = None) -> AllocationOu
         policy = allocation_policy()
         plan = choose_allocation(dict(wanted), _warehouse_stocks({line.sku_id for line in lines}, policy,
                                                                  order_shipping_limits(order)),
-                                 province=order.ship_province, mode=policy["mode"])
+                                 province=order.ship_province, mode=policy["mode"],
+                                 preferred=order.channel.warehouse_id if order.channel else None)
         if not plan.parts:
             return _backorder(order, plan, user_id)
         first_wh, first_qty = plan.parts[0]

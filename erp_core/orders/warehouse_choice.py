@@ -3,7 +3,8 @@
 Pure: given the order's lines, the buyer's province and each warehouse's available stock and service
 area, return an ``AllocationPlan``. The allocate service then reserves exactly that plan.
 
-1. A warehouse that can ship the whole order wins, preferring one that serves the buyer's province,
+1. A warehouse that can ship the whole order wins: the shop's own warehouse (``preferred``) when it
+   is one of them, else preferring one that serves the buyer's province,
    then one serving the buyer's region (大区), then any; among equals the lowest ``priority`` number,
    then the most stock of the ordered SKUs, then the smallest id (so the choice is deterministic).
 2. When none can ship it whole: with ``mode="split"`` the order is split into parts, taking each time
@@ -31,6 +32,7 @@ BACKORDER: Mode = "backorder"
 WHOLE_IN_PROVINCE = "whole_order_province_warehouse"
 WHOLE_IN_REGION = "whole_order_region_warehouse"
 WHOLE_ELSEWHERE = "whole_order_other_warehouse"
+WHOLE_IN_SHOP_WAREHOUSE = "whole_order_shop_warehouse"
 SPLIT_COMPLETE = "split"
 SPLIT_PARTIAL = "split_with_backorder"
 BACKORDERED = "backordered"
@@ -92,7 +94,8 @@ def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
 
 def choose_allocation(lines: Mapping[str, int], warehouses: Sequence[WarehouseStock], *,
                       province: str = "", mode: Mode = SPLIT,
-                      province_regions: Mapping[str, str] | None = None) -> AllocationPlan:
+                      province_regions: Mapping[str, str] | None = None,
+                      preferred: WarehouseId | None = None) -> AllocationPlan:
     """Choose where the order ships from (see the module docstring for the rules).
 
     Raises ``ValueError`` for a non-positive quantity or an unknown ``mode``.
@@ -109,6 +112,9 @@ def choose_allocation(lines: Mapping[str, int], warehouses: Sequence[WarehouseSt
     rank = _Ranker(wanted, province, regions)
     whole = [w for w in warehouses if all(_available(w, sku) >= q for sku, q in wanted.items())]
     if whole:
+        shop_own = next((w for w in whole if preferred is not None and w.warehouse_id == preferred), None)
+        if shop_own is not None:
+            return AllocationPlan([(shop_own.warehouse_id, dict(wanted))], {}, WHOLE_IN_SHOP_WAREHOUSE)
         best = min(whole, key=rank.key)
         return AllocationPlan([(best.warehouse_id, dict(wanted))], {}, _TIER_REASONS[rank.tier(best)])
     if mode == BACKORDER:

@@ -92,6 +92,13 @@ def feed_order(external_id: str, **changes) -> dict:
     return copy.deepcopy(order)
 
 
+@pytest.fixture(autouse=True)
+def _local_feeds_allowed(app, monkeypatch):
+    """The fake feed is plain http on 127.0.0.1: allowed here only (net_guard refuses both by default)."""
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE", True)
+
+
 @pytest.fixture
 def feed():
     fake = FakeFeed()
@@ -540,14 +547,18 @@ def test_the_feed_token_is_write_only_and_blank_keeps_it(app, feed, shop, login_
             "feed_url": "https://mw.example.com/orders", "feed_token": "", "interval": "5"}
     # when it is saved with a blank token, the old token stays
     assert client.post(f"/intake/feeds/{shop}", data=form).status_code == 302
+    from erp_core.crypto import decrypt
+
     with app.app_context():
         channel = channel_row(shop)
-        assert (channel.feed_url, channel.pull_interval_minutes, channel.feed_token) == (
+        assert (channel.feed_url, channel.pull_interval_minutes, decrypt(channel.feed_token)) == (
             "https://mw.example.com/orders", 5, TOKEN)
+        # and the token saved in plain before is encrypted now
+        assert channel.feed_token.startswith("fernet:") and TOKEN not in channel.feed_token
     # when a new token is given, it replaces the old one; "remove" clears it
     client.post(f"/intake/feeds/{shop}", data={**form, "feed_token": "new-token"})
     with app.app_context():
-        assert channel_row(shop).feed_token == "new-token"
+        assert decrypt(channel_row(shop).feed_token) == "new-token"
     client.post(f"/intake/feeds/{shop}", data={**form, "clear_token": "y"})
     with app.app_context():
         assert channel_row(shop).feed_token == ""
@@ -639,3 +650,27 @@ def test_a_failing_round_of_the_scheduler_is_logged_not_raised(app, monkeypatch,
     monkeypatch.setattr(wms.scheduler, "pull_due_channels", broken)
     assert wms.scheduler.run_due_pulls(app) == 0
     assert "scheduled order pull failed" in caplog.text
+
+
+# --- where a feed may point ------------------------------------------------------------------------
+
+
+def test_a_feed_at_the_cloud_metadata_address_is_refused_at_save_and_before_each_request(ctx, app, monkeypatch,
+                                                                                            feed, shop):
+    from erp_core.channels.models import Channel
+    from erp_core.channels.pull import pull_channel, update_feed_settings
+    from erp_core.errors import ValidationFailed
+    from erp_core.extensions import db
+
+    # given the server's default outbound rules (https only, no private or link-local address)
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_HTTP", False)
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE", False)
+    # when an office user saves the metadata service as the feed, then it is refused
+    with pytest.raises(ValidationFailed) as refused:
+        update_feed_settings(shop, adapter="json_feed", feed_url="https://169.254.169.254/latest/meta-data",
+                             interval_minutes=15)
+    assert refused.value.code == "url_not_allowed"
+    # and a feed URL already stored (the local fake feed) is checked again before the request
+    result = pull_channel(shop)
+    assert result.failure_error is not None and result.failure_error.code == "url_not_allowed"
+    assert feed.requests == [] and db.session.get(Channel, shop).last_pull_error

@@ -33,6 +33,10 @@ DYNAMIC_CODE_SITES = {
     ("wms/locations/services.py", "f'bad_{what}'"): {"bad_code", "bad_barcode"},
     # a FeedError from check_feed_url re-raised as ValidationFailed: a FeedError code, found below
     ("erp_core/channels/pull.py", "error.code"): set(),
+    # net_guard's refusal re-raised as a FeedError (check_feed_url), and a FeedError of a shop's
+    # address re-raised as ValidationFailed when the shop is saved
+    ("erp_core/channels/adapters/base.py", "error.code"): {"url_not_allowed"},
+    ("erp_core/channels/shops.py", "error.code"): set(),
     # compare_and_set(..., code=code): the code its callers pass (found at the calls, STATE_CHANGERS)
     ("erp_core/statemachine.py", "code"): {"status_conflict", "order_status_conflict"},
     # required_bin(..., code=code): the "no such bin here" code its callers pass (found at the calls)

@@ -10,11 +10,18 @@ from erp_core.channels.adapters.base import (
     FeedError,
     FeedSettings,
     FetchPage,
+    PlatformAdapter,
+    ShipmentNotice,
+    StockLevel,
     check_feed_url,
 )
 from erp_core.channels.adapters.json_feed import JsonFeedAdapter
+from erp_core.channels.adapters.shopify import ShopifyAdapter
+from erp_core.channels.adapters.taobao import TaobaoAdapter
 
-ADAPTERS: dict[str, type] = {"json_feed": JsonFeedAdapter}
+ADAPTERS: dict[str, type] = {"json_feed": JsonFeedAdapter, "shopify": ShopifyAdapter, "taobao": TaobaoAdapter}
+#: The adapters that speak a platform's own API (they confirm shipments and take stock levels).
+PLATFORM_ADAPTERS: dict[str, str] = {"shopify": "shopify", "taobao": "taobao", "tmall": "taobao"}
 
 
 def make_adapter(name: str, settings: FeedSettings) -> ChannelAdapter:
@@ -33,6 +40,12 @@ __all__ = [
     "FeedSettings",
     "FetchPage",
     "JsonFeedAdapter",
+    "PLATFORM_ADAPTERS",
+    "PlatformAdapter",
+    "ShipmentNotice",
+    "ShopifyAdapter",
+    "StockLevel",
+    "TaobaoAdapter",
     "check_feed_url",
     "make_adapter",
 ]

@@ -7,13 +7,16 @@ importers produce. The ``pull_channel`` service stores what they return and keep
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from erp_core.channels.importers.model import ParsedOrder, SkuCheck
-from erp_core.errors import DomainError
+from erp_core.errors import DomainError, ValidationFailed
 from erp_core.fileimport import RowError
+from erp_core.net_guard import check_outbound_url
 
 #: Longest cursor a channel can store (``channels.pull_cursor`` is VARCHAR(200)).
 MAX_CURSOR_LENGTH = 200
@@ -47,7 +50,9 @@ class FetchPage:
 class FeedSettings:
     """What an adapter needs from a channel, as plain values.
 
-    ``known_skus`` checks SKUs like the file importers do (``None`` skips the check).
+    ``known_skus`` checks SKUs like the file importers do (``None`` skips the check);
+    ``credentials`` holds the platform's secrets in plain text (decrypted by the caller, never logged);
+    ``clock`` gives the current UTC time (a test sets it).
     """
 
     channel_code: str
@@ -57,6 +62,9 @@ class FeedSettings:
     known_skus: SkuCheck = None
     page_size: int = 100
     timeout_seconds: float = 10.0
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    location_id: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), compare=False)
 
     @property
     def source(self) -> str:
@@ -73,7 +81,45 @@ class ChannelAdapter(Protocol):
         ...
 
 
-def check_feed_url(url: str) -> str:
+@dataclass(frozen=True, slots=True)
+class ShipmentNotice:
+    """A shipped order to tell its platform about (发货回传): the platform's order number, the
+    carrier's code and the tracking number."""
+
+    order_number: str
+    carrier_code: str
+    tracking_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """The quantity to offer for one SKU on the platform (库存同步)."""
+
+    sku: str
+    platform_item_id: str
+    platform_sku_id: str
+    quantity: int
+
+
+class PlatformAdapter(ChannelAdapter, Protocol):
+    """An adapter of a platform's own API: besides pulling orders it can prove its credentials,
+    confirm shipments and set stock levels."""
+
+    def test_connection(self) -> str:
+        """The platform's cheapest authenticated request; returns what it says the shop is called."""
+        ...
+
+    def confirm_shipment(self, notice: ShipmentNotice) -> str:
+        """Tell the platform the order shipped; idempotent (an order already shipped there is left
+        alone). Returns ``sent`` or ``already_shipped``."""
+        ...
+
+    def push_stock(self, level: StockLevel) -> None:
+        """Set the quantity offered for one SKU."""
+        ...
+
+
+def feed_url_syntax(url: str) -> str:
     """Return ``url`` trimmed when it is an absolute http(s) URL with a host; raise FeedError otherwise.
 
     Other schemes (``file:``, ``ftp:``, ``data:``) would let a feed setting read local files.
@@ -83,3 +129,14 @@ def check_feed_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FeedError("the feed URL must be an http:// or https:// address", code="feed_bad_url")
     return url
+
+
+def check_feed_url(url: str) -> str:
+    """``feed_url_syntax``, then ``erp_core.net_guard.check_outbound_url``: a loopback, private or
+    cloud-metadata address (or plain http) is refused unless the app's configuration allows it.
+    Called when the URL is saved and again right before each request."""
+    url = feed_url_syntax(url)
+    try:
+        return check_outbound_url(url)
+    except ValidationFailed as error:
+        raise FeedError(error.message, code=error.code, **error.details) from error

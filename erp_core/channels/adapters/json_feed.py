@@ -19,7 +19,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from erp_core.channels.adapters.base import MAX_CURSOR_LENGTH, FeedError, FeedSettings, FetchPage, check_feed_url
+from erp_core.channels.adapters.base import (
+    MAX_CURSOR_LENGTH,
+    FeedError,
+    FeedSettings,
+    FetchPage,
+    check_feed_url,
+    feed_url_syntax,
+)
 from erp_core.channels.importers.model import REASONS, ParsedLine, ParsedOrder, sku_predicate
 from erp_core.fileimport import RowError
 from erp_core.fileimport.values import clean, parse_money, parse_quantity
@@ -56,7 +63,7 @@ class JsonFeedAdapter:
     name = "json_feed"
 
     def __init__(self, settings: FeedSettings) -> None:
-        check_feed_url(settings.url)
+        feed_url_syntax(settings.url)
         self.settings = settings
 
     def fetch(self, cursor: str) -> FetchPage:
@@ -64,6 +71,7 @@ class JsonFeedAdapter:
         return parse_page(body, cursor, self.settings)
 
     def _get(self, url: str) -> bytes:
+        check_feed_url(url)  # right before the request: the host may resolve elsewhere since it was saved
         request = urllib.request.Request(url, headers={"Accept": "application/json",  # noqa: S310  (http(s) only)
                                                        "User-Agent": "warehouse-floor-feed/1"})
         if self.settings.token:
@@ -102,7 +110,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 
 def page_url(feed_url: str, cursor: str, limit: int) -> str:
     """``feed_url`` with ``cursor`` and ``limit`` set in its query (other parameters are kept)."""
-    parts = urlsplit(check_feed_url(feed_url))
+    parts = urlsplit(feed_url_syntax(feed_url))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("cursor", "limit")]
     query += [("cursor", cursor), ("limit", str(limit))]
     return urlunsplit(parts._replace(query=urlencode(query)))
