@@ -200,6 +200,12 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "GET manifests.show", "POST manifests.close", "POST manifests.open_new", "POST manifests.print_sheet",
         "POST manifests.remove", "POST manifests.scan",
     ),
+    "shops.manage": (
+        "DELETE shops_api.ShopSkuLink", "GET shops.bulk_ship", "GET shops.edit", "GET shops.index", "GET shops.new",
+        "GET shops_api.ShopByCode", "GET shops_api.ShopSkuLinks", "GET shops_api.Shops",
+        "PATCH shops_api.ShopByCode", "POST shops.edit", "POST shops.links", "POST shops.new", "POST shops.test",
+        "POST shops_api.ShopConnection", "POST shops_api.Shops", "PUT shops_api.ShopSkuLink",
+    ),
     "sorting.work": (
         "GET picking.sort", "POST picking.sort_scan",
     ),

@@ -24,7 +24,7 @@ from tests.conftest import login, page_csrf
 CONCURRENT = 5
 SEQUENTIAL = 20
 NOT_REPLAYED_YET = {  # idempotent routes without a replay scenario here yet (see the access report)
-    "webhooks_api.Webhooks", "webhooks_api.WebhookSecret",
+    "webhooks_api.WebhookSecret",
     "box_types_api.BoxTypes", "carriers_api.CarrierRules", "carriers_api.Carriers", "carriers_api.CarrierNumbers",
     "customers_api.CustomerFeedbackList", "customers_api.CustomerNotes", "customers_api.CustomerMerges",
     "customers_api.CustomerUnmerge", "finance_api.Accounts", "finance_api.Journal", "finance_api.Rates",
@@ -39,7 +39,8 @@ NOT_REPLAYED_YET = {  # idempotent routes without a replay scenario here yet (se
     "manifests.scan", "pack.new_package", "pack.restart", "pack.scan", "pack.carrier", "pack.tracking_number",
     "pack.weigh", "put_back.scan", "floor_tasks.count_finish", "floor_tasks.count_scan", "floor_tasks.replenish_scan",
 }
-SCENARIOS = {"api.Orders", "api.Skus", "purchasing_api.Suppliers", "api.OrderIntercept", "picking.sort_scan"}
+SCENARIOS = {"api.Orders", "api.Skus", "purchasing_api.Suppliers", "api.OrderIntercept", "picking.sort_scan",
+             "shops_api.Shops", "webhooks_api.Webhooks"}
 
 
 def _is_idempotent(fn) -> bool:
@@ -179,6 +180,22 @@ def test_a_sku_and_a_supplier_created_again_are_created_once(app, api_clients):
              {"headers": auth, "body": {"json": {"code": "SUP-1", "name": "One"}},
               "next": lambda: {"headers": auth, "body": {"json": {"code": "SUP-2", "name": "Two"}}}},
              lambda: _count(app, "suppliers"))
+
+
+def test_a_shop_and_a_webhook_created_again_are_created_once(app, api_clients, monkeypatch):
+    clients, auth = api_clients
+    STEP.clear()
+    replayed(app, clients, "/api/v1/shops",
+             {"headers": auth, "body": {"json": {"code": "SHOP-1", "name": "One", "platform": "manual"}},
+              "next": lambda: {"headers": auth, "body": {"json": {"code": "SHOP-2", "name": "Two",
+                                                                  "platform": "manual"}}}},
+             lambda: _count(app, "channels"))
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOWED_HOSTS", ["hooks.example.com"])
+    replayed(app, clients, "/api/v1/webhooks",
+             {"headers": auth, "body": {"json": {"url": "https://hooks.example.com/a", "events": ["order.created"]}},
+              "next": lambda: {"headers": auth, "body": {"json": {"url": "https://hooks.example.com/b",
+                                                                  "events": ["order.created"]}}}},
+             lambda: _count(app, "webhook_subscriptions"))
 
 
 def test_an_interception_sent_again_stops_the_order_once(app, api_clients, catalogue):
