@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, fields, validate
 
+from .fields import DecimalString, Money, Schema
 
-class Money(fields.Decimal):
-    """Money as a decimal string ("59.00"): never a float. Negative amounts are refused."""
-
-    def __init__(self, **kwargs):
-        super().__init__(places=2, as_string=True, **kwargs)
-
-    def _validated(self, value):
-        number = super()._validated(value)
-        if number is not None and number < 0:
-            raise self.make_error("invalid")
-        return number
+__all__ = ["DecimalString", "Money", "Schema", "fields", "validate"]
 
 
 class ErrorSchema(Schema):
-    """Every error: a stable machine-readable code, a message for people, the HTTP status."""
+    """Every error: a stable machine-readable code, a message for people, the HTTP status; a refusal
+    may add its details (the SKUs unknown, the quantity available, ...)."""
 
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    status = fields.Integer(required=True)
-    errors = fields.Dict(metadata={"description": "field-by-field validation messages"})
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True, dump_only=True)
+    message = fields.String(required=True, dump_only=True)
+    status = fields.Integer(required=True, dump_only=True)
+    errors = fields.Dict(dump_only=True, metadata={"description": "field-by-field validation messages"})
 
 
 class UserSchema(Schema):

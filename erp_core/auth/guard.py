@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from ..extensions import csrf, login_manager
 from ..messages import describe_code
 from .services import user_for_token
+from .text_guard import install_text_guard
 
 F = TypeVar("F", bound=Callable)
 
@@ -145,6 +146,7 @@ def _check_request():
 
 def install_guard(app: Flask) -> None:
     app.before_request(_check_request)
+    install_text_guard(app)  # first of all: before the login and the limiter read the request
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError):

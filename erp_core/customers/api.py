@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.schemas import ErrorSchema, Money, PageArgs
+from ..api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ..auth.guard import requires
 from ..db import atomic
 from ..extensions import db

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.schemas import ErrorSchema, Money
+from ..api.schemas import DecimalString, ErrorSchema, Money, Schema
 from ..auth.guard import requires
 from ..db import atomic
 from ..extensions import db
@@ -55,7 +55,7 @@ class EntrySchema(Schema):
     reference = fields.String(dump_only=True)
     memo = fields.String(required=True, validate=validate.Length(1, 255))
     currency = fields.String(load_default=None, validate=validate.Length(3, 3))
-    rate = fields.Decimal(dump_only=True, as_string=True)
+    rate = DecimalString(precision=18, scale=8, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(2, 200))
 
@@ -85,7 +85,7 @@ class PeriodActionSchema(PeriodSchema):
 class RateSchema(Schema):
     currency = fields.String(required=True, validate=validate.Length(3, 3))
     day = fields.Date(required=True)
-    rate = fields.Decimal(required=True, as_string=True, places=8, validate=validate.Range(min=0, min_inclusive=False))
+    rate = DecimalString(precision=18, scale=8, required=True, minimum_exclusive=0)
 
 
 class ValuationArgs(Schema):
@@ -97,7 +97,7 @@ class ValuationRow(Schema):
     warehouse = fields.String()
     sku = fields.String()
     quantity = fields.Integer()
-    unit_cost = fields.Decimal(as_string=True)
+    unit_cost = DecimalString(precision=14, scale=4, dump_only=True)
     value = Money()
 
 
@@ -118,8 +118,8 @@ class MarginRow(Schema):
     cogs = Money()
     shipping_cost = Money()
     fees = Money()
-    gross_margin = fields.Decimal(as_string=True, places=2)
-    margin_pct = fields.Decimal(as_string=True, allow_none=True)
+    gross_margin = Money(signed=True, dump_only=True)
+    margin_pct = DecimalString(precision=None, scale=None, allow_none=True, dump_only=True)
 
 
 @bp.route("/finance/accounts")

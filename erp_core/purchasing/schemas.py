@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from ..api.schemas import Money, PageArgs
+from ..api.schemas import DecimalString, Money, PageArgs, Schema
 from .models import PO_STATUSES, SUPPLIER_LANGUAGES
 
 _CURRENCY = validate.Regexp(r"^[A-Za-z]{3}$")
@@ -124,13 +124,13 @@ class SuggestionSchema(Schema):
     sku = fields.String()
     supplier = fields.String(allow_none=True)
     shipped = fields.Integer()
-    velocity = fields.Decimal(as_string=True)
+    velocity = DecimalString(precision=None, scale=None, dump_only=True)
     days = fields.Integer()
     on_hand = fields.Integer()
     reserved = fields.Integer()
     in_transit = fields.Integer()
     on_order = fields.Integer()
-    need = fields.Decimal(as_string=True)
+    need = DecimalString(precision=None, scale=None, dump_only=True)
     pack_size = fields.Integer()
     moq = fields.Integer()
     quantity = fields.Integer()

@@ -7,11 +7,12 @@ from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
+from erp_core.api.schemas import Schema
 from erp_core.auth.guard import requires
 from erp_core.extensions import db
 
