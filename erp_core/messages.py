@@ -580,6 +580,13 @@ MESSAGES: Mapping[str, object] = {
     "memo_required": _l("Say what the entry is for (a memo is needed)."),
     "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
     "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
+    # --- open API: token scopes and expiry, request text, shipments and ASNs ------------------------
+    "token_expired": _l("The API token has expired: ask an admin for a new one."),
+    "insufficient_scope": _l("The API token lacks the scope %(scope)s for this request."),
+    "unknown_scope": _l("A scope is unknown or beyond the user's role: %(scopes)s."),
+    "scope_required": _l("A token needs at least one scope."),
+    "token_expiry_past": _l("The token's expiry must lie in the future."),
+    "bad_cursor": _l("The cursor is not one this API gave out."),
 }
 
 # Details that hold a status code are shown as the status's label.

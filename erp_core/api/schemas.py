@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import INCLUDE, fields, validate
+from flask_login import current_user
+from marshmallow import INCLUDE, fields, post_dump, validate
 
 from .fields import DecimalString, Money, Schema
 
@@ -60,7 +61,7 @@ class SkuSchema(Schema):
     name_zh = fields.String(load_default="")
     unit = fields.String(load_default="pcs")
     weight_g = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    cost = Money(load_default=Decimal("0"))  # a default is not deserialised: a string "0" reached the service
+    cost = Money(load_default=Decimal("0"), metadata={"description": "only with the catalog.cost permission"})
     price = Money(load_default=Decimal("0"))
     barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
     active = fields.Boolean(dump_only=True)
@@ -73,6 +74,13 @@ class SkuSchema(Schema):
 
     def _barcodes(self, sku):
         return [b.code for b in sku.barcodes]
+
+    @post_dump
+    def _cost_for_those_who_may(self, data, **kwargs):
+        """Cost prices (成本价) only for catalog.cost: a picker's token reads no `cost`."""
+        if not current_user.can("catalog.cost"):
+            data.pop("cost", None)
+        return data
 
     def _load_barcodes(self, value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -54,9 +54,9 @@ def _where_bad() -> str | None:
         return "query"
     if any(bad_text(k) or bad_text(v) for k, v in request.headers.items()):
         return "header"
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if any(bad_text(k) or bad_text(v) for k, v in request.form.items(multi=True)):
-            return "form"
+    forms = ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.mimetype in forms and any(bad_text(k) or bad_text(v) for k, v in request.form.items(multi=True)):
+        return "form"
     if _bad_json(_json_body()):
         return "body"
     return None
