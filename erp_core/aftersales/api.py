@@ -21,12 +21,15 @@ from ..errors import NotFound
 from ..orders.services import get_order
 from . import domain
 from . import services as cases
-from .models import AfterSalesCase
+from .models import AfterSalesCase, AfterSalesLine
 
 bp = Blueprint("returns_api", __name__, description="After-sales cases (售后单): returns, refunds, exchanges, resends")
 
 
 class CaseLineSchema(Schema):
+    class Meta:
+        model = AfterSalesLine
+
     id = fields.Integer(dump_only=True)
     order_line_id = fields.Integer(required=True)
     sku = fields.Function(lambda line: line.sku.code, dump_only=True)
@@ -42,6 +45,9 @@ class CaseLineSchema(Schema):
 
 
 class CaseSchema(Schema):
+    class Meta:
+        model = AfterSalesCase
+
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(domain.KINDS))

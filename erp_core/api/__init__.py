@@ -38,7 +38,10 @@ class Api(SmorestApi):
         code = _HTTP_CODES.get(status, "error")
         if message == type(error).description:  # werkzeug's stock sentence: say it in the reader's language
             message = describe_code(code, message)
-        return json_error(status, code, message, **extra)
+        response = json_error(status, code, message, **extra)
+        if status == 405 and getattr(error, "valid_methods", None):
+            return (*response, {"Allow": ", ".join(error.valid_methods)})
+        return response
 
 
 def _page_error(error: HTTPException, status: int):

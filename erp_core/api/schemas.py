@@ -7,6 +7,8 @@ from decimal import Decimal
 from flask_login import current_user
 from marshmallow import INCLUDE, fields, post_dump, validate
 
+from ..catalog.models import Sku
+from ..orders.models import Order
 from .fields import DecimalString, Money, Schema
 
 __all__ = ["DecimalString", "Money", "Schema", "fields", "validate"]
@@ -55,6 +57,9 @@ class WarehousePatchSchema(Schema):
 
 
 class SkuSchema(Schema):
+    class Meta:
+        model = Sku
+
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -91,6 +96,9 @@ class SkuSchema(Schema):
 class SkuLotSetupSchema(Schema):
     """A change of a SKU's lot set-up: only the fields sent change (null clears a rule)."""
 
+    class Meta:
+        model = Sku
+
     lot_tracked = fields.Boolean()
     shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=1))
     min_receipt_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
@@ -113,6 +121,9 @@ class OrderLineSchema(Schema):
 
 
 class OrderInSchema(Schema):
+    class Meta:
+        model = Order
+
     channel = fields.String(required=True, metadata={"description": "channel (shop) code"})
     external_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     buyer_id = fields.String(load_default=None)

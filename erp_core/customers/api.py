@@ -76,6 +76,9 @@ class RfmSchema(Schema):
 
 
 class NoteSchema(Schema):
+    class Meta:
+        model = CustomerNote
+
     id = fields.Integer(dump_only=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
     user_id = fields.Integer(dump_only=True, allow_none=True)
@@ -83,6 +86,9 @@ class NoteSchema(Schema):
 
 
 class FeedbackSchema(Schema):
+    class Meta:
+        model = CustomerFeedback
+
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS))
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
@@ -101,6 +107,9 @@ class CustomerDetailSchema(CustomerSchema):
 
 
 class CustomerPatchSchema(Schema):
+    class Meta:
+        model = Customer
+
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=TAG_MAX)), validate=validate.Length(max=50),
                        metadata={"description": "the full set of tags (replaces the current ones)"})
     blacklisted = fields.Boolean()

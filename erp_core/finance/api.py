@@ -20,7 +20,7 @@ from ..extensions import db
 from ..inventory.reservations import business_today
 from . import costing, currency, journal, margins, services
 from .domain import ACCOUNT_TYPES
-from .models import Account, CurrencyRate, FinancePeriod, JournalEntry
+from .models import Account, CurrencyRate, FinancePeriod, JournalEntry, JournalLine
 from .postings import post_pending
 
 bp = Blueprint("finance_api", __name__, description="The books (账簿): accounts, journal, periods, rates, "
@@ -29,6 +29,9 @@ FEED_LIMIT = 500
 
 
 class AccountSchema(Schema):
+    class Meta:
+        model = Account
+
     code = fields.String(required=True, validate=validate.Regexp(r"^\d{1,10}$"))
     name = fields.String(required=True, validate=validate.Length(1, 120))
     name_zh = fields.String(load_default="", validate=validate.Length(0, 120))
@@ -37,6 +40,9 @@ class AccountSchema(Schema):
 
 
 class LineSchema(Schema):
+    class Meta:
+        model = JournalLine
+
     account = fields.Function(lambda line: line.account.code, deserialize=str, required=True,
                               validate=validate.Length(1, 10))
     debit = Money(load_default="0")
@@ -47,6 +53,9 @@ class LineSchema(Schema):
 
 
 class EntrySchema(Schema):
+    class Meta:
+        model = JournalEntry
+
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     entry_date = fields.Date(required=True)
@@ -83,6 +92,9 @@ class PeriodActionSchema(PeriodSchema):
 
 
 class RateSchema(Schema):
+    class Meta:
+        model = CurrencyRate
+
     currency = fields.String(required=True, validate=validate.Length(3, 3))
     day = fields.Date(required=True)
     rate = DecimalString(precision=18, scale=8, required=True, minimum_exclusive=0)

@@ -24,6 +24,9 @@ _SIZE = {"validate": validate.Range(min=1), "metadata": {"description": "inner s
 
 
 class BoxTypeSchema(Schema):
+    class Meta:
+        model = BoxType
+
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))

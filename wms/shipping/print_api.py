@@ -23,6 +23,9 @@ bp = Blueprint("printers_api", __name__, description="Label and document printer
 
 
 class PrinterSchema(Schema):
+    class Meta:
+        model = Printer
+
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     warehouse_id = fields.Integer(required=True)
