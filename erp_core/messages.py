@@ -587,6 +587,7 @@ MESSAGES: Mapping[str, object] = {
     "scope_required": _l("A token needs at least one scope."),
     "token_expiry_past": _l("The token's expiry must lie in the future."),
     "bad_cursor": _l("The cursor is not one this API gave out."),
+    "unknown_wave": _l("No such wave."),
 }
 
 # Details that hold a status code are shown as the status's label.

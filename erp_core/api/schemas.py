@@ -180,8 +180,13 @@ class OrderDetailSchema(OrderSchema):
 
 
 class OrderQuery(PageArgs):
+    class Meta:
+        model = Order
+
     status = fields.String(load_default=None)
-    channel = fields.String(load_default=None)
+    channel = fields.String(load_default=None, validate=validate.Length(max=20))
+    updated_since = fields.AwareDateTime(load_default=None, default_timezone=None,
+                                         metadata={"description": "only orders changed at or after this time"})
 
 
 class StockQuery(Schema):
