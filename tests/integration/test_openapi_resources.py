@@ -113,9 +113,10 @@ def test_every_creating_post_documents_and_honours_idempotency_key(app, client, 
     (the behaviour itself: the ASN test above and tests/integration/test_api.py)."""
     spec = client.get("/api/v1/openapi.json", headers=admin).json
     creating = [path for path, ops in spec["paths"].items() if "201" in ops.get("post", {}).get("responses", {})]
-    assert {"/api/v1/asns", "/api/v1/orders", "/api/v1/skus", "/api/v1/shipments/{shipment_id}/tracking"} <= set(creating)
-    undocumented = [p for p in creating
-                    if not any(x.get("name") == "Idempotency-Key" for x in spec["paths"][p]["post"].get("parameters", []))]
+    assert {"/api/v1/asns", "/api/v1/orders", "/api/v1/skus", "/api/v1/shipments/{shipment_id}/tracking"} \
+        <= set(creating)
+    undocumented = [p for p in creating if not any(
+        x.get("name") == "Idempotency-Key" for x in spec["paths"][p]["post"].get("parameters", []))]
     assert not undocumented
     rules = {rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}"): rule
              for rule in app.url_map.iter_rules() if "POST" in rule.methods}
