@@ -609,6 +609,14 @@ MESSAGES: Mapping[str, object] = {
     "platform_order_missing": _l("The platform has no order %(order)s."),
     "sku_link_empty": _l("Give the platform's item id or SKU id."),
     "unknown_sku_link": _l("SKU %(sku)s is not linked to this shop."),
+    # --- open API: token scopes and expiry, request text, shipments and ASNs ------------------------
+    "token_expired": _l("The API token has expired: ask an admin for a new one."),
+    "insufficient_scope": _l("The API token lacks the scope %(scope)s for this request."),
+    "unknown_scope": _l("A scope is unknown or beyond the user's role: %(scopes)s."),
+    "scope_required": _l("A token needs at least one scope."),
+    "token_expiry_past": _l("The token's expiry must lie in the future."),
+    "bad_cursor": _l("The cursor is not one this API gave out."),
+    "unknown_wave": _l("No such wave."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -243,11 +243,15 @@ def _register_shipping_api() -> None:
     after-sales cases under /api/v1."""
     from erp_core.aftersales.api import bp as returns_api_bp
 
+    from .locations.asn_api import bp as asns_api_bp
+    from .picking.api import bp as waves_api_bp
     from .shipping.box_api import bp as box_types_api_bp
     from .shipping.carrier_api import bp as carriers_api_bp
     from .shipping.print_api import bp as printers_api_bp
+    from .shipping.shipment_api import bp as shipments_api_bp
 
-    for blueprint in (printers_api_bp, carriers_api_bp, box_types_api_bp, returns_api_bp):
+    for blueprint in (printers_api_bp, carriers_api_bp, box_types_api_bp, returns_api_bp, shipments_api_bp,
+                      waves_api_bp, asns_api_bp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 

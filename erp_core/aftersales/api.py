@@ -8,25 +8,28 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
 from ..api.resources import _page, _paged
-from ..api.schemas import ErrorSchema, Money, PageArgs
+from ..api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ..auth.guard import requires
 from ..auth.object_access import require_warehouse_of, warehouse_of_arg
 from ..catalog.services import sku_by_code
 from ..orders.services import get_order
 from . import domain
 from . import services as cases
-from .models import AfterSalesCase
+from .models import AfterSalesCase, AfterSalesLine
 
 bp = Blueprint("returns_api", __name__, description="After-sales cases (售后单): returns, refunds, exchanges, resends")
 
 
 class CaseLineSchema(Schema):
+    class Meta:
+        model = AfterSalesLine
+
     id = fields.Integer(dump_only=True)
     order_line_id = fields.Integer(required=True)
     sku = fields.Function(lambda line: line.sku.code, dump_only=True)
@@ -42,6 +45,9 @@ class CaseLineSchema(Schema):
 
 
 class CaseSchema(Schema):
+    class Meta:
+        model = AfterSalesCase
+
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(domain.KINDS))

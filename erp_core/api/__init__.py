@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..auth.guard import json_error
 from ..errors import DomainError
 from ..messages import describe, describe_code
-from .schemas import ErrorSchema, Money
+from .fields import INT_MAX
+from .parser import BodyRequiredParser
+from .schemas import DecimalString, ErrorSchema, Money
+
+# Before any resource module declares its arguments: every Blueprint's @arguments parses with it.
+SmorestBlueprint.ARGUMENTS_PARSER = BodyRequiredParser()
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -31,7 +38,10 @@ class Api(SmorestApi):
         code = _HTTP_CODES.get(status, "error")
         if message == type(error).description:  # werkzeug's stock sentence: say it in the reader's language
             message = describe_code(code, message)
-        return json_error(status, code, message, **extra)
+        response = json_error(status, code, message, **extra)
+        if status == 405 and getattr(error, "valid_methods", None):
+            return (*response, {"Allow": ", ".join(error.valid_methods)})
+        return response
 
 
 def _page_error(error: HTTPException, status: int):
@@ -57,7 +67,16 @@ SECURITY_SCHEMES = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: 1..2^31-1 (the database's INTEGER). Anything else matches no route
+    (404) instead of overflowing in the database; the document says minimum 1, maximum 2147483647."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=INT_MAX, signed=False):  # noqa: A002  (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_api(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     app.config.setdefault("API_SPEC_OPTIONS", {
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "components": {"securitySchemes": SECURITY_SCHEMES},
@@ -65,8 +84,9 @@ def init_api(app: Flask) -> None:
                                 "`{code, message, status}` with a stable `code`."},
     })
     api.init_app(app)
+    api.register_field(DecimalString, "string", "decimal")
     api.register_field(Money, "string", "decimal")
-    from . import intercept_resources, lot_resources, resources  # noqa: F401  (they add routes to resources.bp)
+    from . import intercept_resources, lot_resources, resources, stock_move_resources  # noqa: F401  (they add routes to resources.bp)
 
     api.register_blueprint(resources.bp, url_prefix="/api/v1")
 

@@ -142,6 +142,7 @@ def idempotent(view):
             return _replay(answer[1], request_hash)
         return answer[1]
 
+    wrapper._idempotent = True  # type: ignore[attr-defined]  (kept by the outer @wraps: tests enumerate it)
     return wrapper
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from .schemas import PageArgs
+from .schemas import PageArgs, Schema
 
 
 class LotQuery(PageArgs):

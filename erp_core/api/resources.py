@@ -141,6 +141,8 @@ class Orders(MethodView):
             stmt = stmt.where(Order.status == args["status"])
         if args["channel"]:
             stmt = stmt.join(Channel).where(Channel.code == args["channel"])
+        if args["updated_since"]:
+            stmt = stmt.where(Order.updated_at >= args["updated_since"])
         allowed = current_user.warehouse_ids()
         if allowed is not None:
             stmt = stmt.where(Order.warehouse_id.in_(allowed))

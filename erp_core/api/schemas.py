@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from flask_login import current_user
+from marshmallow import INCLUDE, fields, post_dump, validate
 
+from ..catalog.models import Sku
+from ..orders.models import Order
+from .fields import DecimalString, Money, Schema
 
-class Money(fields.Decimal):
-    """Money as a decimal string ("59.00"): never a float. Negative amounts are refused."""
-
-    def __init__(self, **kwargs):
-        super().__init__(places=2, as_string=True, **kwargs)
-
-    def _validated(self, value):
-        number = super()._validated(value)
-        if number is not None and number < 0:
-            raise self.make_error("invalid")
-        return number
+__all__ = ["DecimalString", "Money", "Schema", "fields", "validate"]
 
 
 class ErrorSchema(Schema):
-    """Every error: a stable machine-readable code, a message for people, the HTTP status."""
+    """Every error: a stable machine-readable code, a message for people, the HTTP status; a refusal
+    may add its details (the SKUs unknown, the quantity available, ...)."""
 
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    status = fields.Integer(required=True)
-    errors = fields.Dict(metadata={"description": "field-by-field validation messages"})
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True, dump_only=True)
+    message = fields.String(required=True, dump_only=True)
+    status = fields.Integer(required=True, dump_only=True)
+    errors = fields.Dict(dump_only=True, metadata={"description": "field-by-field validation messages"})
 
 
 class UserSchema(Schema):
@@ -59,13 +57,16 @@ class WarehousePatchSchema(Schema):
 
 
 class SkuSchema(Schema):
+    class Meta:
+        model = Sku
+
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     name_zh = fields.String(load_default="")
     unit = fields.String(load_default="pcs")
     weight_g = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    cost = Money(load_default=Decimal("0"))  # a default is not deserialised: a string "0" reached the service
+    cost = Money(load_default=Decimal("0"), metadata={"description": "only with the catalog.cost permission"})
     price = Money(load_default=Decimal("0"))
     barcodes = fields.Method("_barcodes", deserialize="_load_barcodes")
     active = fields.Boolean(dump_only=True)
@@ -79,6 +80,13 @@ class SkuSchema(Schema):
     def _barcodes(self, sku):
         return [b.code for b in sku.barcodes]
 
+    @post_dump
+    def _cost_for_those_who_may(self, data, **kwargs):
+        """Cost prices (成本价) only for catalog.cost: a picker's token reads no `cost`."""
+        if not current_user.can("catalog.cost"):
+            data.pop("cost", None)
+        return data
+
     def _load_barcodes(self, value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise validate.ValidationError("barcodes must be a list of strings")
@@ -87,6 +95,9 @@ class SkuSchema(Schema):
 
 class SkuLotSetupSchema(Schema):
     """A change of a SKU's lot set-up: only the fields sent change (null clears a rule)."""
+
+    class Meta:
+        model = Sku
 
     lot_tracked = fields.Boolean()
     shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=1))
@@ -110,6 +121,9 @@ class OrderLineSchema(Schema):
 
 
 class OrderInSchema(Schema):
+    class Meta:
+        model = Order
+
     channel = fields.String(required=True, metadata={"description": "channel (shop) code"})
     external_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     buyer_id = fields.String(load_default=None)
@@ -166,8 +180,13 @@ class OrderDetailSchema(OrderSchema):
 
 
 class OrderQuery(PageArgs):
+    class Meta:
+        model = Order
+
     status = fields.String(load_default=None)
-    channel = fields.String(load_default=None)
+    channel = fields.String(load_default=None, validate=validate.Length(max=20))
+    updated_since = fields.AwareDateTime(load_default=None, default_timezone=None,
+                                         metadata={"description": "only orders changed at or after this time"})
 
 
 class StockQuery(Schema):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +15,7 @@ from ..inventory.models import Warehouse
 from ..inventory.services import create_warehouse
 from ..inventory.warehouse_settings import set_weight_tolerance
 from ..messages import describe
+from ..models_base import utcnow
 from .forms import TokenForm, UserForm, WarehouseForm
 from .guard import requires
 from .models import ApiToken, User
@@ -97,10 +100,17 @@ def tokens():
                                                         .order_by(User.username))]
     new_secret = None
     if form.validate_on_submit():
-        _token, new_secret = create_api_token(form.user_id.data, form.name.data, current_user.id)
-        flash(_("Token created. Copy it now: it is not shown again."), "success")
+        expires_at = (datetime.combine(form.expires_on.data, time(23, 59, 59), tzinfo=UTC)
+                      if form.expires_on.data else None)
+        try:
+            _token, new_secret = create_api_token(form.user_id.data, form.name.data, current_user.id,
+                                                  scopes=form.scopes.data or None, expires_at=expires_at)
+        except DomainError as error:
+            flash(describe(error), "error")
+        else:
+            flash(_("Token created. Copy it now: it is not shown again."), "success")
     rows = db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()))
-    return render_template("admin/tokens.html", form=form, tokens=list(rows), new_secret=new_secret)
+    return render_template("admin/tokens.html", form=form, tokens=list(rows), new_secret=new_secret, now=utcnow())
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from .permissions import ROLES
+from .permissions import ROLES, SCOPES
 
 
 class LoginForm(FlaskForm):
@@ -36,6 +37,10 @@ class UserForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
     user_id = SelectField(_l("Acts as user"), coerce=int, choices=[])
+    # None ticked: every scope of the user's role.
+    scopes = SelectMultipleField(_l("Scopes"), choices=[(scope, scope) for scope in SCOPES],
+                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
 
 
 class WarehouseForm(FlaskForm):

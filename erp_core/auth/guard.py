@@ -18,8 +18,11 @@ from flask_wtf.csrf import CSRFError
 from ..errors import NotFound
 from ..extensions import csrf, login_manager
 from ..messages import describe_code
+from ..models_base import utcnow
 from .object_access import OtherWarehouse, may_access, require_warehouse_of  # noqa: F401  (re-exported)
+from .permissions import scope_needed
 from .services import user_for_token
+from .text_guard import install_text_guard
 
 F = TypeVar("F", bound=Callable)
 
@@ -93,12 +96,17 @@ def _load_user_from_bearer(req):
         g.bad_token = True
         return None
     user, token = found
+    if token.expired(utcnow()):
+        g.token_expired = True
+        return None
     g.api_token = token
     return user
 
 
 def _deny_anonymous():
     if wants_json():
+        if g.get("token_expired"):
+            return json_error(401, "token_expired", describe_code("token_expired", "the API token has expired"))
         if g.get("bad_token"):
             return json_error(401, "invalid_token",
                               describe_code("invalid_token", "the API token is unknown or revoked"))
@@ -141,11 +149,25 @@ def _check_request():
     permission = LIBRARY_ENDPOINT_PERMISSIONS.get(endpoint) or permission_of(view)
     if permission is None or not current_user.can(permission):
         return _deny_forbidden(permission)
+    if by_token:
+        return _check_scope(g.api_token, permission)
     return None
+
+
+def _check_scope(token, permission: str):
+    """A token acts for its user only within its scopes: the permission's area, read or write."""
+    needed = scope_needed(permission, request.method)
+    if needed is None or needed in token.scope_list:
+        return None
+    if wants_json():
+        return json_error(403, "insufficient_scope", describe_code("insufficient_scope", "the token lacks a scope",
+                                                                   scope=needed), scope=needed)
+    return render_template("errors/403.html", permission=permission), 403
 
 
 def install_guard(app: Flask) -> None:
     app.before_request(_check_request)
+    install_text_guard(app)  # first of all: before the login and the limiter read the request
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError):

@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.tokens": frozenset({"admin"}),
     "catalog.view": frozenset(_OFFICE | _FLOOR),
     "catalog.edit": frozenset({"admin", "purchaser"}),
+    # Cost prices (成本价): without it the catalogue's pages, exports and API answers omit `cost`.
+    "catalog.cost": frozenset({"admin", "purchaser", "finance"}),
     "orders.view": frozenset(_OFFICE | {"shipping"}),
     "orders.create": frozenset({"admin", "supervisor"}),
     "orders.audit": frozenset({"admin", "supervisor"}),
@@ -70,6 +72,35 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Shops (店铺): create and change shops, their platform credentials, SKU links and stock sync.
     "shops.manage": frozenset({"admin"}),
 }
+
+
+# API token scopes: `<area>:read` (GET, HEAD) and `<area>:write` (everything else). Each permission
+# belongs to one area; None: no scope needed (the token's own user, the home page, the document).
+AREAS: tuple[str, ...] = ("catalog", "orders", "stock", "floor", "shipping", "purchasing", "returns", "customers",
+                          "finance", "admin")
+_AREA_OF_PREFIX = {
+    "dashboard": None, "account": None, "admin": "admin", "catalog": "catalog", "orders": "orders",
+    "stock": "stock", "locations": "stock", "picking": "floor", "sorting": "floor", "packing": "floor",
+    "board": "floor", "inbound": "floor", "replenish": "floor", "counts": "floor", "shipping": "shipping",
+    "exceptions": "shipping", "purchasing": "purchasing", "aftersales": "returns", "returns": "returns",
+    "customers": "customers", "finance": "finance", "reports": "finance", "shops": "orders", "webhooks": "admin",
+}
+PERMISSION_AREAS: dict[str, str | None] = {perm: _AREA_OF_PREFIX[perm.split(".")[0]] for perm in PERMISSIONS}
+SCOPES: tuple[str, ...] = tuple(f"{area}:{kind}" for area in AREAS for kind in ("read", "write"))
+
+
+def scope_needed(permission: str, method: str) -> str | None:
+    """The token scope a request needs: the permission's area, read for GET/HEAD/OPTIONS, else write."""
+    area = PERMISSION_AREAS.get(permission)
+    if area is None:
+        return None
+    return f"{area}:{'read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+
+
+def scopes_for_role(role: str) -> list[str]:
+    """Every scope a role can use: read and write of each area where it holds a permission."""
+    areas = {PERMISSION_AREAS[perm] for perm, roles in PERMISSIONS.items() if role in roles} - {None}
+    return [scope for scope in SCOPES if scope.split(":")[0] in areas]
 
 
 def role_allows(role: str, permission: str) -> bool:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,7 +17,7 @@ from ..extensions import db
 from ..inventory.models import Warehouse
 from ..models_base import utcnow
 from .models import ApiToken, User
-from .permissions import ROLES
+from .permissions import ROLES, SCOPES, scopes_for_role
 
 # Argon2id is memory-hard; the library's defaults follow RFC 9106's second recommendation.
 _hasher = PasswordHasher()
@@ -160,17 +161,32 @@ def set_locale(user: User, locale: str | None) -> None:
         user.locale = locale
 
 
-def create_api_token(user_id: int, name: str, created_by_id: int | None) -> tuple[ApiToken, str]:
-    """A new token for the user; returns the record and the token text (shown once, never stored)."""
+def create_api_token(user_id: int, name: str, created_by_id: int | None, *, scopes: Iterable[str] | None = None,
+                     expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for the user; returns the record and the token text (shown once, never stored).
+
+    `scopes` (default: every scope of the user's role) must be known and within the role's;
+    `expires_at` (UTC, None = never) must lie in the future."""
     if not name.strip():
         raise ValidationFailed("a token needs a name", code="name_required")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationFailed("the expiry must lie in the future", code="token_expiry_past")
     with atomic():
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("no such user")
+        allowed = scopes_for_role(user.role)
+        wanted = set(allowed if scopes is None else scopes)
+        chosen = [scope for scope in SCOPES if scope in wanted] + sorted(wanted - set(SCOPES))
+        unknown = [scope for scope in chosen if scope not in allowed]
+        if unknown:
+            raise ValidationFailed("a scope is unknown or beyond the user's role", code="unknown_scope",
+                                   scopes=", ".join(unknown))
+        if not chosen:
+            raise ValidationFailed("a token needs at least one scope", code="scope_required")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = ApiToken(name=name.strip(), prefix=secret[:10], token_hash=_sha256(secret),
-                         user_id=user.id, created_by_id=created_by_id)
+        token = ApiToken(name=name.strip(), prefix=secret[:10], token_hash=_sha256(secret), scopes=" ".join(chosen),
+                         expires_at=expires_at, user_id=user.id, created_by_id=created_by_id)
         db.session.add(token)
         db.session.flush()
     return token, secret
@@ -187,7 +203,8 @@ def revoke_api_token(token_id: int) -> ApiToken:
 
 
 def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
-    """The active user behind a bearer token that is not revoked, else None."""
+    """The active user behind a bearer token that is not revoked, else None. An expired token is
+    returned too: the guard refuses it with its own code (token_expired)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_sha256(secret)))

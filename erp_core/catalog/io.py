@@ -276,9 +276,16 @@ def _days(value: int | None) -> object:
     return "" if value is None else value
 
 
-def export_rows() -> Iterator[list[object]]:
-    """The header, then one row per SKU by code, in the import's columns."""
-    yield list(CATALOG_COLUMNS)
+def export_rows(*, with_cost: bool = True) -> Iterator[list[object]]:
+    """The header, then one row per SKU by code, in the import's columns; without `cost` for a reader
+    who may not see cost prices (re-imported, a file without the column keeps the catalogue's costs)."""
+    keep = [i for i, name in enumerate(CATALOG_COLUMNS) if with_cost or name != "cost"]
+    yield [CATALOG_COLUMNS[i] for i in keep]
+    for row in _export_rows():
+        yield [row[i] for i in keep]
+
+
+def _export_rows() -> Iterator[list[object]]:
     kits: dict[int, list[str]] = {}
     for component in db.session.scalars(select(KitComponent).join(KitComponent.component).order_by(Sku.code)):
         kits.setdefault(component.kit_sku_id, []).append(f"{component.component.code}*{component.quantity}")
@@ -291,11 +298,11 @@ def export_rows() -> Iterator[list[object]]:
                _days(sku.min_ship_life_days)]
 
 
-def export_csv() -> bytes:
+def export_csv(*, with_cost: bool = True) -> bytes:
     """The catalog as CSV: UTF-8 with a BOM, CRLF; formula-like text made inert for Excel."""
-    return csv_bytes(None, export_rows())
+    return csv_bytes(None, export_rows(with_cost=with_cost))
 
 
-def export_xlsx() -> bytes:
+def export_xlsx(*, with_cost: bool = True) -> bytes:
     """The catalog as an XLSX sheet; every text cell is stored as text (never a formula or number)."""
-    return xlsx_bytes("SKUs", None, export_rows())
+    return xlsx_bytes("SKUs", None, export_rows(with_cost=with_cost))

@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
@@ -106,15 +107,15 @@ def import_errors():
 
 
 @bp.route("/export.csv")
-@requires("catalog.edit")  # the export carries cost prices
+@requires("catalog.edit")  # cost prices only with catalog.cost
 def export_as_csv():
-    return download(export_csv(), "catalog.csv", CSV_MIMETYPE)
+    return download(export_csv(with_cost=current_user.can("catalog.cost")), "catalog.csv", CSV_MIMETYPE)
 
 
 @bp.route("/export.xlsx")
-@requires("catalog.edit")  # the export carries cost prices
+@requires("catalog.edit")  # cost prices only with catalog.cost
 def export_as_xlsx():
-    return download(export_xlsx(), "catalog.xlsx", XLSX_MIMETYPE)
+    return download(export_xlsx(with_cost=current_user.can("catalog.cost")), "catalog.xlsx", XLSX_MIMETYPE)
 
 
 @bp.route("/kits", methods=["POST"])

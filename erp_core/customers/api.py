@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.schemas import ErrorSchema, Money, PageArgs
+from ..api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ..auth.guard import requires
 from ..db import atomic
 from ..extensions import db
@@ -76,6 +76,9 @@ class RfmSchema(Schema):
 
 
 class NoteSchema(Schema):
+    class Meta:
+        model = CustomerNote
+
     id = fields.Integer(dump_only=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
     user_id = fields.Integer(dump_only=True, allow_none=True)
@@ -83,6 +86,9 @@ class NoteSchema(Schema):
 
 
 class FeedbackSchema(Schema):
+    class Meta:
+        model = CustomerFeedback
+
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS))
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
@@ -101,6 +107,9 @@ class CustomerDetailSchema(CustomerSchema):
 
 
 class CustomerPatchSchema(Schema):
+    class Meta:
+        model = Customer
+
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=TAG_MAX)), validate=validate.Length(max=50),
                        metadata={"description": "the full set of tags (replaces the current ones)"})
     blacklisted = fields.Boolean()

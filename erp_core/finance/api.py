@@ -8,19 +8,19 @@ from zoneinfo import ZoneInfo
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.schemas import ErrorSchema, Money
+from ..api.schemas import DecimalString, ErrorSchema, Money, Schema
 from ..auth.guard import requires
 from ..db import atomic
 from ..extensions import db
 from ..inventory.reservations import business_today
 from . import costing, currency, journal, margins, services
 from .domain import ACCOUNT_TYPES
-from .models import Account, CurrencyRate, FinancePeriod, JournalEntry
+from .models import Account, CurrencyRate, FinancePeriod, JournalEntry, JournalLine
 from .postings import post_pending
 
 bp = Blueprint("finance_api", __name__, description="The books (账簿): accounts, journal, periods, rates, "
@@ -29,6 +29,9 @@ FEED_LIMIT = 500
 
 
 class AccountSchema(Schema):
+    class Meta:
+        model = Account
+
     code = fields.String(required=True, validate=validate.Regexp(r"^\d{1,10}$"))
     name = fields.String(required=True, validate=validate.Length(1, 120))
     name_zh = fields.String(load_default="", validate=validate.Length(0, 120))
@@ -37,6 +40,9 @@ class AccountSchema(Schema):
 
 
 class LineSchema(Schema):
+    class Meta:
+        model = JournalLine
+
     account = fields.Function(lambda line: line.account.code, deserialize=str, required=True,
                               validate=validate.Length(1, 10))
     debit = Money(load_default="0")
@@ -47,6 +53,9 @@ class LineSchema(Schema):
 
 
 class EntrySchema(Schema):
+    class Meta:
+        model = JournalEntry
+
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     entry_date = fields.Date(required=True)
@@ -55,7 +64,7 @@ class EntrySchema(Schema):
     reference = fields.String(dump_only=True)
     memo = fields.String(required=True, validate=validate.Length(1, 255))
     currency = fields.String(load_default=None, validate=validate.Length(3, 3))
-    rate = fields.Decimal(dump_only=True, as_string=True)
+    rate = DecimalString(precision=18, scale=8, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(2, 200))
 
@@ -82,17 +91,13 @@ class PeriodActionSchema(PeriodSchema):
     action = fields.String(required=True, validate=validate.OneOf(("close", "reopen")))
 
 
-def _positive(value) -> bool:
-    return value > 0
-
-
 class RateSchema(Schema):
+    class Meta:
+        model = CurrencyRate
+
     currency = fields.String(required=True, validate=validate.Length(3, 3))
     day = fields.Date(required=True)
-    # A plain check, not validate.Range: apispec would write the Decimal bound as a string `minimum`
-    # and break the OpenAPI document.
-    rate = fields.Decimal(required=True, as_string=True, places=8, validate=_positive,
-                          metadata={"description": "base units for one unit of the currency, above 0"})
+    rate = DecimalString(precision=18, scale=8, required=True, minimum_exclusive=0)
 
 
 class ValuationArgs(Schema):
@@ -104,7 +109,7 @@ class ValuationRow(Schema):
     warehouse = fields.String()
     sku = fields.String()
     quantity = fields.Integer()
-    unit_cost = fields.Decimal(as_string=True)
+    unit_cost = DecimalString(precision=14, scale=4, dump_only=True)
     value = Money()
 
 
@@ -125,8 +130,8 @@ class MarginRow(Schema):
     cogs = Money()
     shipping_cost = Money()
     fees = Money()
-    gross_margin = fields.Decimal(as_string=True, places=2)
-    margin_pct = fields.Decimal(as_string=True, allow_none=True)
+    gross_margin = Money(signed=True, dump_only=True)
+    margin_pct = DecimalString(precision=None, scale=None, allow_none=True, dump_only=True)
 
 
 @bp.route("/finance/accounts")

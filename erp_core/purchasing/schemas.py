@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from ..api.schemas import Money, PageArgs
-from .models import PO_STATUSES, SUPPLIER_LANGUAGES
+from ..api.schemas import DecimalString, Money, PageArgs, Schema
+from .models import (
+    PO_STATUSES,
+    SUPPLIER_LANGUAGES,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+    SupplierContact,
+    SupplierSku,
+)
 
 _CURRENCY = validate.Regexp(r"^[A-Za-z]{3}$")
 
 
 class SupplierContactSchema(Schema):
+    class Meta:
+        model = SupplierContact
+
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     title = fields.String(load_default="", validate=validate.Length(max=60),
@@ -23,6 +34,9 @@ class SupplierContactSchema(Schema):
 
 
 class SupplierSchema(Schema):
+    class Meta:
+        model = Supplier
+
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
@@ -46,6 +60,9 @@ class SupplierPatchSchema(SupplierSchema):
 
 
 class SupplierSkuSchema(Schema):
+    class Meta:
+        model = SupplierSku
+
     id = fields.Integer(dump_only=True)
     sku = fields.Method("_sku", deserialize="_load_sku", required=True)
     supplier_code = fields.String(load_default="", validate=validate.Length(max=64))
@@ -70,6 +87,9 @@ class PriceChangeSchema(Schema):
 
 
 class PoLineSchema(Schema):
+    class Meta:
+        model = PurchaseOrderLine
+
     id = fields.Integer(dump_only=True)
     sku = fields.Function(lambda line: line.sku.code, deserialize=str, required=True)
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
@@ -79,6 +99,9 @@ class PoLineSchema(Schema):
 
 
 class PurchaseOrderSchema(Schema):
+    class Meta:
+        model = PurchaseOrder
+
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": list(PO_STATUSES)})
@@ -124,13 +147,13 @@ class SuggestionSchema(Schema):
     sku = fields.String()
     supplier = fields.String(allow_none=True)
     shipped = fields.Integer()
-    velocity = fields.Decimal(as_string=True)
+    velocity = DecimalString(precision=None, scale=None, dump_only=True)
     days = fields.Integer()
     on_hand = fields.Integer()
     reserved = fields.Integer()
     in_transit = fields.Integer()
     on_order = fields.Integer()
-    need = fields.Decimal(as_string=True)
+    need = DecimalString(precision=None, scale=None, dump_only=True)
     pack_size = fields.Integer()
     moq = fields.Integer()
     quantity = fields.Integer()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
-from erp_core.api.schemas import ErrorSchema, Money
+from erp_core.api.schemas import ErrorSchema, Money, Schema
 from erp_core.auth.guard import requires
 from erp_core.errors import NotFound
 from erp_core.extensions import db
@@ -24,6 +24,9 @@ _SIZE = {"validate": validate.Range(min=1), "metadata": {"description": "inner s
 
 
 class BoxTypeSchema(Schema):
+    class Meta:
+        model = BoxType
+
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))

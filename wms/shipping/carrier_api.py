@@ -8,11 +8,12 @@ import json
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
+from erp_core.api.schemas import Schema
 from erp_core.auth.guard import requires, signed_webhook
 from erp_core.extensions import db
 
@@ -48,6 +49,9 @@ class CarrierSchema(Schema):
 
 
 class CarrierPatchSchema(Schema):
+    class Meta:
+        model = Carrier
+
     name = fields.String(validate=validate.Length(min=1, max=80))
     name_zh = fields.String(validate=validate.Length(max=80))
     kind = fields.String(validate=validate.OneOf(CARRIER_KINDS))
@@ -98,6 +102,9 @@ class RuleSchema(Schema):
 
 
 class RulePatchSchema(Schema):
+    class Meta:
+        model = CarrierRule
+
     priority = fields.Integer(validate=validate.Range(min=0, max=100_000))
     carrier = fields.String()
     warehouse = fields.String(allow_none=True, metadata={"description": "warehouse code; empty or null = any"})
@@ -241,8 +248,9 @@ class CarrierRuleById(MethodView):
     "in": "header", "name": tracking.SIGNATURE_HEADER, "required": True, "schema": {"type": "string"},
     "description": "sha256=<hex HMAC-SHA256 of the raw body with the carrier's API key>"}],
     requestBody={"content": {"application/json": {"schema": {"type": "object", "properties": {"events": {
-        "type": "array", "items": {"type": "object", "properties": {k: {"type": "string"} for k in (
-            "tracking_number", "external_id", "occurred_at", "code", "description", "location")}}}}}}}})
+        "type": "array", "items": {"type": "object", "properties": {k: {"type": "string", "maxLength": n} for k, n in (
+            ("tracking_number", 60), ("external_id", 80), ("occurred_at", 40), ("code", 20), ("description", 300),
+            ("location", 120))}}}}}}}})
 @bp.response(200, WebhookResultSchema)
 @signed_webhook
 def tracking_webhook(code):

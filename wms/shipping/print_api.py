@@ -7,11 +7,12 @@ from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
+from erp_core.api.schemas import Schema
 from erp_core.auth.guard import requires
 from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.extensions import db
@@ -23,6 +24,9 @@ bp = Blueprint("printers_api", __name__, description="Label and document printer
 
 
 class PrinterSchema(Schema):
+    class Meta:
+        model = Printer
+
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     warehouse_id = fields.Integer(required=True)

@@ -9,13 +9,13 @@ from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from ...api.idempotency import DOC as IDEMPOTENCY_DOC
 from ...api.idempotency import idempotent
 from ...api.resources import _page, _paged
-from ...api.schemas import ErrorSchema, PageArgs
+from ...api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ...auth.guard import requires
 from ...errors import ValidationFailed
 from . import services
@@ -25,7 +25,7 @@ bp = Blueprint("reconciliation_api", __name__, description="Reconciliation (å¯¹è
 
 
 def _signed_money(**kwargs):
-    return fields.Decimal(places=2, as_string=True, **kwargs)
+    return Money(signed=True, **kwargs)
 
 
 class LineSchema(Schema):
