@@ -14,6 +14,7 @@ from ..api.idempotency import idempotent
 from ..api.resources import _page, _paged
 from ..api.schemas import ErrorSchema
 from ..auth.guard import requires
+from ..auth.object_access import warehouse_of_arg
 from ..catalog.services import sku_by_code
 from ..errors import NotFound
 from ..extensions import db
@@ -180,6 +181,7 @@ _action("close", "purchasing.edit", services.close_po, "partially received (shor
 @bp.route("/purchase-orders/<int:po_id>/confirm")
 class PurchaseOrderConfirm(MethodView):
     @requires("purchasing.confirm")
+    @warehouse_of_arg("purchase_order", "po_id")
     @bp.doc(**IDEMPOTENCY_DOC)
     @idempotent
     @bp.arguments(ps.ConfirmSchema)

@@ -90,15 +90,15 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST finance.supplier_payments_page",
     ),
     "inbound.asn_create": (
-        "GET inbound.asn_import", "GET inbound.asn_new", "POST inbound.asn_import",
+        "GET inbound.asn_import", "GET inbound.asn_new", "POST asns_api.Asns", "POST inbound.asn_import",
         "POST inbound.asn_import_errors", "POST inbound.asn_new",
     ),
     "inbound.work": (
-        "GET inbound.asn_detail", "GET inbound.asn_list", "GET inbound.putaway_list", "GET inbound.putaway_task",
-        "GET inbound.receive_done", "GET inbound.receive_screen", "GET inbound.receive_start",
-        "POST inbound.putaway_confirm", "POST inbound.putaway_find", "POST inbound.putaway_resuggest",
-        "POST inbound.receive_blind", "POST inbound.receive_finish", "POST inbound.receive_open",
-        "POST inbound.receive_scan",
+        "GET asns_api.AsnById", "GET asns_api.Asns", "GET inbound.asn_detail", "GET inbound.asn_list",
+        "GET inbound.putaway_list", "GET inbound.putaway_task", "GET inbound.receive_done",
+        "GET inbound.receive_screen", "GET inbound.receive_start", "POST inbound.putaway_confirm",
+        "POST inbound.putaway_find", "POST inbound.putaway_resuggest", "POST inbound.receive_blind",
+        "POST inbound.receive_finish", "POST inbound.receive_open", "POST inbound.receive_scan",
     ),
     "locations.manage": (
         "GET floor_tasks.pick_faces", "GET inbound.receiving_settings", "GET locations.edit_bin",
@@ -130,8 +130,8 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST pack.weigh", "POST printing.reprint", "POST printing.retry",
     ),
     "picking.manage": (
-        "GET picking.wave", "GET picking.waves", "POST picking.assign", "POST picking.preview",
-        "POST picking.release",
+        "GET picking.wave", "GET picking.waves", "GET waves_api.WaveById", "GET waves_api.Waves",
+        "POST picking.assign", "POST picking.preview", "POST picking.release",
     ),
     "picking.work": (
         "GET picking.pick", "GET put_back.orders", "GET put_back.screen", "POST picking.pick_pause",
@@ -197,8 +197,9 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
     ),
     "shipping.work": (
         "GET manifests.export_dates", "GET manifests.export_manifest", "GET manifests.index", "GET manifests.pdf",
-        "GET manifests.show", "POST manifests.close", "POST manifests.open_new", "POST manifests.print_sheet",
-        "POST manifests.remove", "POST manifests.scan",
+        "GET manifests.show", "GET shipments_api.ShipmentById", "GET shipments_api.Shipments",
+        "POST manifests.close", "POST manifests.open_new", "POST manifests.print_sheet", "POST manifests.remove",
+        "POST manifests.scan", "POST shipments_api.ShipmentTracking",
     ),
     "shops.manage": (
         "DELETE shops_api.ShopSkuLink", "GET shops.bulk_ship", "GET shops.edit", "GET shops.index", "GET shops.new",
@@ -220,10 +221,10 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST stock.receive_transfer", "POST stock.ship_transfer",
     ),
     "stock.view": (
-        "GET api.LotById", "GET api.Lots", "GET api.Stock", "GET api.StockBins", "GET api.Warehouses",
-        "GET handheld.lookup", "GET locations.export_bins", "GET locations.index", "GET locations.labels",
-        "GET locations.plan", "GET locations.show", "GET locations.slotting", "GET lots.detail",
-        "GET lots.expiring", "GET lots.index", "GET lots.recall_export", "GET lots.recall_page",
+        "GET api.LotById", "GET api.Lots", "GET api.Stock", "GET api.StockBins", "GET api.StockMoves",
+        "GET api.Warehouses", "GET handheld.lookup", "GET locations.export_bins", "GET locations.index",
+        "GET locations.labels", "GET locations.plan", "GET locations.show", "GET locations.slotting",
+        "GET lots.detail", "GET lots.expiring", "GET lots.index", "GET lots.recall_export", "GET lots.recall_page",
         "GET stock.export_csv", "GET stock.export_xlsx", "GET stock.index", "GET stock.low", "GET stock.sku",
         "GET stock.transfer_detail", "GET stock.transfer_list", "POST handheld.lookup_scan",
     ),

@@ -13,6 +13,7 @@ from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
 from erp_core.api.schemas import ErrorSchema, Schema
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.catalog.models import Sku
 from erp_core.catalog.services import sku_by_code
 from erp_core.errors import NotFound
@@ -112,6 +113,7 @@ class Asns(MethodView):
 @bp.route("/asns/<int:asn_id>")
 class AsnById(MethodView):
     @requires("inbound.work")
+    @warehouse_of_arg("asn", "asn_id")
     @bp.response(200, AsnSchema)
     def get(self, asn_id):
         """One ASN with its lines: expected, received and damaged units."""

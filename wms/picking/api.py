@@ -11,6 +11,7 @@ from sqlalchemy import select
 from erp_core.api.cursor import CursorArgs, cursor_page, cursor_paged, in_my_warehouses
 from erp_core.api.schemas import Schema
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 
@@ -95,6 +96,7 @@ class Waves(MethodView):
 @bp.route("/waves/<int:wave_id>")
 class WaveById(MethodView):
     @requires("picking.manage")
+    @warehouse_of_arg("wave", "wave_id")
     @bp.response(200, WaveDetailSchema)
     def get(self, wave_id):
         """One wave with its pick lists and their tasks (bin, SKU, lot, picked and short)."""

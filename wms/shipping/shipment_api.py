@@ -14,6 +14,7 @@ from erp_core.api.idempotency import DOC as IDEMPOTENCY_DOC
 from erp_core.api.idempotency import idempotent
 from erp_core.api.schemas import ErrorSchema, Money, Schema
 from erp_core.auth.guard import requires
+from erp_core.auth.object_access import warehouse_of_arg
 from erp_core.errors import NotFound
 from erp_core.extensions import db
 from erp_core.inventory.models import Warehouse
@@ -105,6 +106,7 @@ class Shipments(MethodView):
 @bp.route("/shipments/<int:shipment_id>")
 class ShipmentById(MethodView):
     @requires("shipping.work")
+    @warehouse_of_arg("shipment", "shipment_id")
     @bp.response(200, ShipmentDetailSchema)
     def get(self, shipment_id):
         """One shipment with its packages, lines (SKU, lot, package) and tracking events."""
@@ -114,6 +116,7 @@ class ShipmentById(MethodView):
 @bp.route("/shipments/<int:shipment_id>/tracking")
 class ShipmentTracking(MethodView):
     @requires("shipping.work")
+    @warehouse_of_arg("shipment", "shipment_id")
     @bp.doc(**IDEMPOTENCY_DOC)
     @idempotent
     @bp.arguments(TrackingNumberSchema)
