@@ -10,7 +10,8 @@ from tests.builders import FloorBuilder
 
 @pytest.fixture
 def board_floor(app, users):
-    """SH1 with one wave of 6 orders (8 pick lines, 13 units) on one cart, and SZ1 next to it; the
+    """SH1 with 6 released orders: P4 (one unit) in a single-item wave, the other five in the first wave
+    (8 pick lines, 12 units) on one cart; SZ1 next to it. The
     supervisor works in SH1 only, the viewer in SZ1 only."""
     from erp_core.auth.models import User
     from erp_core.auth.services import update_user
