@@ -60,7 +60,8 @@ class CarrierPatchSchema(Schema):
                             metadata={"description": "write-only; an empty string keeps the stored key"})
     cost_table = fields.Dict(metadata={"description": '{"default": [[max_g, "price"], ...], "<province>": [...]}'})
     tracking_stale_hours = fields.Integer(validate=validate.Range(min=1, max=1440))
-    cutoff_time = fields.Time(allow_none=True, metadata={"description": "daily cut-off, local time (HH:MM); null: none"})
+    cutoff_time = fields.Time(allow_none=True,
+                              metadata={"description": "daily cut-off, local time (HH:MM); null: none"})
     active = fields.Boolean()
 
 
