@@ -140,3 +140,14 @@ def test_a_carrier_s_cut_off_is_set_and_cleared_in_its_form(app, board_floor, lo
         assert db.session.scalar(select(Carrier.cutoff_time).filter_by(code="YTO")) is None
     refused = client.post("/shipping/carriers/YTO", data={**form, "cutoff_time": "late"})
     assert refused.status_code in (400, 422)
+
+
+def test_the_carrier_api_reads_and_sets_the_cut_off(app, client, users):
+    from tests.carrier_helpers import api_token
+
+    auth = {"Authorization": f"Bearer {api_token(app, users)}"}
+    created = client.post("/api/v1/carriers", headers={**auth, "Idempotency-Key": "cut-off-1"},
+                          json={"code": "EMS", "name": "EMS", "kind": "manual", "cutoff_time": "16:00"})
+    assert created.status_code == 201 and created.json["cutoff_time"] == "16:00:00"
+    cleared = client.patch("/api/v1/carriers/EMS", headers=auth, json={"cutoff_time": None})
+    assert cleared.status_code == 200 and cleared.json["cutoff_time"] is None
