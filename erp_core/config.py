@@ -98,6 +98,7 @@ def load_config() -> dict:
         "WMS_DISPLAY_TIMEZONE": os.environ.get("WMS_TIMEZONE", "Asia/Shanghai"),
         # The wave board hears each wave's progress at most once per this many seconds (0: every change).
         "BOARD_COALESCE_SECONDS": float(os.environ.get("BOARD_COALESCE_SECONDS", "0.25")),
+        "BOARD_SHIFT_HOURS": float(os.environ.get("BOARD_SHIFT_HOURS", "8")),  # pickers this shift
         "SOCKETIO_CORS_ORIGINS": [o for o in os.environ.get("SOCKETIO_ORIGINS", "").split(",") if o],
         "API_TITLE": "Warehouse-floor WMS API",
         "API_VERSION": "v1",

@@ -617,6 +617,8 @@ MESSAGES: Mapping[str, object] = {
     "token_expiry_past": _l("The token's expiry must lie in the future."),
     "bad_cursor": _l("The cursor is not one this API gave out."),
     "unknown_wave": _l("No such wave."),
+    # --- live wave board: carrier cut-offs -------------------------------------------------------------
+    "bad_cutoff_time": _l("The cut-off is a time of day (HH:MM), or empty for none."),
 }
 
 # Details that hold a status code are shown as the status's label.

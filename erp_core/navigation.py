@@ -50,6 +50,7 @@ NAV_GROUPS: list[NavGroup] = [
            ("inbound.asn_list", _l("Inbound"), "inbound.work"),
            ("picking.waves", _l("Waves"), "picking.manage"),
            ("picking.board", _l("Live wave board"), "board.view"),
+           ("picking.board_pickers", _l("Pickers this shift"), "board.view"),
            ("pack.station", _l("Pack station"), "packing.work"),
            ("printing.jobs", _l("Print jobs"), "packing.work"),
            ("manifests.index", _l("Handovers"), "shipping.work")),

@@ -59,6 +59,11 @@ def warehouse_room(warehouse_id: int, locale: str | None = None) -> str:
     return f"warehouse:{warehouse_id}" if locale is None else f"warehouse:{warehouse_id}:{locale}"
 
 
+def wave_room(wave_id: int, locale: str | None = None) -> str:
+    """The room of one wave's live page; with a locale, those reading that language."""
+    return f"wave:{wave_id}" if locale is None else f"wave:{wave_id}:{locale}"
+
+
 def user_room(user_id: int) -> str:
     """The room of one user's pages (a picker's handheld interrupts): joined on connect from the login
     session, so nobody can listen in on another user's room."""
@@ -75,9 +80,10 @@ def on_connect(auth=None):  # noqa: ARG001
 
 
 @socketio.on("join_warehouse")
-@socket_requires("dashboard.view")
+@socket_requires("board.view")
 def on_join_warehouse(data):
-    """A page asks to receive a warehouse's live events (only warehouses the user may work in)."""
+    """A board page asks to receive a warehouse's live events (board.view, and only warehouses the
+    user may work in: pickers have no board.view and hear only their own user room)."""
     try:
         warehouse_id = int((data or {}).get("warehouse_id"))
     except (TypeError, ValueError):
@@ -94,8 +100,9 @@ def broadcast(event: str, payload: dict, room: str) -> None:
     socketio.emit(event, payload, to=room)
 
 
-def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int, render) -> None:
-    """Render a fragment once per language and send each to the pages reading that language.
+def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int, render, room=None) -> None:
+    """Render a fragment once per language and send each to the pages reading that language
+    (the warehouse's rooms, or `room(locale)`'s, e.g. a wave page's).
 
     Works inside a request (a scan's after-commit) and outside one (a background job), where the
     templates' url_for needs a request context of its own.
@@ -108,4 +115,4 @@ def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int
             with force_locale(locale):
                 html = render()
             socketio.emit(event, {**payload, "target": target, "html": html},
-                          to=warehouse_room(warehouse_id, locale))
+                          to=room(locale) if room else warehouse_room(warehouse_id, locale))

@@ -15,6 +15,8 @@ def two_warehouses(app, users):
     with app.app_context():
         floor = FloorBuilder().warehouse("SH1", "Shanghai").warehouse("SZ1", "Shenzhen").build()
         update_user(users["picker"], full_name="p", role="picker", active=True, warehouse_ids=[floor["SH1"]])
+        update_user(users["supervisor"], full_name="s", role="supervisor", active=True,
+                    warehouse_ids=[floor["SH1"]])
         return floor["SH1"], floor["SZ1"]
 
 
@@ -23,9 +25,9 @@ def test_an_anonymous_socket_is_refused(app, client):
     assert not sock.is_connected()
 
 
-def test_a_logged_in_user_connects_and_joins_only_their_warehouses(app, login_as, two_warehouses):
+def test_a_supervisor_joins_only_their_warehouses_board_rooms(app, login_as, two_warehouses):
     sh, sz = two_warehouses
-    client = login_as("picker")
+    client = login_as("supervisor")
     sock = socketio.test_client(app, flask_test_client=client)
     assert sock.is_connected()
     assert sock.emit("join_warehouse", {"warehouse_id": sh}, callback=True) == {"ok": True}

@@ -1,7 +1,10 @@
 """Live wave board events (Socket.IO). Called after commit only; each emits to the warehouse room.
 
-Server -> browsers in `warehouse:<id>`: `wave_progress` {wave, reference, picked, total, lists, status}
-after a wave is released or a pick is confirmed; the board page swaps in the rendered fragment.
+Server -> browsers in `warehouse:<id>:<locale>`: `wave_progress` {wave, reference, status, picked, total,
+lines, lines_picked, late, target, html} (a board row) after a wave is released, picked, sorted, packed,
+shipped or one of its orders meets an exception; `board_panels` and `board_pickers` {target, html} (the
+exceptions / pack-out / low-stock panels and the per-picker table). Server -> `wave:<id>:<locale>`:
+`wave_live` {wave, status, target, html} (the wave page's live part). board_render.py renders them.
 
 Bursts are coalesced: a change marks its wave, and the wave's progress is read, rendered (once per
 language) and sent at most once per BOARD_COALESCE_SECONDS, by a background task, never inside the
@@ -14,13 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from erp_core.db import end_transaction
 from erp_core.extensions import db
+from erp_core.orders.models import Order
 
-from .models import PickList, PickTask, Wave
+from .models import PickList, PickTask, Wave, WaveOrder
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +40,23 @@ def wave_progress(wave: Wave) -> dict:
             "total": int(total), "lists": lists}
 
 
-def _emit(wave: Wave) -> None:
-    from wms.realtime import broadcast_rendered
+def _emit(wave_ids: list[int], warehouse_ids: set[int]) -> None:
+    """Send the board of each warehouse touched: each marked wave's row (and its wave page), the
+    exceptions / pack-out / low-stock panels and the per-picker table, read once per warehouse."""
+    from .board_render import emit_board
 
-    progress = wave_progress(wave)
-    broadcast_rendered("wave_progress", progress, f"wave-{wave.id}", wave.warehouse_id,
-                       lambda: render_template("picking/_wave_row.html", wave=wave, progress=progress))
+    waves = [w for w in (db.session.get(Wave, i) for i in wave_ids) if w is not None]
+    for warehouse_id in sorted(warehouse_ids | {w.warehouse_id for w in waves}):
+        emit_board(warehouse_id, [w for w in waves if w.warehouse_id == warehouse_id])
 
 
 class _Pending:
-    """The waves of one app whose progress changed and is not sent yet."""
+    """The waves (and warehouses) of one app whose board changed and is not sent yet."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.waves: set[int] = set()
+        self.warehouses: set[int] = set()
         self.scheduled = False
 
 
@@ -59,16 +66,36 @@ def _pending(app: Flask) -> _Pending:
 
 def wave_changed(wave_id: int) -> None:
     """A wave's progress changed (after commit): send it now, or within the coalescing window."""
+    _mark(waves={wave_id})
+
+
+def warehouse_changed(warehouse_id: int) -> None:
+    """Something on a warehouse's board outside any wave changed (an exception, a hold): resend its panels."""
+    _mark(warehouses={warehouse_id})
+
+
+def order_changed(order_id: int) -> None:
+    """An order was packed, shipped or sent to the exceptions desk (after commit): mark its wave, or
+    its warehouse when it is in none."""
+    wave_id = db.session.scalar(select(WaveOrder.wave_id).where(WaveOrder.order_id == order_id))
+    if wave_id is not None:
+        wave_changed(wave_id)
+        return
+    warehouse_id = db.session.scalar(select(Order.warehouse_id).where(Order.id == order_id))
+    if warehouse_id is not None:
+        warehouse_changed(warehouse_id)
+
+
+def _mark(waves: set[int] = frozenset(), warehouses: set[int] = frozenset()) -> None:
     app = current_app._get_current_object()
     interval = float(app.config.get("BOARD_COALESCE_SECONDS", 0))
     if interval <= 0:
-        wave = db.session.get(Wave, wave_id)
-        if wave is not None:
-            _emit(wave)
+        _emit(sorted(waves), set(warehouses))
         return
     pending = _pending(app)
     with pending.lock:
-        pending.waves.add(wave_id)
+        pending.waves |= waves
+        pending.warehouses |= warehouses
         start, pending.scheduled = not pending.scheduled, True
     if start:
         from wms.realtime import socketio
@@ -93,10 +120,9 @@ def send_pending_progress() -> int:
     pending = _pending(current_app._get_current_object())
     with pending.lock:
         wave_ids, pending.waves, pending.scheduled = sorted(pending.waves), set(), False
-    for wave_id in wave_ids:
-        wave = db.session.get(Wave, wave_id)
-        if wave is not None:
-            _emit(wave)
+        warehouse_ids, pending.warehouses = pending.warehouses, set()
+    if wave_ids or warehouse_ids:
+        _emit(wave_ids, warehouse_ids)
     end_transaction()  # the read transaction of the sender's own session
     return len(wave_ids)
 

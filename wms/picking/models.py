@@ -131,7 +131,7 @@ class PickTask(db.Model):
     short_quantity: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(12), default="open")
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # board rates (0027)
 
     pick_list = relationship("PickList", back_populates="tasks")
     sku = relationship("Sku")

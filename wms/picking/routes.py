@@ -18,12 +18,14 @@ from erp_core.auth.models import User
 from erp_core.auth.object_access import require_warehouse_of, warehouse_of_arg
 from erp_core.errors import DomainError
 from erp_core.extensions import db
-from erp_core.inventory.alerts import low_stock
 from erp_core.inventory.models import Warehouse
+from erp_core.models_base import utcnow
 from wms.handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 
+from . import board as live_board
 from . import interrupts, pick_steps, put_wall, scan_services, services, sort_steps, stops
 from . import waves as wave_releases
+from .board_charts import board_charts
 from .events import wave_progress
 from .models import PickList, PickTask, Wave
 from .pick_steps import PickState
@@ -117,7 +119,8 @@ def wave(wave_id: int):
     require_warehouse_of("wave", wave.id)
     pickers = db.session.scalars(select(User).where(User.role == "picker", User.active.is_(True))
                                  .order_by(User.username)).all()
-    return render_template("picking/wave.html", wave=wave, progress=wave_progress(wave), pickers=pickers)
+    return render_template("picking/wave.html", wave=wave, progress=wave_progress(wave), pickers=pickers,
+                           row=live_board.wave_figures([wave])[0])
 
 
 @bp.route("/lists/<int:list_id>/assign", methods=["POST"])
@@ -130,18 +133,39 @@ def assign(list_id: int):
     return redirect(url_for("picking.wave", wave_id=pick_list.wave_id))
 
 
-@bp.route("/board")
-@requires("board.view")
-def board():
+def _board_warehouse() -> tuple[Warehouse, list[Warehouse]]:
     warehouses = _warehouses()
     wh = db.session.get(Warehouse, request.args.get("warehouse", type=int) or 0)
     wh = wh or (warehouses[0] if warehouses else None)
     if wh is None or wh not in warehouses:
         abort(404)
-    rows = db.session.scalars(select(Wave).where(Wave.warehouse_id == wh.id, Wave.status.in_(("released", "picking")))
-                              .order_by(Wave.id)).all()
+    return wh, warehouses
+
+
+@bp.route("/board")
+@requires("board.view")
+def board():
+    wh, warehouses = _board_warehouse()
     return render_template("picking/board.html", warehouse=wh, warehouses=warehouses,
-                           waves=[(w, wave_progress(w)) for w in rows], low_stock=low_stock({wh.id}, limit=10))
+                           board=live_board.board(wh.id), charts=board_charts(wh.id))
+
+
+@bp.route("/board/pickers")
+@requires("board.view")
+def board_pickers():
+    wh, warehouses = _board_warehouse()
+    now = utcnow()
+    start = live_board.shift_start(now)
+    return render_template("picking/board_pickers.html", warehouse=wh, warehouses=warehouses,
+                           pickers=live_board.pickers_of_shift(wh.id, now), warehouse_id=wh.id, shift_start=start,
+                           shift_hours=f"{(now - start).total_seconds() / 3600:g}")
+
+
+@bp.record_once
+def _board_labels(state) -> None:
+    from wms.shipping.exception_routes import exception_kind_label
+
+    state.app.jinja_env.globals["exception_kind_label"] = exception_kind_label
 
 
 # --- handheld ------------------------------------------------------------------------------------
@@ -297,4 +321,5 @@ def sort_scan():
                                      **_sort_panel(answer.pick_list, answer.step.state, answer.step)), answer.step)
 
 
-from . import pick_commands  # noqa: E402, F401  (registers the command barcodes of these screens)
+# the live board's socket events and the command barcodes of these screens register on import
+from . import board_events, pick_commands  # noqa: E402, F401

@@ -259,6 +259,7 @@ def report_short(task_id: int, *, found: int, user_id: int) -> PickTask:
             confirm_pick(task.id, bin_scan=task.location.barcode or bin_code, item_scan=sku_code, quantity=found,
                          user_id=user_id, lot_number=lot_number)
         else:
+            task.done_by_id, task.done_at = user_id, utcnow()  # the board counts it as this picker's line
             if task.picked_quantity + task.short_quantity == task.quantity:
                 task.status = "short" if task.short_quantity else "done"
             _after_progress(task)

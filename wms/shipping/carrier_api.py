@@ -44,6 +44,7 @@ class CarrierSchema(Schema):
     api_key_set = fields.Boolean(metadata={"description": "whether an API key is stored (the key is never shown)"})
     cost_table = fields.Dict()
     tracking_stale_hours = fields.Integer()
+    cutoff_time = fields.Time(allow_none=True, metadata={"description": "daily cut-off, local time (HH:MM)"})
     active = fields.Boolean()
     pool = fields.Nested(PoolSchema, allow_none=True)
 
@@ -63,6 +64,8 @@ class CarrierPatchSchema(Schema):
                             metadata={"description": "write-only; an empty string keeps the stored key"})
     cost_table = fields.Dict(metadata={"description": '{"default": [[max_g, "price"], ...], "<province>": [...]}'})
     tracking_stale_hours = fields.Integer(validate=validate.Range(min=1, max=1440))
+    cutoff_time = fields.Time(allow_none=True,
+                              metadata={"description": "daily cut-off, local time (HH:MM); null: none"})
     active = fields.Boolean()
 
 
@@ -132,7 +135,8 @@ def carrier_out(carrier: Carrier) -> dict:
             "adapter": carrier.adapter, "check_rule": carrier.check_rule or "none",
             "label_format": carrier.label_format, "api_url": carrier.api_url, "api_key_set": bool(carrier.api_key),
             "cost_table": json.loads(carrier.cost_table or "{}"),
-            "tracking_stale_hours": carrier.tracking_stale_hours, "active": carrier.active,
+            "tracking_stale_hours": carrier.tracking_stale_hours, "cutoff_time": carrier.cutoff_time,
+            "active": carrier.active,
             "pool": counts.__dict__ if counts else None}
 
 

@@ -4,6 +4,7 @@ shipments block of the order page (what was shipped, by whom, why that carrier, 
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -91,7 +92,18 @@ def _form_values() -> dict:
     if not hours.isdigit():
         raise ValidationFailed("stale-tracking hours are 1 to 1440", code="bad_stale_hours")
     values["tracking_stale_hours"] = int(hours)
+    values["cutoff_time"] = _cutoff(form.get("cutoff_time", "").strip())
     return values
+
+
+def _cutoff(text: str) -> time | None:
+    """The cut-off field: HH:MM local time, or empty for none."""
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed("the cut-off is a time of day (HH:MM)", code="bad_cutoff_time") from error
 
 
 def _choices() -> dict:

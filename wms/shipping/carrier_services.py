@@ -26,7 +26,7 @@ from .check_rules import RULES, BadRange, NumberRange, invalid_reason, normalise
 from .models import CARRIER_KINDS, LABEL_FORMATS, Carrier, CarrierRule, TrackingNumber
 
 CARRIER_FIELDS = ("name", "name_zh", "kind", "adapter", "check_rule", "label_format", "api_url", "api_key",
-                  "cost_table", "tracking_stale_hours", "active")
+                  "cost_table", "tracking_stale_hours", "cutoff_time", "active")
 _CODE = re.compile(r"^[A-Z0-9_-]{2,20}$")
 INSERT_CHUNK = 1000
 
@@ -61,7 +61,7 @@ def _check_carrier(carrier: Carrier) -> None:
 
 def _apply(carrier: Carrier, values: dict) -> None:
     for name in CARRIER_FIELDS:
-        if name not in values or values[name] is None:
+        if name not in values or (values[name] is None and name != "cutoff_time"):  # no cut-off: None
             continue
         value = values[name]
         if name == "api_key" and value == "":

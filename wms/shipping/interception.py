@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from erp_core.db import atomic
+from erp_core.db import atomic, on_commit
 from erp_core.errors import Conflict
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Lot, Quant, StockReservation
@@ -26,6 +26,7 @@ from erp_core.orders.models import Order, OrderLine
 from erp_core.orders.services import record_event
 from erp_core.orders.states import lock_order
 from erp_core.statemachine import compare_and_set
+from wms.picking import events as board_events
 from wms.scanning import ScanRefused, bin_matches
 
 from .models import EXCEPTION_TRANSITIONS, Manifest, Shipment, ShippingException
@@ -88,6 +89,7 @@ def resolve(row: ShippingException, resolution: str, user_id: int | None, **valu
     compare_and_set(row, "resolved", EXCEPTION_TRANSITIONS, what=f"exception {row.id}", code="exception_resolved",
                     details={"exception": row.id}, resolution=resolution[:300], resolved_by_id=user_id,
                     resolved_at=utcnow(), **values)
+    on_commit(lambda: board_events.order_changed(row.order_id))
 
 
 # --- put-back --------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ erp_core.statemachine.compare_and_set): shipments, manifests, print jobs and exc
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.extensions import db
@@ -93,6 +93,9 @@ class Carrier(db.Model):
     # {"default": [[max_g, "price"], ...], "<province>": [...]}: the price of a parcel by weight.
     cost_table: Mapped[str] = mapped_column(Text, default="{}")
     tracking_stale_hours: Mapped[int] = mapped_column(default=72)
+    # The last collection of the day (local time, WMS_DISPLAY_TIMEZONE): what the wave board's
+    # projected finish is held against (migration 0027).
+    cutoff_time: Mapped[time | None] = mapped_column(Time)
     active: Mapped[bool] = mapped_column(default=True)
 
     def display_name(self, locale: str) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from erp_core.catalog.models import Sku
-from erp_core.db import atomic, locked
+from erp_core.db import atomic, locked, on_commit
 from erp_core.errors import Conflict, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Warehouse
@@ -27,6 +27,7 @@ from erp_core.orders.states import lock_order, transition
 from erp_core.outbox import publish
 from erp_core.sequences import next_reference
 from erp_core.statemachine import compare_and_set
+from wms.picking import events as board_events
 
 from . import carrier_choice
 from .carriers import adapter_for
@@ -72,6 +73,7 @@ def open_exception(kind: str, order_id: int, *, shipment_id: int | None = None, 
                             created_by_id=user_id, details=json.dumps(details, ensure_ascii=False, default=str))
     db.session.add(row)
     db.session.flush()
+    on_commit(lambda: board_events.order_changed(order_id))
     return row
 
 
@@ -158,6 +160,7 @@ def pack_out(order_id: int, *, station_location_id: int, packages: list[PackedPa
         if carrier is not None:
             _assign_carrier(shipment, carrier, note)
         transition(order, "packed", code="not_packable")
+        on_commit(lambda: board_events.order_changed(order_id))
         record_event(order, "packed", f"{shipment.reference}: {len(packages)} package(s), {check.measured_g} g"
                      + (f", {carrier.code} {shipment.tracking_number}".rstrip() if carrier else ""), user_id)
         return PackOutcome(shipment=shipment, weight=check)
@@ -342,6 +345,7 @@ def cancel_shipment(shipment_id: int, *, reason: str, user_id: int | None = None
         if order.status == "packed":
             transition(order, "sorted" if wave_kind_of(order.id) == "batch_sort" else "picked")
         record_event(order, "shipment_cancelled", f"{shipment.reference}: {reason}"[:500], user_id)
+        on_commit(lambda: board_events.order_changed(order.id))
         return shipment
 
 
@@ -373,6 +377,7 @@ def ship_shipment(shipment_id: int, *, user_id: int | None = None) -> Shipment:
         compare_and_set(shipment, "shipped", SHIPMENT_TRANSITIONS, what=f"shipment {shipment.reference}",
                         code="shipment_not_shippable", details={"reference": shipment.reference}, shipped_at=now)
         transition(order, "shipped")
+        on_commit(lambda: board_events.order_changed(order.id))
         record_event(order, "shipped", f"{shipment.reference}: {shipment.carrier.code if shipment.carrier else ''} "
                                        f"{shipment.tracking_number}", user_id)
         _publish_shipped(shipment, order)
