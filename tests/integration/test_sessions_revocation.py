@@ -3,7 +3,7 @@ an admin ending it), and Socket.IO connections of an ended session are refused."
 
 from __future__ import annotations
 
-from tests.conftest import login, page_csrf
+from tests.conftest import page_csrf
 
 
 def _copy_of(client, app):
