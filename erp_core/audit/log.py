@@ -44,12 +44,22 @@ def _who() -> tuple[int | None, str, str]:
     return None, "", ip
 
 
+def acting_user_id() -> int | None:
+    """The person of the current request (None in a background job or for a visitor)."""
+    return _who()[0]
+
+
 def record(action: str, obj_type: str, obj_id: object, before: dict | None = None, after: dict | None = None,
            summary: str = "", *, user_id: int | None = None, username: str | None = None) -> AuditEvent:
     """Append one audit row: `action` (a dotted code such as "user.changed"), the object it concerns,
     and what it was and became. `user_id`/`username` name the person when the request does not (a
     failed login names the username tried)."""
     who_id, who_name, ip = _who()
+    if user_id is not None and user_id != who_id and username is None:
+        from ..auth.models import User
+
+        named = db.session.get(User, user_id)
+        username = named.username if named is not None else ""
     event = AuditEvent(action=action[:40], object_type=obj_type[:40], object_id=str(obj_id or "")[:64],
                        summary=summary[:255], before=_plain(before) if before is not None else None,
                        after=_plain(after) if after is not None else None, ip=ip,
