@@ -580,6 +580,8 @@ MESSAGES: Mapping[str, object] = {
     "memo_required": _l("Say what the entry is for (a memo is needed)."),
     "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
     "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
+    # --- sessions and the audit log -----------------------------------------------------------------
+    "unknown_session": _l("No such session (it may have ended already)."),
 }
 
 # Details that hold a status code are shown as the status's label.
