@@ -98,15 +98,19 @@ def active_sessions(user_id: int, *, max_age: timedelta) -> list[UserSession]:
 def end_session(session_id: str, *, by_user_id: int | None, user_id: int | None = None,
                 action: str = "session.revoked") -> UserSession:
     """Revoke one session (of `user_id`, when given: an id of another user's session is not found).
-    Ending an ended session changes nothing; the audit log hears of each session ended."""
+
+    A conditional UPDATE (`... WHERE revoked_at IS NULL`, row count checked): of two concurrent ends
+    of one session one ends it and is recorded, the other changes nothing."""
     from ..audit.log import record
 
     with atomic():
         row = db.session.get(UserSession, session_id)
         if row is None or (user_id is not None and row.user_id != user_id):
             raise NotFound("no such session", code="unknown_session")
-        if row.revoked_at is None:
-            row.revoked_at, row.revoked_by_id = utcnow(), by_user_id
+        done = db.session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.revoked_at.is_(None))
+                                  .values(revoked_at=utcnow(), revoked_by_id=by_user_id)
+                                  .execution_options(synchronize_session=False))
+        if done.rowcount == 1:
             record(action, "user", row.user_id, before={"session": row.id[:8], "ip": row.ip},
                    summary=f"session {row.id[:8]} ended")
     return row

@@ -213,3 +213,22 @@ def test_a_socket_of_an_ended_session_is_refused_on_its_next_event_and_on_reconn
     sock.emit("join_warehouse", {"warehouse_id": 1})
     assert not sock.is_connected()
     assert not socketio.test_client(app, flask_test_client=viewer).is_connected()
+
+
+def test_two_admins_ending_one_session_at_once_end_it_once(app, users):
+    from erp_core.audit.models import AuditEvent
+    from erp_core.auth.sessions import end_session
+    from erp_core.extensions import db
+    from tests.concurrency import race
+
+    viewer = _browser(app, "viewer")
+    (sid,) = _live_sessions(app, "viewer")
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent))
+    outcomes = race(app, lambda: end_session(sid, by_user_id=users["admin"]).id,
+                    lambda: end_session(sid, by_user_id=users["supervisor"]).id)
+    assert [o.kind for o in outcomes] == ["ok", "ok"], [str(o) for o in outcomes]
+    with app.app_context():
+        ended = db.session.scalars(db.select(AuditEvent).where(AuditEvent.id > before)).all()
+        assert [e.action for e in ended] == ["session.revoked"]
+    assert viewer.get("/").status_code == 302
