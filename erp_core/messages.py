@@ -619,6 +619,8 @@ MESSAGES: Mapping[str, object] = {
     "unknown_wave": _l("No such wave."),
     # --- live wave board: carrier cut-offs -------------------------------------------------------------
     "bad_cutoff_time": _l("The cut-off is a time of day (HH:MM), or empty for none."),
+    # --- sessions and the audit log -----------------------------------------------------------------
+    "unknown_session": _l("No such session (it may have ended already)."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -2,7 +2,9 @@
 
 from .aftersales.models import AfterSalesCase, AfterSalesLine, AfterSalesReceipt
 from .api.models import IdempotencyRecord
+from .audit.models import AuditEvent
 from .auth.models import ApiToken, User, user_warehouses
+from .auth.sessions import UserSession
 from .catalog.models import KitComponent, Sku, SkuBarcode
 from .channels.models import Channel, ImportJob
 from .customers.models import Customer, CustomerFeedback, CustomerMerge, CustomerMergeMove, CustomerNote, CustomerTag
@@ -47,13 +49,13 @@ from .settings import Setting
 from .webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
-    "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "CostHistory",
-    "CostOfSale", "Counter", "CurrencyRate", "Customer", "CustomerFeedback", "CustomerMerge",
+    "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "AuditEvent", "Channel",
+    "CostHistory", "CostOfSale", "Counter", "CurrencyRate", "Customer", "CustomerFeedback", "CustomerMerge",
     "CustomerMergeMove", "CustomerNote", "CustomerTag", "FinancePeriod", "IdempotencyRecord", "ImportJob",
     "JournalEntry", "JournalLine", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
     "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant",
     "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement", "StatementLine",
     "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact",
-    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "Warehouse", "WebhookAttempt", "WebhookDelivery",
-    "WebhookSubscription", "user_warehouses",
+    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "UserSession", "Warehouse",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "user_warehouses",
 ]

@@ -106,8 +106,15 @@ def _clean_database(request):
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
             else:
+                from erp_core.audit.models import SQLITE_TRIGGERS
+
+                # The audit log is append-only even here: lift its guard to empty it, then put it back.
+                for name in SQLITE_TRIGGERS:
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
                 for table in reversed(tables):
                     conn.execute(table.delete())
+                for statement in SQLITE_TRIGGERS.values():
+                    conn.exec_driver_sql(statement)
         limiter.reset()
     if problems:
         pytest.fail("stock invariants broken after the test:\n  " + "\n  ".join(problems[:20]), pytrace=False)

@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.reports.routes import bp as reports_bp
 
     app.register_blueprint(auth_bp)
+    _register_sessions_and_audit(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(home_bp)
@@ -188,6 +189,19 @@ def _register_blueprints(app: Flask) -> None:
             return json_error(429, "rate_limited", describe_code("rate_limited", str(error.description),
                                                                  limit=str(error.description)))
         return render_template("errors/429.html", limit=error.description), 429
+
+
+def _register_sessions_and_audit(app: Flask) -> None:
+    """Server-side sessions on screen (the admin's and "My sessions"), the audit log's page and API."""
+    from erp_core.audit.api import bp as audit_api_bp
+    from erp_core.audit.routes import bp as audit_bp
+    from erp_core.audit.routes import register_audit_ui
+    from erp_core.auth.session_routes import bp as sessions_bp
+
+    app.register_blueprint(sessions_bp)
+    app.register_blueprint(audit_bp, url_prefix="/admin/audit")
+    api.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    register_audit_ui()
 
 
 def _register_reconciliation(app: Flask) -> None:

@@ -20,7 +20,9 @@ from .forms import TokenForm, UserForm, WarehouseForm
 from .guard import requires
 from .models import ApiToken, User
 from .object_access import warehouse_of_arg
+from .routes import current_session_id
 from .services import create_api_token, create_user, revoke_api_token, update_user
+from .session_routes import sessions_of
 
 bp = Blueprint("admin", __name__)
 
@@ -61,7 +63,7 @@ def new_user():
             else:
                 flash(_("User %(name)s created.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None, sessions=[])
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -82,13 +84,16 @@ def edit_user(user_id: int):
                 update_user(user.id, full_name=form.full_name.data or "", role=form.role.data,
                             active=form.active.data, warehouse_ids=form.warehouses.data,
                             password=form.password.data or None, badge=form.badge.data or None,
-                            clear_badge=form.clear_badge.data, supplier_id=form.supplier_id.data or None)
+                            clear_badge=form.clear_badge.data, supplier_id=form.supplier_id.data or None,
+                            by_user_id=current_user.id,
+                            keep_session=current_session_id() if user.id == current_user.id else None)
             except DomainError as error:
                 flash(describe(error), "error")
             else:
                 flash(_("User %(name)s saved.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user, sessions=sessions_of(user.id),
+                           current_sid=current_session_id())
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

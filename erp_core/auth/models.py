@@ -42,6 +42,14 @@ class User(UserMixin, db.Model):
 
     warehouses = relationship("Warehouse", secondary=user_warehouses, lazy="selectin")
 
+    # Set by the session loader (erp_core.auth.sessions): the token of the server-side session this
+    # request runs in. Flask-Login keeps get_id() in the cookie (and the remember cookie), so a cookie
+    # names a session that can be ended, never just a user.
+    session_token = None
+
+    def get_id(self) -> str:
+        return self.session_token or ""
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)

@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.users": frozenset({"admin"}),
     "admin.warehouses": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
+    # The audit log (操作日志): who changed what, when and from where; search, CSV, the API feed.
+    "admin.audit": frozenset({"admin"}),
     "catalog.view": frozenset(_OFFICE | _FLOOR),
     "catalog.edit": frozenset({"admin", "purchaser"}),
     # Cost prices (成本价): without it the catalogue's pages, exports and API answers omit `cost`.

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db, limiter, login_manager
+from ..audit.log import record
+from ..extensions import limiter, login_manager
 from ..i18n import LOCALES
 from ..reports.home import has_home
 from .forms import BadgeForm, LoginForm
 from .guard import public, requires
 from .models import User
 from .services import authenticate, authenticate_badge, set_locale
+from .sessions import create_session, end_session, session_digest, user_for_session
 
 bp = Blueprint("auth", __name__)
 
 
+def session_max_age() -> timedelta:
+    return timedelta(seconds=int(current_app.config["PERMANENT_SESSION_LIFETIME"]))
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def _load_user(session_token: str) -> User | None:
+    """The user of the session the cookie names (Flask-Login's `_user_id` is the session token, see
+    User.get_id), while that session lives. Pages, the API with a cookie and socket events alike."""
+    if not session_token:
+        return None
+    return user_for_session(session_token, max_age=session_max_age())
+
+
+def current_session_id() -> str | None:
+    """The id (token digest) of the session this request runs in; None for API tokens and visitors."""
+    token = getattr(current_user, "session_token", None) if current_user.is_authenticated else None
+    return session_digest(token) if token else None
 
 
 # Roles whose work is on the handheld: their login lands on its task menu, not the office dashboard.
@@ -77,10 +93,19 @@ def _landing(user: User, *, badge: bool = False) -> str:
     return url_for("home.index") if home else dashboard
 
 
-def _start_session(user: User, remember: bool = False) -> None:
+def _start_session(user: User, remember: bool = False, *, how: str = "password") -> None:
     session.clear()  # a fresh session on login: no fixation
+    user.session_token = create_session(user.id, ip=request.remote_addr or "",
+                                        user_agent=request.headers.get("User-Agent", ""))
     login_user(user, remember=remember)
     session.permanent = True
+    record("auth.login", "user", user.id, after={"by": how}, summary=f"{user.username} logged in ({how})",
+           user_id=user.id, username=user.username)
+
+
+def _login_refused(username: str, how: str) -> None:
+    record("auth.login_failed", "user", "", after={"by": how, "username": username[:64]},
+           summary=f"login refused ({how}): {username[:64]}", username=username[:64])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -96,6 +121,7 @@ def login():
         if user is not None:
             _start_session(user, remember=form.remember.data)
             return redirect(_landing(user))
+        _login_refused(form.username.data or "", "password")
         flash(_("Wrong username or password."), "error")
     elif request.method == "POST":
         flash(_("Please fill in the username and the password."), "error")
@@ -111,8 +137,9 @@ def badge_login():
     if badge_form.validate_on_submit():
         user = authenticate_badge(badge_form.badge.data)
         if user is not None:
-            _start_session(user)
+            _start_session(user, how="badge")
             return redirect(_landing(user, badge=True))
+        _login_refused("", "badge")
     flash(_("This badge is not known. Scan again or log in with your password."), "error")
     return render_template("auth/login.html", form=LoginForm(), badge_form=badge_form, badge_error=True), 401
 
@@ -120,6 +147,10 @@ def badge_login():
 @bp.route("/logout", methods=["POST"])
 @requires("account.self")
 def logout():
+    """Ends this browser's session row, so a copy of the cookie is dead too."""
+    sid = current_session_id()
+    if sid is not None:
+        end_session(sid, by_user_id=current_user.id, action="auth.logout")
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")

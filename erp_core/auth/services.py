@@ -11,6 +11,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..audit.log import changes, record
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -64,12 +65,24 @@ def create_user(username: str, password: str, role: str, *, full_name: str = "",
         if badge:
             _set_badge(user, badge)
         db.session.flush()
+        record("user.created", "user", user.id, after=_snapshot(user), summary=f"user {user.username} created")
     return user
+
+
+def _snapshot(user: User) -> dict:
+    """What the audit log keeps of an account (never its password or badge, only whether it has one)."""
+    return {"full_name": user.full_name, "role": user.role, "active": bool(user.active),
+            "warehouses": sorted(w.code for w in user.warehouses), "supplier_id": user.supplier_id,
+            "badge": user.badge_hash is not None}
 
 
 def update_user(user_id: int, *, full_name: str, role: str, active: bool, warehouse_ids: Iterable[int],
                 password: str | None = None, badge: str | None = None, clear_badge: bool = False,
-                supplier_id: int | None = None) -> User:
+                supplier_id: int | None = None, by_user_id: int | None = None,
+                keep_session: str | None = None) -> User:
+    """Change an account. Deactivating it, changing its role or its password ends all its sessions
+    (but `keep_session`, the browser of a person changing their own account), in the same transaction;
+    the audit log keeps before and after."""
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}", code="unknown_role", role=role)
     supplier_id = _supplier_of(role, supplier_id)
@@ -77,6 +90,7 @@ def update_user(user_id: int, *, full_name: str, role: str, active: bool, wareho
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("no such user")
+        before = _snapshot(user)
         user.full_name = full_name
         user.role = role
         user.supplier_id = supplier_id
@@ -89,6 +103,19 @@ def update_user(user_id: int, *, full_name: str, role: str, active: bool, wareho
             user.badge_hash = None
         elif badge:
             _set_badge(user, badge)
+        old, new = changes(before, _snapshot(user))
+        if old or new:
+            record("user.changed", "user", user.id, before=old, after=new,
+                   summary=f"user {user.username}: {', '.join(new)} changed")
+        if password:
+            record("user.password_changed", "user", user.id, summary=f"password of {user.username} changed")
+        reasons = [r for r, why in (("deactivated", before["active"] and not user.active),
+                                    ("role changed", before["role"] != user.role),
+                                    ("password changed", bool(password))) if why]
+        if reasons:
+            from .sessions import end_all_sessions
+
+            end_all_sessions(user.id, by_user_id=by_user_id, keep=keep_session, reason=", ".join(reasons))
     return user
 
 
@@ -189,6 +216,9 @@ def create_api_token(user_id: int, name: str, created_by_id: int | None, *, scop
                          expires_at=expires_at, user_id=user.id, created_by_id=created_by_id)
         db.session.add(token)
         db.session.flush()
+        record("token.created", "api_token", token.id, after={"name": token.name, "prefix": token.prefix,
+                                                             "user": user.username},
+               summary=f"API token {token.name} for {user.username} created")
     return token, secret
 
 
@@ -199,6 +229,8 @@ def revoke_api_token(token_id: int) -> ApiToken:
             raise NotFound("no such token")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            record("token.revoked", "api_token", token.id, before={"name": token.name, "prefix": token.prefix},
+                   summary=f"API token {token.name} revoked")
     return token
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Select, or_, select
 
+from ..audit.log import changes, record
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -184,6 +185,7 @@ def update_sku(sku: Sku, **values: object) -> bool:
         check_lot_values(values, sku)
     changed = False
     with atomic():
+        money_before = {"price": sku.price, "cost": sku.cost}
         if "lot_tracked" in values and bool(values["lot_tracked"]) != bool(sku.lot_tracked):
             check_tracking_switch(sku, bool(values["lot_tracked"]))
         for key, value in values.items():
@@ -191,4 +193,8 @@ def update_sku(sku: Sku, **values: object) -> bool:
                 setattr(sku, key, value)
                 changed = True
         db.session.flush()
+        old, new = changes(money_before, {"price": sku.price, "cost": sku.cost})
+        if new:  # the audit log keeps every price and cost change of a SKU
+            record("sku.price_changed", "sku", sku.code, before=old, after=new,
+                   summary=f"SKU {sku.code}: {', '.join(new)} changed")
     return changed

@@ -220,7 +220,20 @@ def adjust(sku_id: int, location_id: int, new_quantity: int, *, reason_note: str
         else:
             move = move_stock(sku_id, location_id, loss.id, -diff, reason="adjustment", note=reason_note,
                               user_id=user_id, lot_id=lot_id)
+        _audit_adjustment(move, new_quantity - diff, new_quantity, user_id)
         return move
+
+
+def _audit_adjustment(move: StockMove, before: int, after: int, user_id: int | None) -> None:
+    """A manual adjustment in the audit log, with the quantity before and after (the ledger move too)."""
+    from ..audit.log import record
+
+    sku, loc = db.session.get(Sku, move.sku_id), db.session.get(Location, move.to_location_id
+                                                                  if after > before else move.from_location_id)
+    where = {"location": loc.code, "lot_id": move.lot_id}
+    record("stock.adjust", "sku", sku.code, before={**where, "quantity": before},
+           after={**where, "quantity": after, "move_id": move.id},
+           summary=f"{sku.code} in {loc.code}: {before} → {after} ({move.note})", user_id=user_id)
 
 
 ADJUSTMENT_TOPIC = "finance.stock_adjustment"

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, select
 from sqlalchemy.orm import attributes
 
+from ..audit.log import acting_user_id, record
 from ..db import locked
 from ..errors import NotFound
 from ..extensions import db
@@ -84,6 +85,9 @@ def transition(order: Order, to: str, *, code: str = "order_status_conflict", **
     compare_and_set(order, to, TRANSITIONS, what=f"order {order.external_id}", code=code,
                     details={"order": order.external_id}, **values)
     announce_status_changed(order, previous)
+    if acting_user_id() is not None:  # a person's change (a background job's is in the order's events)
+        record("order.status", "order", order.id, before={"status": previous}, after={"status": to},
+               summary=f"order {order.external_id}: {previous} → {to}")
 
 
 @event.listens_for(Order.status, "set")

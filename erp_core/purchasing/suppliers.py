@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from ..audit.log import record
 from ..catalog.models import Sku
 from ..db import atomic
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -179,6 +180,10 @@ def set_supplier_sku(supplier_id: int, values: SupplierSkuValues, *, user_id: in
             db.session.add(SupplierPriceChange(supplier_sku_id=row.id, old_price=old_price, new_price=row.price,
                                                user_id=user_id))
             db.session.flush()
+            record("supplier_price.changed", "supplier_sku", row.id, before={"price": old_price},
+                   after={"price": row.price, "currency": row.currency},
+                   summary=f"price of SKU {row.sku_id} at supplier {supplier.code}: {old_price} → {row.price}",
+                   user_id=user_id)
     return row
 
 
