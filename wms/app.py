@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(customers_api_bp, url_prefix="/api/v1")
     _register_reconciliation(app)
     _register_finance(app)
+    _register_ops(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -206,6 +207,15 @@ def _register_finance(app: Flask) -> None:
     app.register_blueprint(finance_bp, url_prefix="/finance")
     app.register_blueprint(finance_documents_bp, url_prefix="/finance")
     api.register_blueprint(finance_api_bp, url_prefix="/api/v1")
+
+
+def _register_ops(app: Flask) -> None:
+    """Operations (erp_core.ops): /admin/backups and /admin/integrity, linked from the Settings menu."""
+    from erp_core.ops.routes import bp as ops_bp
+    from erp_core.ops.routes import register_ops_ui
+
+    app.register_blueprint(ops_bp, url_prefix="/admin")
+    register_ops_ui()
 
 
 def _register_purchasing_floor(app: Flask) -> None:

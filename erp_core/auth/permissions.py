@@ -19,6 +19,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.users": frozenset({"admin"}),
     "admin.warehouses": frozenset({"admin"}),
     "admin.tokens": frozenset({"admin"}),
+    # Operations: backups (create, verify; restore is a command) and the integrity check with repairs.
+    "admin.backups": frozenset({"admin"}),
+    "admin.integrity": frozenset({"admin"}),
     "catalog.view": frozenset(_OFFICE | _FLOOR),
     "catalog.edit": frozenset({"admin", "purchaser"}),
     "orders.view": frozenset(_OFFICE | {"shipping"}),
