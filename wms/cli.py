@@ -166,10 +166,11 @@ def _register_ops_commands(app: Flask) -> None:
             click.echo(_ops_call(apply_proposal, proposal))
             return
         findings = run_integrity_check()
-        for finding in findings:
-            click.echo(f"[{finding.kind}] {finding.summary}")
-            for p in finding.proposals:
-                click.echo(f"    repair: {p.text}\n      flask --app wsgi integrity-check --apply {p.id}")
+        with app.test_request_context("/"):  # the findings' sentences are translatable (English here)
+            for finding in findings:
+                click.echo(f"[{finding.kind}] {finding.summary}")
+                for p in finding.proposals:
+                    click.echo(f"    repair: {p.text}\n      flask --app wsgi integrity-check --apply {p.id}")
         click.echo(f"{len(findings)} finding(s)")
         if findings:
             raise SystemExit(1)
