@@ -621,6 +621,17 @@ MESSAGES: Mapping[str, object] = {
     "bad_cutoff_time": _l("The cut-off is a time of day (HH:MM), or empty for none."),
     # --- sessions and the audit log -----------------------------------------------------------------
     "unknown_session": _l("No such session (it may have ended already)."),
+    # --- operations: backups, the integrity check and its repairs --------------------------------------
+    "backup_unknown": _l("There is no backup %(name)s."),
+    "backup_newer_schema": _l("Backup from a newer schema (%(revision)s): this version knows up to %(head)s. "
+                              "Restore it with the version that made it."),
+    "backup_other_database": _l("A %(kind)s backup cannot be restored into a %(database)s database."),
+    "backup_unsupported": _l("Backups of a %(kind)s database are not supported."),
+    "backup_damaged": _l("The backup copy is damaged: %(detail)s"),
+    "backup_tool_missing": _l("%(tool)s is not installed (Debian package postgresql-client)."),
+    "backup_failed": _l("The backup tool failed: %(detail)s"),
+    "unknown_proposal": _l("%(proposal)s is not a repair proposal."),
+    "finding_changed": _l("The finding changed since the repair was proposed: run the check again."),
 }
 
 # Details that hold a status code are shown as the status's label.

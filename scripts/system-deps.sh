@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the app and its tests need: Chromium (browser tests), CJK fonts (Chinese in PDFs),
-# Pango (WeasyPrint), poppler-utils (PDF -> PNG in label tests). Installs only what is missing.
+# Pango (WeasyPrint), poppler-utils (PDF -> PNG in label tests), postgresql-client (pg_dump and
+# pg_restore: backups of a PostgreSQL database, erp_core/ops). Installs only what is missing.
 set -euo pipefail
-packages=(chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
+packages=(chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils postgresql-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

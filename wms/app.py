@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from erp_core.channels.shop_setup import register_shops
 
     register_shops(app, api)
+    _register_ops(app)
 
     from .handheld import bp as handheld_bp
     from .handheld import service_worker
@@ -238,6 +239,13 @@ def _register_webhooks(app: Flask) -> None:
     register_webhooks_ui(app)
     api.register_blueprint(webhooks_api_bp, url_prefix="/api/v1")
     listen_low_stock()
+def _register_ops(app: Flask) -> None:
+    """Operations (erp_core.ops): /admin/backups and /admin/integrity, linked from the Settings menu."""
+    from erp_core.ops.routes import bp as ops_bp
+    from erp_core.ops.routes import register_ops_ui
+
+    app.register_blueprint(ops_bp, url_prefix="/admin")
+    register_ops_ui()
 
 
 def _register_purchasing_floor(app: Flask) -> None:

@@ -110,3 +110,100 @@ def register(app: Flask) -> None:
         counts = run_webhook_deliveries(limit)
         click.echo(f"webhooks: {counts['delivered']} delivered, {counts['retrying']} to retry, "
                    f"{counts['failed']} failed")
+    _register_ops_commands(app)
+
+
+def _register_ops_commands(app: Flask) -> None:
+    """backup create|list|restore|verify, integrity-check [--apply ID], archive (erp_core.ops)."""
+
+    @app.cli.group("backup")
+    def backup() -> None:
+        """Backups (数据备份) of the configured database into WMS_BACKUP_DIR."""
+
+    @backup.command("create")
+    def backup_create() -> None:
+        """Back up now (SQLite online backup / pg_dump) and keep the newest WMS_BACKUP_KEEP."""
+        from erp_core.ops.backups import create_backup
+
+        made = _ops_call(create_backup)
+        click.echo(f"backup {made.name} created ({made.size} bytes, revision {made.revision})")
+
+    @backup.command("list")
+    def backup_list() -> None:
+        """The backups: name, size, time, schema revision."""
+        from erp_core.ops.backups import list_backups
+
+        for b in list_backups():
+            click.echo(f"{b.name}  {b.size:>12} bytes  {b.created_at:%Y-%m-%d %H:%M:%S} UTC  revision {b.revision}")
+
+    @backup.command("verify")
+    @click.argument("name")
+    def backup_verify(name: str) -> None:
+        """Restore into a scratch database and compare rows and stock totals with the manifest."""
+        from erp_core.ops.backups import verify_backup
+
+        result = _ops_call(verify_backup, name)
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+        if not result.ok:
+            raise click.ClickException(f"backup {name} does not match its manifest")
+        click.echo(f"backup {name} verified: {result.tables} tables, {result.rows} rows match")
+
+    @backup.command("restore")
+    @click.argument("name")
+    @click.option("--yes", is_flag=True, help="replace the configured database: nothing else asks")
+    def backup_restore(name: str, yes: bool) -> None:
+        """Replace the configured database with a backup. SQLite: stop the app first."""
+        from erp_core.ops.backups import restore_backup
+
+        if not yes:
+            raise click.UsageError("restoring replaces the configured database: add --yes "
+                                   "(SQLite: stop the application first)")
+        restored = _ops_call(restore_backup, name)
+        click.echo(f"backup {restored.name} restored (revision {restored.revision}); "
+                   "run `flask --app wsgi init-db` if this code's schema is newer")
+
+    @app.cli.command("integrity-check")
+    @click.option("--apply", "proposal", help="apply this repair proposal (after the check has listed it)")
+    def integrity_check(proposal: str | None) -> None:
+        """Check the ledger's invariants, list the findings and their repair proposals; exits 1 when
+        anything is wrong."""
+        from erp_core.ops.integrity import run_integrity_check
+        from erp_core.ops.repair import apply_proposal
+
+        if proposal:
+            click.echo(_ops_call(apply_proposal, proposal))
+            return
+        findings = run_integrity_check()
+        with app.test_request_context("/"):  # the findings' sentences are translatable (English here)
+            for finding in findings:
+                click.echo(f"[{finding.kind}] {finding.summary}")
+                for p in finding.proposals:
+                    click.echo(f"    repair: {p.text}\n      flask --app wsgi integrity-check --apply {p.id}")
+        click.echo(f"{len(findings)} finding(s)")
+        if findings:
+            raise SystemExit(1)
+
+    @app.cli.command("archive")
+    @click.option("--older-than-days", type=click.IntRange(min=1), default=None,
+                  help="age of what is archived (default WMS_ARCHIVE_DAYS, 730)")
+    def archive(older_than_days: int | None) -> None:
+        """Archive finished orders and old stock moves to instance/archive (gzip'd JSON lines), purge
+        expired idempotency keys and old import jobs."""
+        from erp_core.ops.backups import setting
+        from erp_core.ops.cleanup import run_cleanup
+
+        days = older_than_days or int(setting("WMS_ARCHIVE_DAYS", "730"))
+        r = _ops_call(run_cleanup, days)
+        click.echo(f"archived before {r.cutoff:%Y-%m-%d} into {r.directory}: {r.orders} orders ({r.order_rows} rows), "
+                   f"{r.orders_kept} kept (after-sales case), {r.moves} stock moves -> {r.openings} opening moves; "
+                   f"purged {r.idempotency_keys} idempotency keys, {r.import_jobs} import jobs")
+        if r.skus_kept:
+            click.echo(f"stock moves kept for SKU ids {r.skus_kept}: their ledger does not add up (integrity-check)")
+
+
+def _ops_call(function, *args):
+    try:
+        return function(*args)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error

@@ -1,7 +1,8 @@
 """A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
-jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30) and, once
-an hour, purges expired Idempotency-Keys; each round it posts the finance topics of the outbox, sends
-the due webhook deliveries, and the shops' tracking uploads and changed stock levels (``run_shop_sync``).
+jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30), makes
+the day's backup after WMS_BACKUP_HOUR and, once an hour, purges expired Idempotency-Keys; each round
+it posts the finance topics of the outbox, sends the due webhook deliveries, and the shops' tracking
+uploads and changed stock levels (``run_shop_sync``).
 
 Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
 lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
@@ -133,6 +134,22 @@ def run_shop_sync(app: Flask) -> dict[str, int]:
         return {}
 
 
+def run_daily_backup(app: Flask) -> bool:
+    """Make the day's backup when it is due (erp_core.ops.backups.run_backup, WMS_BACKUP_HOUR);
+    True when one was made. Never raises."""
+    from erp_core.ops.backups import run_backup
+
+    try:
+        with app.app_context():
+            try:
+                return run_backup() is not None
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("scheduled backup failed")
+        return False
+
+
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -154,6 +171,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
             run_finance_postings(app)
             run_webhooks(app)
             run_shop_sync(app)
+            run_daily_backup(app)
             if time.monotonic() - last_tracking >= tracking_every:
                 run_tracking_pull(app)
                 last_tracking = time.monotonic()

@@ -21,6 +21,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.tokens": frozenset({"admin"}),
     # The audit log (操作日志): who changed what, when and from where; search, CSV, the API feed.
     "admin.audit": frozenset({"admin"}),
+    # Operations: backups (create, verify; restore is a command) and the integrity check with repairs.
+    "admin.backups": frozenset({"admin"}),
+    "admin.integrity": frozenset({"admin"}),
     "catalog.view": frozenset(_OFFICE | _FLOOR),
     "catalog.edit": frozenset({"admin", "purchaser"}),
     # Cost prices (成本价): without it the catalogue's pages, exports and API answers omit `cost`.

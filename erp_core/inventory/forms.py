@@ -22,7 +22,7 @@ MOVE_REASON_LABELS = {
     "receipt": _l("Receipt"), "putaway": _l("Putaway"), "adjustment": _l("Adjustment"), "count": _l("Cycle count"),
     "pick": _l("Pick"), "pack": _l("Pack"), "ship": _l("Ship"), "transfer_out": _l("Transfer out"),
     "transfer_in": _l("Transfer in"), "replenishment": _l("Replenishment"), "return": _l("Return"),
-    "scrap": _l("Scrap"), "move": _l("Move"),
+    "scrap": _l("Scrap"), "move": _l("Move"), "opening": _l("Opening balance"),
 }
 
 TRANSFER_STATUS_LABELS = {

@@ -16,6 +16,7 @@ BIN_TYPES = ("pick", "reserve", "staging", "put_wall", "packing", "returns", "da
 MOVE_REASONS = (
     "receipt", "putaway", "adjustment", "count", "pick", "pack", "ship", "transfer_out", "transfer_in",
     "replenishment", "return", "scrap", "move",
+    "opening",  # the balance of older moves, archived by the data cleanup (erp_core/ops/cleanup.py)
 )
 
 
