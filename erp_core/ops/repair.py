@@ -19,6 +19,7 @@ import logging
 
 from sqlalchemy import func, select, update
 
+from ..audit.log import record
 from ..db import atomic
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
@@ -44,7 +45,8 @@ def apply_proposal(proposal_id: str, *, user_id: int | None = None) -> str:
                                proposal=proposal_id)
     with atomic():
         done = _release(int(key), state) if action == "release" else _quant_repair(action, key, state)
-        # audit: record (user_id, proposal_id, done) in erp_core.audit once it is on main (another helper).
+        record("integrity.repair", "integrity_finding", key, after={"proposal": proposal_id, "done": done},
+               summary=done, user_id=user_id)
         log.info("integrity repair %s applied by user %s: %s", proposal_id, user_id, done)
     return done
 

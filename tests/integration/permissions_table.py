@@ -6,14 +6,24 @@ from __future__ import annotations
 
 BY_PERMISSION: dict[str, tuple[str, ...]] = {
     "account.self": (
-        "GET api.Me", "POST auth.logout", "POST auth.set_language",
+        "GET api.Me", "GET sessions.mine", "POST auth.logout", "POST auth.set_language", "POST sessions.end_mine",
+        "POST sessions.end_my_others",
+    ),
+    "admin.audit": (
+        "GET audit.export_csv", "GET audit.index", "GET audit_api.AuditEvents",
+    ),
+    "admin.backups": (
+        "GET ops.backups", "POST ops.create", "POST ops.verify",
+    ),
+    "admin.integrity": (
+        "GET ops.integrity", "POST ops.apply",
     ),
     "admin.tokens": (
         "GET admin.tokens", "POST admin.revoke_token", "POST admin.tokens",
     ),
     "admin.users": (
         "GET admin.edit_user", "GET admin.new_user", "GET admin.users", "POST admin.edit_user",
-        "POST admin.new_user",
+        "POST admin.new_user", "POST sessions.admin_end", "POST sessions.admin_end_all",
     ),
     "admin.warehouses": (
         "GET admin.warehouses", "PATCH api.WarehouseById", "POST admin.warehouses", "POST admin.weight_tolerance",
@@ -27,7 +37,7 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "GET aftersales.index", "GET aftersales.show", "GET returns_api.CaseById", "GET returns_api.Cases",
     ),
     "board.view": (
-        "GET picking.board",
+        "GET picking.board", "GET picking.board_pickers",
     ),
     "catalog.edit": (
         "GET catalog.export_as_csv", "GET catalog.export_as_xlsx", "GET catalog.import_file", "PATCH api.SkuByCode",
@@ -240,4 +250,5 @@ ROUTES: dict[str, str] = {route: perm for perm, routes in BY_PERMISSION.items() 
 # Routes whose view also asks for a second permission (the station's office actions).
 ALSO_NEEDS: dict[str, str] = {"POST returns_station.open_case": "aftersales.manage"}
 # socket events: "login" = any logged-in user (the connect handler refuses anonymous sockets)
-SOCKET_EVENTS: dict[str, str] = {"connect": "login", "join_warehouse": "dashboard.view"}
+SOCKET_EVENTS: dict[str, str] = {"connect": "login", "join_warehouse": "board.view", "join_wave": "board.view",
+                                 "board_snapshot": "board.view"}
