@@ -62,6 +62,7 @@ MESSAGES: Mapping[str, object] = {
     "sku_exists": _l("SKU %(sku)s exists already."),
     "unknown_sku": (_l("Unknown or inactive SKU: %(skus)s."), _l("No such SKU.")),
     "barcode_taken": (_l("Barcode %(barcode)s is already in use."), _l("This barcode is already in use.")),
+    "unknown_barcode": (_l("The SKU has no barcode %(barcode)s."), _l("The SKU has no such barcode.")),
     "invalid_barcode": (
         _l("Barcode %(barcode)s has a wrong %(kind)s check digit: the last digit should be %(check_digit)s, "
            "not %(last_digit)s."),

@@ -86,7 +86,7 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(Money, "string", "decimal")
-    from . import intercept_resources, lot_resources, resources, stock_move_resources  # noqa: F401  (they add routes to resources.bp)
+    from . import intercept_resources, lot_resources, order_sku_resources, resources, stock_move_resources  # noqa: F401  (they add routes to resources.bp)
 
     api.register_blueprint(resources.bp, url_prefix="/api/v1")
 

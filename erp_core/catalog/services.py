@@ -55,6 +55,25 @@ def add_barcode(sku: Sku, raw: str) -> SkuBarcode:
     return barcode
 
 
+def attach_barcode(sku_id: int, raw: str) -> SkuBarcode:
+    """`add_barcode` in its own unit of work (the API's POST /skus/{code}/barcodes)."""
+    with atomic():
+        sku = db.session.get(Sku, sku_id)
+        barcode = add_barcode(sku, raw)
+        db.session.flush()
+    return barcode
+
+
+def remove_barcode(sku_id: int, code: str) -> None:
+    """Take a barcode off its SKU (a relabelled product). Refused (unknown_barcode) when the SKU has no
+    such barcode. The scan history keeps the code in its moves' notes; the code can be given again."""
+    with atomic():
+        barcode = db.session.scalar(select(SkuBarcode).filter_by(sku_id=sku_id, code=code.strip()))
+        if barcode is None:
+            raise NotFound(f"the SKU has no barcode {code}", code="unknown_barcode", barcode=code[:64])
+        db.session.delete(barcode)
+
+
 def sku_by_code(code: str) -> Sku:
     sku = db.session.scalar(select(Sku).filter_by(code=code))
     if sku is None:

@@ -40,8 +40,9 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "GET picking.board", "GET picking.board_pickers",
     ),
     "catalog.edit": (
-        "GET catalog.export_as_csv", "GET catalog.export_as_xlsx", "GET catalog.import_file", "PATCH api.SkuByCode",
-        "POST api.Skus", "POST catalog.import_errors", "POST catalog.import_file", "POST catalog.save_kit",
+        "DELETE api.SkuBarcodeByCode", "GET catalog.export_as_csv", "GET catalog.export_as_xlsx",
+        "GET catalog.import_file", "PATCH api.SkuByCode", "POST api.SkuBarcodes", "POST api.Skus",
+        "POST catalog.import_errors", "POST catalog.import_file", "POST catalog.save_kit",
         "POST catalog.save_lot_setup",
     ),
     "catalog.view": (
@@ -118,9 +119,9 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST locations.import_bins", "POST locations.new_bin", "POST locations.new_layout",
     ),
     "orders.audit": (
-        "GET orders.settings", "POST api.OrderIntercept", "POST orders.act", "POST orders.allocate",
-        "POST orders.bulk_action", "POST orders.intercept", "POST orders.run_audit", "POST orders.settings",
-        "POST orders.split",
+        "GET orders.settings", "POST api.OrderCancel", "POST api.OrderIntercept", "POST orders.act",
+        "POST orders.allocate", "POST orders.bulk_action", "POST orders.intercept", "POST orders.run_audit",
+        "POST orders.settings", "POST orders.split",
     ),
     "orders.create": (
         "GET feeds.edit", "GET intake.import_errors", "GET intake.import_job", "GET intake.import_progress",

@@ -160,3 +160,44 @@ def test_a_user_limited_to_a_warehouse_sees_only_it(app, client, users):
         _r, secret = create_api_token(users["picker"], "scanner", users["admin"])
     response = client.get("/api/v1/warehouses", headers={"Authorization": f"Bearer {secret}"})
     assert [w["code"] for w in response.json] == ["SH1"]
+
+
+def test_an_order_is_cancelled_through_the_api_once_and_its_reservations_go(app, client, token, catalog):
+    from erp_core.extensions import db
+    from erp_core.inventory.models import StockReservation
+    from erp_core.orders.workflow import approve_order
+
+    auth = {"Authorization": f"Bearer {token}"}
+    made = client.post("/api/v1/orders", json=_order("C-1"), headers=auth)
+    with app.app_context():
+        approve_order(made.json["id"])
+        db.session.remove()
+    key = {**auth, "Idempotency-Key": "cancel-C-1"}
+    first = client.post(f"/api/v1/orders/{made.json['id']}/cancel", json={"reason": "buyer asked"}, headers=key)
+    again = client.post(f"/api/v1/orders/{made.json['id']}/cancel", json={"reason": "buyer asked"}, headers=key)
+    assert first.status_code == again.status_code == 200 and first.json == again.json
+    assert first.json["status"] == "cancelled"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(StockReservation.id))) == 0
+    empty = client.post(f"/api/v1/orders/{made.json['id']}/cancel", json={}, headers=auth)
+    assert empty.status_code == 422
+
+
+def test_a_skus_barcodes_are_added_and_removed_through_the_api(app, client, users, catalog):
+    from erp_core.auth.services import create_api_token
+
+    with app.app_context():
+        _record, secret = create_api_token(users["admin"], "catalogue sync", users["admin"])
+    auth = {"Authorization": f"Bearer {secret}"}
+    added = client.post("/api/v1/skus/CUP-1/barcodes", json={"code": "4006381333931"}, headers=auth)
+    assert added.status_code == 201 and added.json == {"code": "4006381333931", "symbology": "gtin13"}, added.json
+    wrong = client.post("/api/v1/skus/CUP-1/barcodes", json={"code": "4006381333932"}, headers=auth)
+    assert wrong.status_code == 422 and wrong.json["code"] == "invalid_barcode"
+    taken = client.post("/api/v1/skus/CUP-1/barcodes", json={"code": "4006381333931"}, headers=auth)
+    assert taken.status_code == 409 and taken.json["code"] == "barcode_taken"
+    assert "4006381333931" in client.get("/api/v1/skus/CUP-1", headers=auth).json["barcodes"]
+    gone = client.delete("/api/v1/skus/CUP-1/barcodes/4006381333931", headers=auth)
+    assert gone.status_code == 204
+    assert "4006381333931" not in client.get("/api/v1/skus/CUP-1", headers=auth).json["barcodes"]
+    missing = client.delete("/api/v1/skus/CUP-1/barcodes/4006381333931", headers=auth)
+    assert missing.status_code == 404 and missing.json["code"] == "unknown_barcode"

@@ -24,7 +24,8 @@ from tests.conftest import login, page_csrf
 CONCURRENT = 5
 SEQUENTIAL = 20
 NOT_REPLAYED_YET = {  # idempotent routes without a replay scenario here yet (see the access report)
-    "webhooks_api.WebhookSecret", "asns_api.Asns", "shipments_api.ShipmentTracking",
+    "webhooks_api.WebhookSecret", "asns_api.Asns", "shipments_api.ShipmentTracking", "api.OrderCancel",
+    "api.SkuBarcodes",
     "box_types_api.BoxTypes", "carriers_api.CarrierRules", "carriers_api.Carriers", "carriers_api.CarrierNumbers",
     "customers_api.CustomerFeedbackList", "customers_api.CustomerNotes", "customers_api.CustomerMerges",
     "customers_api.CustomerUnmerge", "finance_api.Accounts", "finance_api.Journal", "finance_api.Rates",
