@@ -25,7 +25,7 @@ from ..extensions import db
 from ..fileimport import errors_to_csv
 from ..models_base import utcnow
 from .models import Channel, ImportJob
-from .services import ImportReport, parse_order_files, store_parsed_orders
+from .services import ImportReport, cyclic_gc_paused, parse_order_files, store_parsed_orders
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +94,12 @@ def _run(job_id: int, files: Sequence[tuple[str, bytes]]) -> None:
         raise NotFound(f"no import job {job_id}")
     channel, user_id = job.channel, job.user_id
     _record(job_id, status="running")
-    result = parse_order_files(files)
-    _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
-    report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))
-    store_parsed_orders(channel, result.orders, report, user_id=user_id,
-                        progress=lambda so_far, handled: _record(job_id, **_counters(so_far, handled)))
+    with cyclic_gc_paused():  # the parsed orders stay alive until stored (see cyclic_gc_paused)
+        result = parse_order_files(files)
+        _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
+        report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))
+        store_parsed_orders(channel, result.orders, report, user_id=user_id,
+                            progress=lambda so_far, handled: _record(job_id, **_counters(so_far, handled)))
     summary = (f"{len(report.created)} created, {len(report.already_imported)} already imported, "
                f"{len(report.updated)} updated, {len(report.skipped)} skipped, {len(report.errors)} rows rejected")
     _record(job_id, **_counters(report, len(result.orders)), status="done", finished_at=utcnow(),
