@@ -580,6 +580,13 @@ MESSAGES: Mapping[str, object] = {
     "memo_required": _l("Say what the entry is for (a memo is needed)."),
     "unknown_purchase_order": _l("%(number)s is not a purchase order of this supplier."),
     "bad_date": _l("%(value)s is not a date (YYYY-MM-DD)."),
+    # --- imports: upload limits, error reports as files ----------------------------------------------
+    "import_too_many_rows": _l("%(file)s has more than %(limit)s rows: split it into smaller files."),
+    "import_file_too_large": _l("%(file)s unpacks to more than %(limit)s MB: split it into smaller files."),
+    "import_zip_bomb": _l("%(file)s unpacks to more than %(limit)s times its own size: it is refused as a "
+                          "compression bomb."),
+    "import_cell_too_long": _l("%(file)s line %(line)s, column %(column)s: a cell is longer than %(limit)s "
+                               "characters."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -23,6 +23,7 @@ from ..db import atomic, end_transaction, on_commit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..fileimport import errors_to_csv
+from ..fileimport.uploads import check_uploads
 from ..models_base import utcnow
 from .models import Channel, ImportJob
 from .services import ImportReport, cyclic_gc_paused, parse_order_files, store_parsed_orders
@@ -40,6 +41,7 @@ def start_import_job(channel_id: int, files: Sequence[tuple[str, bytes]], *,
     background once the job is committed. Returns the queued job."""
     if not files:
         raise ValidationFailed("choose at least one file", code="no_files")
+    check_uploads(files)  # over a limit, unreadable or empty: refused now, nothing queued
     app = current_app._get_current_object()
     with atomic():
         channel = db.session.get(Channel, channel_id)

@@ -72,6 +72,10 @@ REASON_LABELS = {
     "missing_recipient": _l("recipient name is empty"),
     "missing_phone": _l("recipient phone is empty"),
     "missing_address": _l("shipping address is incomplete"),
+    "too_many_rows": _l("file has more rows than one import may hold; split it"),
+    "file_too_large": _l("file unpacks to more than one import may hold; split it"),
+    "zip_bomb": _l("file unpacks to far more than its size (a compressed bomb); not read"),
+    "cell_too_long": _l("cell is longer than one import cell may be"),
 }
 
 
@@ -103,8 +107,10 @@ def imports():
     if form.validate_on_submit():
         try:
             job = start_import_job(form.channel.data, form.uploads(), user_id=current_user.id)
-        except DomainError:
-            flash(_("Choose an active shop and at least one file."), "error")
+        except DomainError as error:
+            refused = error.code.startswith("import_")
+            flash(describe(error) if refused else _("Choose an active shop and at least one file."), "error")
+            return render_template("intake/imports.html", form=form, jobs=recent_jobs()), 422
         else:
             return redirect(url_for("intake.import_job", job_id=job.id))
     return render_template("intake/imports.html", form=form, jobs=recent_jobs())
