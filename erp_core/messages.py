@@ -585,6 +585,7 @@ MESSAGES: Mapping[str, object] = {
     "import_file_too_large": _l("%(file)s unpacks to more than %(limit)s MB: split it into smaller files."),
     "import_zip_bomb": _l("%(file)s unpacks to more than %(limit)s times its own size: it is refused as a "
                           "compression bomb."),
+    "import_job_running": _l("The import is still running: wait until it has finished."),
     "import_cell_too_long": _l("%(file)s line %(line)s, column %(column)s: a cell is longer than %(limit)s "
                                "characters."),
 }

@@ -39,6 +39,7 @@ from .jobs import (
     get_job,
     is_stalled,
     recent_jobs,
+    report_file,
     start_import_job,
 )
 from .manual import MANUAL_PLATFORMS, ManualOrder, create_manual_order
@@ -146,7 +147,11 @@ def import_errors(job_id: int):
         job = get_job(job_id)
     except DomainError:
         abort(404)
-    return download(error_report_bytes(job), f"import-{job.id}-errors.csv", CSV_MIMETYPE)
+    name = f"import-{job.id}-errors.csv"
+    path = report_file(job)
+    if path is None:  # no errors, or the file was purged: what the job kept
+        return download(error_report_bytes(job), name, CSV_MIMETYPE)
+    return send_file(path, mimetype=CSV_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.route("/template.csv")
