@@ -114,4 +114,11 @@ def load_config() -> dict:
         "OUTBOUND_ALLOWED_HOSTS": [h.strip() for h in os.environ.get("OUTBOUND_ALLOWED_HOSTS", "").split(",")
                                    if h.strip()],
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024,
+        # File imports (erp_core/fileimport/limits.py): rows per file, an XLSX's unzipped size and
+        # compression ratio (a bomb), the length of one cell; error reports kept this many days.
+        "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "200000")),
+        "IMPORT_MAX_UNZIPPED_MB": int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "200")),
+        "IMPORT_MAX_ZIP_RATIO": int(os.environ.get("IMPORT_MAX_ZIP_RATIO", "100")),
+        "IMPORT_MAX_CELL_CHARS": int(os.environ.get("IMPORT_MAX_CELL_CHARS", "10000")),
+        "IMPORT_REPORT_DAYS": int(os.environ.get("IMPORT_REPORT_DAYS", "30")),
     }

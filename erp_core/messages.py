@@ -633,6 +633,14 @@ MESSAGES: Mapping[str, object] = {
     "backup_failed": _l("The backup tool failed: %(detail)s"),
     "unknown_proposal": _l("%(proposal)s is not a repair proposal."),
     "finding_changed": _l("The finding changed since the repair was proposed: run the check again."),
+    # --- imports: upload limits, error reports as files ----------------------------------------------
+    "import_too_many_rows": _l("%(file)s has more than %(limit)s rows: split it into smaller files."),
+    "import_file_too_large": _l("%(file)s unpacks to more than %(limit)s MB: split it into smaller files."),
+    "import_zip_bomb": _l("%(file)s unpacks to more than %(limit)s times its own size: it is refused as a "
+                          "compression bomb."),
+    "import_job_running": _l("The import is still running: wait until it has finished."),
+    "import_cell_too_long": _l("%(file)s line %(line)s, column %(column)s: a cell is longer than %(limit)s "
+                               "characters."),
 }
 
 # Details that hold a status code are shown as the status's label.

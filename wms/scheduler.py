@@ -69,6 +69,21 @@ def purge_idempotency_keys(app: Flask) -> int:
         return 0
 
 
+def purge_import_reports(app: Flask) -> int:
+    """Remove old import error report files (older than IMPORT_REPORT_DAYS). Never raises."""
+    try:
+        with app.app_context():
+            from erp_core.channels.jobs import run_import_report_purge
+
+            try:
+                return run_import_report_purge()
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("purging old import error reports failed")
+        return 0
+
+
 def run_tracking_pull(app: Flask) -> int:
     """Pull the shipped parcels' tracking and flag stale ones; returns the events added. Never raises."""
     from .shipping.tracking import pull_tracking
@@ -177,6 +192,7 @@ def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
                 last_tracking = time.monotonic()
             if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
                 purge_idempotency_keys(app)
+                purge_import_reports(app)
                 last_purge = time.monotonic()
             stopping.wait(interval_seconds)
 

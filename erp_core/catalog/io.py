@@ -22,7 +22,7 @@ from ..db import atomic
 from ..errors import DomainError
 from ..exports import FORMULA_STARTS, csv_bytes, xlsx_bytes
 from ..extensions import db
-from ..fileimport import Columns, RowError, UnreadableFile, header_key, read_table
+from ..fileimport import COMMON_REASONS, LIMIT_CODES, Columns, RowError, UnreadableFile, header_key, read_table
 from ..fileimport.values import clean, clean_code, parse_money
 from .barcodes import InvalidBarcode, parse_barcode
 from .models import KitComponent, Sku
@@ -74,6 +74,7 @@ CATALOG_REASONS = {
     "bad_url": "image link must start with http:// or https://",
     "bad_kit_component": "kit components are written CODE*QUANTITY, separated by |",
     "duplicate_code_in_file": "SKU code appears on an earlier row of the file",
+    **{code: COMMON_REASONS[code] for code in LIMIT_CODES},
 }
 # Where a service's refusal points in the row.
 _ERROR_COLUMNS = {"invalid_barcode": "barcodes", "barcode_taken": "barcodes", "sku_incomplete": "name",
@@ -198,7 +199,8 @@ def read_catalog(name: str, data: bytes) -> tuple[list[SkuRow], list[RowError]]:
                     _parse_cell(row, field_name, cells[index] if index < len(cells) else "")
             rows.append(row)
     except UnreadableFile as problem:
-        return [], [RowError(name, None, "", problem.code, CATALOG_REASONS[problem.code])]
+        return [], [RowError(name, problem.line, problem.column, problem.code, CATALOG_REASONS[problem.code],
+                             problem.value)]
     return rows, []
 
 

@@ -3,7 +3,9 @@
 The upload request only records the job and starts a daemon thread; the thread (with its own app
 context and database session) parses the files, stores the orders and writes its counters in short
 transactions of their own, so the page polling the job sees them move while the orders are stored.
-The error report is kept on the job, so a user can leave and come back for it.
+The error report is written to a file (``<instance>/import-reports/<job id>.csv``); the job keeps its
+name, the count and the first rows, so a user can leave and come back for it. Deleting a job removes
+its file; ``run_import_report_purge`` (the scheduler) removes the files of old jobs.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ import io
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from ..config import instance_dir
 from ..db import atomic, end_transaction, on_commit
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..fileimport import errors_to_csv
+from ..fileimport import RowError, errors_to_csv
+from ..fileimport.report import write_errors_csv
+from ..fileimport.uploads import check_uploads
 from ..models_base import utcnow
 from .models import Channel, ImportJob
-from .services import ImportReport, parse_order_files, store_parsed_orders
+from .services import ImportReport, cyclic_gc_paused, parse_order_files, store_parsed_orders
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ def start_import_job(channel_id: int, files: Sequence[tuple[str, bytes]], *,
     background once the job is committed. Returns the queued job."""
     if not files:
         raise ValidationFailed("choose at least one file", code="no_files")
+    check_uploads(files)  # over a limit, unreadable or empty: refused now, nothing queued
     app = current_app._get_current_object()
     with atomic():
         channel = db.session.get(Channel, channel_id)
@@ -94,15 +101,16 @@ def _run(job_id: int, files: Sequence[tuple[str, bytes]]) -> None:
         raise NotFound(f"no import job {job_id}")
     channel, user_id = job.channel, job.user_id
     _record(job_id, status="running")
-    result = parse_order_files(files)
-    _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
-    report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))
-    store_parsed_orders(channel, result.orders, report, user_id=user_id,
-                        progress=lambda so_far, handled: _record(job_id, **_counters(so_far, handled)))
+    with cyclic_gc_paused():  # the parsed orders stay alive until stored (see cyclic_gc_paused)
+        result = parse_order_files(files)
+        _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
+        report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))
+        store_parsed_orders(channel, result.orders, report, user_id=user_id,
+                            progress=lambda so_far, handled: _record(job_id, **_counters(so_far, handled)))
     summary = (f"{len(report.created)} created, {len(report.already_imported)} already imported, "
                f"{len(report.updated)} updated, {len(report.skipped)} skipped, {len(report.errors)} rows rejected")
     _record(job_id, **_counters(report, len(result.orders)), status="done", finished_at=utcnow(),
-            errors_csv=errors_to_csv(report.errors).decode("utf-8-sig"), message=summary)
+            **_write_report(job_id, report.errors), message=summary)
     log.info("import job %s into %s: %s", job_id, channel.code, summary)
 
 
@@ -122,14 +130,79 @@ def recent_jobs(limit: int = 20) -> list[ImportJob]:
     return list(db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)))
 
 
-def first_errors(job: ImportJob, limit: int = 50) -> list[dict[str, str]]:
+#: Error rows kept on the job itself, for the job's page (the whole report is the file).
+PREVIEW_ROWS = 50
+
+
+def reports_dir() -> Path:
+    """Where the error reports are written: IMPORT_REPORT_DIR, else <instance>/import-reports."""
+    configured = current_app.config.get("IMPORT_REPORT_DIR")
+    return Path(configured) if configured else instance_dir() / "import-reports"
+
+
+def _write_report(job_id: int, errors: Sequence[RowError]) -> dict[str, str]:
+    """Write the job's error report file (none when there are no errors); the job's report fields."""
+    preview = errors_to_csv(errors[:PREVIEW_ROWS]).decode("utf-8-sig")
+    if not errors:
+        return {"report_path": "", "report_preview": preview}
+    name = f"{job_id}.csv"
+    write_errors_csv(errors, reports_dir() / name)
+    return {"report_path": name, "report_preview": preview}
+
+
+def report_file(job: ImportJob) -> Path | None:
+    """The job's error report file, when it has one that is still there."""
+    if not job.report_path:
+        return None
+    path = reports_dir() / Path(job.report_path).name  # only a name: never outside the directory
+    return path if path.is_file() else None
+
+
+def first_errors(job: ImportJob, limit: int = PREVIEW_ROWS) -> list[dict[str, str]]:
     """The first rows of the job's error report, as the download has them."""
-    if not job.errors_csv:
+    if not job.report_preview:
         return []
-    reader = csv.DictReader(io.StringIO(job.errors_csv, newline=""))
+    reader = csv.DictReader(io.StringIO(job.report_preview, newline=""))
     return [row for row, _ in zip(reader, range(limit), strict=False)]
 
 
 def error_report_bytes(job: ImportJob) -> bytes:
-    """The downloadable error report: UTF-8 with a BOM (for Excel), as ``errors_to_csv`` writes it."""
-    return codecs.BOM_UTF8 + (job.errors_csv or errors_to_csv([]).decode("utf-8-sig")).encode("utf-8")
+    """The report when its file is gone (purged): the preview kept on the job, UTF-8 with a BOM."""
+    return codecs.BOM_UTF8 + (job.report_preview or errors_to_csv([]).decode("utf-8-sig")).encode("utf-8")
+
+
+def _remove_file(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def delete_job(job_id: int) -> None:
+    """Remove a finished import job and its error report file (the orders it stored stay)."""
+    with atomic():
+        job = db.session.get(ImportJob, job_id)
+        if job is None:
+            raise NotFound("no such import job", code="unknown_import_job")
+        if job.status not in FINISHED and not is_stalled(job):
+            raise Conflict("the import is still running", code="import_job_running")
+        path = report_file(job)
+        db.session.delete(job)
+        on_commit(lambda: _remove_file(path))
+
+
+def run_import_report_purge(now: datetime | None = None, *, batch: int = 200) -> int:
+    """Remove the error report files of jobs finished more than IMPORT_REPORT_DAYS ago (the job and
+    its preview stay). Idempotent, short transactions; returns how many files went."""
+    days = int(current_app.config.get("IMPORT_REPORT_DAYS") or 30)
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    removed = 0
+    while True:
+        with atomic():
+            jobs = list(db.session.scalars(select(ImportJob).where(
+                ImportJob.report_path != "", ImportJob.finished_at < cutoff).order_by(ImportJob.id).limit(batch)))
+            paths = [report_file(job) for job in jobs]
+            for job in jobs:
+                job.report_path = ""
+            on_commit(lambda paths=paths: [_remove_file(p) for p in paths])
+        removed += sum(p is not None for p in paths)
+        if len(jobs) < batch:
+            return removed

@@ -100,7 +100,10 @@ class ImportJob(db.Model):
     created_orders: Mapped[int] = mapped_column(default=0)
     duplicate_orders: Mapped[int] = mapped_column(default=0)
     error_rows: Mapped[int] = mapped_column(default=0)
-    errors_csv: Mapped[str] = mapped_column(Text, default="")
+    # The error report is a file (instance/import-reports/<id>.csv, see channels/jobs.py); the row
+    # keeps where it is (relative to the reports directory; "" = none or purged) and its first rows.
+    report_path: Mapped[str] = mapped_column(String(255), default="")
+    report_preview: Mapped[str] = mapped_column(Text, default="")
     message: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -39,6 +39,7 @@ from .jobs import (
     get_job,
     is_stalled,
     recent_jobs,
+    report_file,
     start_import_job,
 )
 from .manual import MANUAL_PLATFORMS, ManualOrder, create_manual_order
@@ -72,6 +73,10 @@ REASON_LABELS = {
     "missing_recipient": _l("recipient name is empty"),
     "missing_phone": _l("recipient phone is empty"),
     "missing_address": _l("shipping address is incomplete"),
+    "too_many_rows": _l("file has more rows than one import may hold; split it"),
+    "file_too_large": _l("file unpacks to more than one import may hold; split it"),
+    "zip_bomb": _l("file unpacks to far more than its size (a compressed bomb); not read"),
+    "cell_too_long": _l("cell is longer than one import cell may be"),
 }
 
 
@@ -103,8 +108,10 @@ def imports():
     if form.validate_on_submit():
         try:
             job = start_import_job(form.channel.data, form.uploads(), user_id=current_user.id)
-        except DomainError:
-            flash(_("Choose an active shop and at least one file."), "error")
+        except DomainError as error:
+            refused = error.code.startswith("import_")
+            flash(describe(error) if refused else _("Choose an active shop and at least one file."), "error")
+            return render_template("intake/imports.html", form=form, jobs=recent_jobs()), 422
         else:
             return redirect(url_for("intake.import_job", job_id=job.id))
     return render_template("intake/imports.html", form=form, jobs=recent_jobs())
@@ -140,7 +147,11 @@ def import_errors(job_id: int):
         job = get_job(job_id)
     except DomainError:
         abort(404)
-    return download(error_report_bytes(job), f"import-{job.id}-errors.csv", CSV_MIMETYPE)
+    name = f"import-{job.id}-errors.csv"
+    path = report_file(job)
+    if path is None:  # no errors, or the file was purged: what the job kept
+        return download(error_report_bytes(job), name, CSV_MIMETYPE)
+    return send_file(path, mimetype=CSV_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.route("/template.csv")

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 #: only together with the docs.
 COMMON_REASONS: dict[str, str] = {
     "bad_encoding": "file is not UTF-8 or GBK/GB18030 text",
+    "too_many_rows": "file has more rows than one import may hold; split it",
+    "file_too_large": "file unpacks to more than one import may hold; split it",
+    "zip_bomb": "file unpacks to far more than its size (a compressed bomb); not read",
+    "cell_too_long": "cell is longer than one import cell may be",
     "unreadable_file": "file cannot be read as CSV or XLSX",
     "empty_file": "file has no header row",
     "missing_column": "required column is missing",
@@ -23,6 +27,19 @@ COMMON_REASONS: dict[str, str] = {
     "bad_number": "not a valid non-negative amount",
     "bad_date": "not a valid date and time",
 }
+
+
+#: The codes a file over an upload limit is refused with (``erp_core.fileimport.limits``).
+LIMIT_CODES = ("too_many_rows", "file_too_large", "zip_bomb", "cell_too_long")
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; ``code`` is the RowError code to report, with the line,
+    column and value to blame when one cell is (``cell_too_long``)."""
+
+    def __init__(self, code: str, *, line: int | None = None, column: str = "", value: str = "") -> None:
+        super().__init__(code)
+        self.code, self.line, self.column, self.value = code, line, column, value
 
 
 @dataclass(slots=True)

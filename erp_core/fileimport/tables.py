@@ -15,20 +15,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from erp_core.fileimport.errors import UnreadableFile
+from erp_core.fileimport.limits import (
+    UploadLimits,
+    check_archive,
+    check_cells,
+    count_csv_rows,
+    current_limits,
+    guarded_rows,
+)
 from erp_core.fileimport.values import clean
 
 XLSX_MAGIC = b"PK\x03\x04"
 # What openpyxl raises for damaged archives and sheets (zip, XML and value errors, missing parts).
 _XLSX_ERRORS = (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError, TypeError, SyntaxError)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-class UnreadableFile(Exception):
-    """The file as a whole cannot be read; ``code`` is the RowError code to report."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(slots=True)
@@ -65,13 +66,37 @@ def decode_text(data: bytes) -> str:
     raise UnreadableFile("bad_encoding")
 
 
-def read_table(name: str, data: bytes) -> Table:
-    """Read a CSV or XLSX upload. Raises ``UnreadableFile`` with the code to report."""
+def read_table(name: str, data: bytes, limits: UploadLimits | None = None) -> Table:
+    """Read a CSV or XLSX upload within the upload limits (``current_limits()`` when not given).
+    Raises ``UnreadableFile`` with the code to report, at once or while its rows are read."""
+    limits = limits or current_limits()
     if not data.strip():
         raise UnreadableFile("empty_file")
     if is_xlsx(name, data):
-        return _read_xlsx(name, data)
-    return _read_csv(name, decode_text(data))
+        check_archive(data, limits)
+        table = _read_xlsx(name, data)
+    else:
+        table = _read_csv(name, decode_text(data))
+    check_cells(table.header, table.header, table.header_line, limits)
+    table.rows = guarded_rows(table.rows, table.header, limits)
+    return table
+
+
+def check_upload(name: str, data: bytes, limits: UploadLimits | None = None) -> None:
+    """What an upload route can check at once, before it queues the work: not empty, an XLSX within
+    its unzipped size and ratio, a CSV in a known encoding and within the row limit. Raises
+    ``UnreadableFile``; the rest (cell lengths, an XLSX's rows) is checked as the rows are read."""
+    limits = limits or current_limits()
+    if not data.strip():
+        raise UnreadableFile("empty_file")
+    if is_xlsx(name, data):
+        check_archive(data, limits)
+        return
+    text = decode_text(data)
+    if count_csv_rows(text) > limits.max_rows + 1:  # only then count the records themselves
+        table = _read_csv(name, text)
+        for _ in guarded_rows(table.rows, table.header, limits):
+            pass
 
 
 def _sniff_delimiter(text: str) -> str:

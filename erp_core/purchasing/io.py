@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ..catalog.services import find_sku_by_scan
 from ..db import atomic
-from ..fileimport import COMMON_REASONS, Columns, RowError, UnreadableFile, read_table, row_error
+from ..fileimport import COMMON_REASONS, LIMIT_CODES, Columns, RowError, UnreadableFile, read_table, row_error
 from ..fileimport.values import clean, clean_code, parse_money, parse_quantity
 from .services import NewPoLine, get_po, update_draft
 from .suppliers import SupplierSkuValues, set_supplier_sku
@@ -35,7 +35,8 @@ LINE_ALIASES = {
 }
 REASONS: dict[str, str] = {
     **{code: COMMON_REASONS[code] for code in ("bad_encoding", "unreadable_file", "empty_file", "missing_column",
-                                               "missing_sku", "unknown_sku", "bad_quantity", "bad_number")},
+                                               "missing_sku", "unknown_sku", "bad_quantity", "bad_number",
+                                               *LIMIT_CODES)},
     "bad_price": "price must be a non-negative amount like 12.50",
     "bad_currency": "currency must be three letters like CNY",
     "bad_flag": "write yes/no, 1/0 or 是/否",
@@ -86,7 +87,7 @@ def _read(name: str, data: bytes, aliases: dict[str, str], required: tuple[str, 
                 seen[sku.id] = line
                 parsed.append((sku.id, item))
     except UnreadableFile as error:
-        return ImportResult(errors=[_error(name, None, "", error.code)])
+        return ImportResult(errors=[_error(name, error.line, error.column, error.code, error.value)])
     if errors:
         return ImportResult(errors=sorted(errors, key=lambda e: e.line or 0))
     return parsed

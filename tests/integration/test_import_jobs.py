@@ -157,7 +157,7 @@ def test_an_unreadable_file_is_reported_without_stopping_the_job(app, login_as, 
     job = _start(client, app, shop["MANUAL"], [broken, _fixture("template_orders.csv")])
     # then the job finishes, stores the good file and reports the broken one
     assert job["status"] == "done" and job["created_orders"] == 4
-    assert "broken.xlsx,,,unreadable_file" in job["errors_csv"]
+    assert "broken.xlsx,,,unreadable_file" in job["report_preview"]
 
 
 def test_the_list_shows_recent_imports_so_a_user_can_come_back(app, login_as, shop):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from erp_core.fileimport import COMMON_REASONS, Columns, RowError, UnreadableFile, read_table, row_error
+from erp_core.fileimport import COMMON_REASONS, LIMIT_CODES, Columns, RowError, UnreadableFile, read_table, row_error
 from erp_core.fileimport.values import SHANGHAI, clean, clean_code, parse_datetime, parse_quantity
 
 COLUMNS = ("reference", "warehouse", "supplier", "expected_at", "sku", "quantity")
@@ -34,7 +34,7 @@ ASN_FIELDS = ("warehouse", "supplier", "expected_at")  # must agree on every row
 ASN_REASONS: dict[str, str] = {
     **{code: COMMON_REASONS[code] for code in ("bad_encoding", "unreadable_file", "empty_file",
                                                "missing_column", "missing_sku", "unknown_sku", "bad_quantity",
-                                               "bad_date")},
+                                               "bad_date", *LIMIT_CODES)},
     "missing_reference": "ASN reference is empty",
     "bad_reference": "ASN reference is longer than 40 characters",
     "missing_warehouse": "warehouse is empty",
@@ -95,7 +95,7 @@ def parse_asn_file(name: str, data: bytes, local_tz: tzinfo = SHANGHAI) -> AsnFi
             if any(clean(c) for c in cells):
                 _read_row(name, line, cells, columns, drafts, loose, local_tz)
     except UnreadableFile as error:
-        return AsnFile(errors=[asn_error(name, None, "", error.code)])
+        return AsnFile(errors=[asn_error(name, error.line, error.column, error.code, error.value)])
     errors = sorted(loose + [e for d in drafts.values() for e in d.errors], key=lambda e: e.line or 0)
     return AsnFile(asns=[d for d in drafts.values() if not d.errors], errors=errors,
                    rejected=[d.reference for d in drafts.values() if d.errors],

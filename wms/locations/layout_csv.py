@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 from erp_core.db import atomic
 from erp_core.exports import csv_bytes
 from erp_core.extensions import db
-from erp_core.fileimport import RowError
+from erp_core.fileimport import COMMON_REASONS, LIMIT_CODES, RowError, UnreadableFile, current_limits
+from erp_core.fileimport.limits import check_cells, guarded_rows
 from erp_core.inventory.models import Location
 from erp_core.inventory.services import warehouse_root
 
@@ -44,6 +45,8 @@ TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "y", "是", "启用"}, {"0", "fal
 #: Stable error codes of the bin import and their English reason (shown in the downloadable report).
 IMPORT_REASONS = {
     "bad_encoding": "file is not UTF-8 or GBK/GB18030 text",
+    "unreadable_file": COMMON_REASONS["unreadable_file"],
+    **{code: COMMON_REASONS[code] for code in LIMIT_CODES},
     "empty_file": "file has no header row",
     "missing_column": "required column is missing",
     "missing_code": "bin code is empty",
@@ -143,7 +146,18 @@ def import_bins_csv(warehouse_id: int, filename: str, data: bytes, *, dry_run: b
         result.errors.append(RowError(filename, None, "", "bad_encoding", IMPORT_REASONS["bad_encoding"]))
         return result
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:  # the whole file within the upload limits (rows, cell length) before anything is written
+        header = next(reader, None)
+        records = list(guarded_rows(((reader.line_num, cells) for cells in reader), header or [], current_limits()))
+        if header:
+            check_cells(header, header, 1, current_limits())
+    except UnreadableFile as error:
+        result.errors.append(RowError(filename, error.line, error.column, error.code, IMPORT_REASONS[error.code],
+                                      error.value))
+        return result
+    except csv.Error:
+        result.errors.append(RowError(filename, None, "", "unreadable_file", IMPORT_REASONS["unreadable_file"]))
+        return result
     if not header or not any(h.strip() for h in header):
         result.errors.append(RowError(filename, None, "", "empty_file", IMPORT_REASONS["empty_file"]))
         return result
@@ -154,10 +168,10 @@ def import_bins_csv(warehouse_id: int, filename: str, data: bytes, *, dry_run: b
     with atomic():
         ctx = _ImportContext(warehouse_id)
         seen: set[str] = set()
-        for cells in reader:
+        for line, cells in records:
             if not any(c.strip() for c in cells):
                 continue
-            row = _Row(filename, reader.line_num, dict(zip(columns, cells, strict=False)))
+            row = _Row(filename, line, dict(zip(columns, cells, strict=False)))
             change = ctx.check(row, seen)
             if row.errors:
                 result.errors.extend(row.errors)

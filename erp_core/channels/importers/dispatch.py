@@ -69,7 +69,7 @@ def parse_orders(files: Sequence[tuple[str, bytes]], known_skus: SkuCheck = None
             table = read_table(name, data)
         except UnreadableFile as problem:
             result.files[name] = UNKNOWN
-            result.errors.append(order_error(name, None, "", problem.code))
+            result.errors.append(_file_error(name, problem))
             continue
         kind = _classify(name, table.header)
         result.files[name] = kind
@@ -85,16 +85,20 @@ def parse_orders(files: Sequence[tuple[str, bytes]], known_skus: SkuCheck = None
                 taobao_items.append(table)
             else:
                 result.errors.append(order_error(name, table.header_line, "", "unknown_format"))
-        except UnreadableFile as problem:  # a CSV that breaks half-way (e.g. a runaway quote)
-            result.errors.append(order_error(name, None, "", problem.code))
+        except UnreadableFile as problem:  # a CSV that breaks half-way (a runaway quote, a limit)
+            result.errors.append(_file_error(name, problem))
     if taobao_orders or taobao_items:
         try:
             _collect(result, *parse_taobao(taobao_orders, taobao_items, known_sku, local_tz))
         except UnreadableFile as problem:
-            result.errors.append(order_error("", None, "", problem.code))
+            result.errors.append(_file_error("", problem))
     families = {_FAMILY[kind] for kind in result.files.values() if kind in _FAMILY}
     result.format = families.pop() if len(families) == 1 else ("mixed" if families else UNKNOWN)
     return result
+
+
+def _file_error(name: str, problem: UnreadableFile) -> RowError:
+    return order_error(name, problem.line, problem.column, problem.code, problem.value)
 
 
 def _collect(result: ImportResult, orders: list[ParsedOrder], errors: list[RowError],

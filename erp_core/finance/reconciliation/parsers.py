@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from erp_core.fileimport.columns import Columns, header_key
 from erp_core.fileimport.errors import COMMON_REASONS, RowError, row_error
+from erp_core.fileimport.limits import current_limits, guarded_rows
 from erp_core.fileimport.tables import Table, UnreadableFile, decode_text, read_table
 from erp_core.fileimport.values import SHANGHAI, clean, clean_code, parse_datetime, parse_money
 
@@ -342,6 +343,14 @@ def _table(name: str, data: bytes) -> Table:
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV, within the upload limits (rows, cell length) every import applies."""
+    try:
+        yield from guarded_rows(_raw_records(text), (), current_limits())
+    except UnreadableFile as error:
+        raise StatementRefused(error.code, "") from error
+
+
+def _raw_records(text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     previous_end = 0
     try:
