@@ -587,6 +587,11 @@ MESSAGES: Mapping[str, object] = {
                            _l("Choose at least one event.")),
     "bad_webhook_description": _l("A description has at most %(max)s characters."),
     "webhook_inactive": _l("Webhook #%(webhook_id)s is switched off: switch it on to replay its deliveries."),
+    # --- background jobs (后台任务): the queue, retry, cancel -----------------------------------------
+    "unknown_job": _l("There is no job #%(job)s."),
+    "job_kind_unknown": _l("There is no kind of job called %(kind)s."),
+    "job_not_retryable": _l("Job #%(job)s is %(job_status)s: only a failed or cancelled job can be retried."),
+    "job_finished": _l("Job #%(job)s has already ended (%(job_status)s)."),
 }
 
 # Details that hold a status code are shown as the status's label.

@@ -31,6 +31,7 @@ from .inventory.models import (
     StockTransferLine,
     Warehouse,
 )
+from .jobs.models import Job
 from .orders.models import Order, OrderEvent, OrderLine
 from .outbox import OutboxMessage
 from .purchasing.models import (
@@ -49,7 +50,7 @@ from .webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscriptio
 __all__ = [
     "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "Channel", "CostHistory",
     "CostOfSale", "Counter", "CurrencyRate", "Customer", "CustomerFeedback", "CustomerMerge",
-    "CustomerMergeMove", "CustomerNote", "CustomerTag", "FinancePeriod", "IdempotencyRecord", "ImportJob",
+    "CustomerMergeMove", "CustomerNote", "CustomerTag", "FinancePeriod", "IdempotencyRecord", "ImportJob", "Job",
     "JournalEntry", "JournalLine", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
     "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant",
     "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement", "StatementLine",

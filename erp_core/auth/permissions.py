@@ -67,6 +67,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.view": frozenset({"admin", "supervisor", "finance", "viewer"}),
     # Webhooks (事件推送): target URLs and signing secrets are the admin's (a URL is a way out of the network).
     "webhooks.manage": frozenset({"admin"}),
+    # Background jobs (后台任务): the page itself; each job is shown to holders of its action's permission.
+    "jobs.view": frozenset(_ALL),
 }
 
 
