@@ -110,8 +110,9 @@ def retry_job(job_id: int) -> Job:
         if job.status not in {"failed", "cancelled"}:
             raise Conflict(f"job {job.id} is {job.status}", code="job_not_retryable", job=job.id,
                            job_status=job.status)
+        # attempts go on counting: a worker of an earlier attempt that still runs can never write again
         compare_and_set(job, "queued", JOB_TRANSITIONS, what=f"job {job.id}", code="job_not_retryable",
-                        attempts=0, finished_at=None)
+                        finished_at=None, heartbeat_at=utcnow())
         on_commit(lambda: hand_to_queue(job_id))
     return job
 
