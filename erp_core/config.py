@@ -116,6 +116,7 @@ def load_config() -> dict:
         # A bulk job's chunk: at most this many orders, and no longer than this, per transaction.
         "JOBS_CHUNK_ORDERS": int(os.environ.get("JOBS_CHUNK_ORDERS", "200")),
         "JOBS_CHUNK_SECONDS": float(os.environ.get("JOBS_CHUNK_SECONDS", "0.25")),
+        "JOBS_CHUNK_PAUSE_SECONDS": float(os.environ.get("JOBS_CHUNK_PAUSE_SECONDS", "0.1")),
         # Outbound requests (channel feeds, platform APIs, webhooks): see erp_core/net_guard.py.
         "OUTBOUND_ALLOW_HTTP": _bool("OUTBOUND_ALLOW_HTTP", False),
         "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE", False),

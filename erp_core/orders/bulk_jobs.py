@@ -1,8 +1,9 @@
 """Bulk order actions (audit, approve, hold, reject, cancel; 'audit pending') as background jobs.
 
 The orders are worked in chunks: up to JOBS_CHUNK_ORDERS (200) orders, and never longer than
-JOBS_CHUNK_SECONDS (0.25 s), per transaction, so the write lock is free again between chunks and the
-floor's scans go on. Each order is a savepoint inside its chunk (a refusal undoes only that order).
+JOBS_CHUNK_SECONDS (0.25 s), per transaction, with a pause of JOBS_CHUNK_PAUSE_SECONDS (0.1 s, SQLite
+only) between chunks, so the write lock is free again and the floor's scans go on.
+Each order is a savepoint inside its chunk (a refusal undoes only that order).
 The chunk's progress, with the resume point, commits with the chunk: a job killed mid-way starts
 again after the last committed chunk, and the orders it already did are not done twice.
 """
@@ -55,6 +56,8 @@ def run_bulk_job(job: JobRun) -> dict:
     kwargs: dict = job.args.get("kwargs", {})
     chunk_orders = int(current_app.config.get("JOBS_CHUNK_ORDERS", 200))
     chunk_seconds = float(current_app.config.get("JOBS_CHUNK_SECONDS", 0.25))
+    # Back-to-back chunks would starve other SQLite writers, whose busy handler polls (every <= 0.1 s).
+    pause = float(current_app.config.get("JOBS_CHUNK_PAUSE_SECONDS", 0.1)) if db.engine.dialect.name == "sqlite" else 0
     position = int(job.state.get("position", 0))
     done, refused_count = int(job.state.get("done", 0)), int(job.state.get("refused_count", 0))
     refused: dict[str, str] = dict(job.state.get("refused", {}))
@@ -76,4 +79,6 @@ def run_bulk_job(job: JobRun) -> dict:
                 position += 1
             job.progress(position, len(ids), position=position, done=done, refused_count=refused_count,
                          refused=refused)
+        if pause:
+            time.sleep(pause)  # SQLite: let a waiting writer (a scan, a login) take the lock before our next chunk
     return {"done": done, "refused_count": refused_count}
