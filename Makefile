@@ -4,6 +4,7 @@ PY      := .venv/bin/python
 FLASK   := .venv/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+WMS_SCHEDULER ?= 1
 
 .PHONY: setup system-deps translations i18n db demo run test lint bench bench-quick vendor clean
 
@@ -37,7 +38,14 @@ run: demo
 	@echo "  Demo logins (password demo1234): admin, supervisor, picker1, picker2, packer, shipping, purchaser, finance, viewer, supplier1"
 	@echo "  Handheld badge login: scan or type BADGE-PCK-0001 (picker1)"
 	@echo ""
-	WMS_SCHEDULER=1 HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
+	@# The job consumer (huey: imports, bulk actions, label sheets, prints, the periodic pulls) runs next to
+	@# the server and is stopped with it. WMS_SCHEDULER=0 make run: the server alone (jobs then wait queued).
+	@if [ "$(WMS_SCHEDULER)" = "1" ]; then \
+	  .venv/bin/huey_consumer wms.worker.huey -w 2 -k thread -q & CONSUMER=$$!; \
+	  HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py & SERVER=$$!; \
+	  trap 'kill $$SERVER $$CONSUMER 2>/dev/null; wait $$SERVER $$CONSUMER 2>/dev/null' EXIT INT TERM; \
+	  wait $$SERVER; \
+	else HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py; fi
 
 test: setup
 	bash scripts/test.sh

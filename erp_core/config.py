@@ -106,8 +106,18 @@ def load_config() -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": None,
-        # Background pulls of channel feeds in this process (several processes are safe: a lease).
-        "WMS_SCHEDULER": _bool("WMS_SCHEDULER", False),
+        # The task queue (erp_core/jobs): SqliteHuey on this file unless REDIS_URL is set; HUEY_IMMEDIATE=1
+        # runs each job in the process that queued it (tests). A running job whose heartbeat is older than
+        # JOBS_STALL_SECONDS lost its worker and is queued again (failed after JOBS_MAX_ATTEMPTS).
+        "HUEY_SQLITE_FILE": os.environ.get("HUEY_SQLITE_FILE") or str(instance / "huey.db"),
+        "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
+        "JOBS_STALL_SECONDS": float(os.environ.get("JOBS_STALL_SECONDS", "120")),
+        "JOBS_LOST_SECONDS": float(os.environ.get("JOBS_LOST_SECONDS", "600")),
+        "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "5")),
+        # A bulk job's chunk: at most this many orders, and no longer than this, per transaction.
+        "JOBS_CHUNK_ORDERS": int(os.environ.get("JOBS_CHUNK_ORDERS", "200")),
+        "JOBS_CHUNK_SECONDS": float(os.environ.get("JOBS_CHUNK_SECONDS", "0.25")),
+        "JOBS_CHUNK_PAUSE_SECONDS": float(os.environ.get("JOBS_CHUNK_PAUSE_SECONDS", "0.1")),
         # Outbound requests (channel feeds, platform APIs, webhooks): see erp_core/net_guard.py.
         "OUTBOUND_ALLOW_HTTP": _bool("OUTBOUND_ALLOW_HTTP", False),
         "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE", False),

@@ -641,6 +641,11 @@ MESSAGES: Mapping[str, object] = {
     "import_job_running": _l("The import is still running: wait until it has finished."),
     "import_cell_too_long": _l("%(file)s line %(line)s, column %(column)s: a cell is longer than %(limit)s "
                                "characters."),
+    # --- background jobs (后台任务): the queue, retry, cancel -----------------------------------------
+    "unknown_job": _l("There is no job #%(job)s."),
+    "job_kind_unknown": _l("There is no kind of job called %(kind)s."),
+    "job_not_retryable": _l("Job #%(job)s is %(job_status)s: only a failed or cancelled job can be retried."),
+    "job_finished": _l("Job #%(job)s has already ended (%(job_status)s)."),
 }
 
 # Details that hold a status code are shown as the status's label.

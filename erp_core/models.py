@@ -33,6 +33,7 @@ from .inventory.models import (
     StockTransferLine,
     Warehouse,
 )
+from .jobs.models import Job
 from .orders.models import Order, OrderEvent, OrderLine
 from .outbox import OutboxMessage
 from .purchasing.models import (
@@ -52,10 +53,10 @@ __all__ = [
     "Account", "AfterSalesCase", "AfterSalesLine", "AfterSalesReceipt", "ApiToken", "AuditEvent", "Channel",
     "CostHistory", "CostOfSale", "Counter", "CurrencyRate", "Customer", "CustomerFeedback", "CustomerMerge",
     "CustomerMergeMove", "CustomerNote", "CustomerTag", "FinancePeriod", "IdempotencyRecord", "ImportJob",
-    "JournalEntry", "JournalLine", "KitComponent", "Location", "Lot", "Order", "OrderEvent", "OrderLine",
-    "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt", "Quant",
-    "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement", "StatementLine",
-    "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier", "SupplierContact",
-    "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "UserSession", "Warehouse",
-    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "user_warehouses",
+    "Job", "JournalEntry", "JournalLine", "KitComponent", "Location", "Lot", "Order", "OrderEvent",
+    "OrderLine", "OutboxMessage", "PlatformFee", "PurchaseOrder", "PurchaseOrderLine", "PurchaseReceipt",
+    "Quant", "ReorderRule", "Setting", "ShipmentCharge", "Sku", "SkuBarcode", "SkuCost", "Statement",
+    "StatementLine", "StockMove", "StockReservation", "StockTransfer", "StockTransferLine", "Supplier",
+    "SupplierContact", "SupplierPayment", "SupplierPriceChange", "SupplierSku", "User", "UserSession",
+    "Warehouse", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "user_warehouses",
 ]

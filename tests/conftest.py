@@ -71,7 +71,10 @@ def app(database_url, tmp_path_factory):
 
     from wms.app import create_app
 
-    app = create_app({"TESTING": True, "LOGIN_RATE_LIMIT": "1000 per minute", "SERVER_NAME": None})
+    # HUEY_IMMEDIATE: a queued job runs in the process that queued it, once its transaction commits
+    # (the crash tests, tests/integration/test_jobs_crash.py, run a real consumer instead).
+    app = create_app({"TESTING": True, "LOGIN_RATE_LIMIT": "1000 per minute", "SERVER_NAME": None,
+                      "HUEY_IMMEDIATE": True})
     with app.app_context():
         upgrade()
     yield app

@@ -48,11 +48,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_cli(app)
     _security_headers(app)
-    if app.config["WMS_SCHEDULER"] and not app.config.get("TESTING"):
-        from .scheduler import start_scheduler
-
-        start_scheduler(app)
+    _register_jobs(app)
     return app
+
+
+def _register_jobs(app: Flask) -> None:
+    """The task queue (erp_core.jobs, huey) bound to this app; the jobs page and API; the periodic work.
+    The consumer (`make run` starts one; see wms/worker.py) runs the tasks in an app built the same way."""
+    from erp_core.jobs import runner  # noqa: F401  (registers the huey tasks)
+    from erp_core.jobs.api import bp as jobs_api_bp
+    from erp_core.jobs.queue import bind_app
+    from erp_core.jobs.routes import bp as jobs_bp
+    from erp_core.jobs.routes import register_jobs_ui
+
+    from . import periodic  # noqa: F401  (the scheduler's plain functions as huey periodic tasks)
+
+    bind_app(app)
+    app.register_blueprint(jobs_bp, url_prefix="/jobs")
+    api.register_blueprint(jobs_api_bp, url_prefix="/api/v1")
+    register_jobs_ui()
 
 
 def install_proxy_fix(app: Flask) -> None:

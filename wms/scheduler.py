@@ -1,46 +1,26 @@
-"""A small in-process scheduler: one daemon thread pulls the channels whose feed is due, resends print
-jobs left queued by a restart, pulls carriers' tracking every WMS_TRACKING_PULL_MINUTES (30), makes
-the day's backup after WMS_BACKUP_HOUR and, once an hour, purges expired Idempotency-Keys; each round
-it posts the finance topics of the outbox, sends the due webhook deliveries, and the shops' tracking
-uploads and changed stock levels (``run_shop_sync``).
+"""The periodic work, as plain functions of the app: pull the channels whose feed is due, resend print
+jobs left queued by a restart, pull carriers' tracking, purge expired Idempotency-Keys, post the
+finance topics of the outbox, send the due webhook deliveries, the shops' tracking uploads and changed
+stock levels, remove old import error reports and make the day's backup. Each never raises.
 
-Started by ``create_app`` when ``WMS_SCHEDULER=1``. Several processes may each run one: the pull
-lease on the channel row lets only one of them pull a channel at a time, so nothing is pulled twice.
-For cron instead, run ``flask --app wsgi pull-orders --all-due``, ``flask --app wsgi pull-tracking`` and
-``flask --app wsgi send-webhooks``.
+They run as huey periodic tasks in the job consumer (wms/periodic.py says when). Several consumers
+are safe: the pull lease on the channel row lets only one of them pull a channel at a time, so
+nothing is pulled twice. For cron instead, run ``flask --app wsgi pull-orders --all-due``,
+``flask --app wsgi pull-tracking`` and ``flask --app wsgi send-webhooks``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from dataclasses import dataclass, field
 
 from flask import Flask
 
 from erp_core.api.idempotency import purge_expired_keys
 from erp_core.channels.pull import pull_due_channels
 from erp_core.extensions import db
-from wms.shipping.printing import resend_stalled_jobs
+from wms.shipping.printing import resend_stalled_jobs  # noqa: F401  (periodic, with the others here)
 
 log = logging.getLogger(__name__)
-
-EXTENSION_KEY = "wms_pull_scheduler"
-
-
-@dataclass
-class PullScheduler:
-    """The running scheduler: ``stop()`` ends the thread after the pull it may be doing."""
-
-    thread: threading.Thread
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    def stop(self, timeout: float | None = None) -> None:
-        self.stopping.set()
-        self.thread.join(timeout)
-
 
 def run_due_pulls(app: Flask) -> int:
     """Pull every due channel once, in an app context; returns how many channels were pulled.
@@ -66,21 +46,6 @@ def purge_idempotency_keys(app: Flask) -> int:
                 db.session.remove()
     except Exception:
         log.exception("purging expired idempotency keys failed")
-        return 0
-
-
-def purge_import_reports(app: Flask) -> int:
-    """Remove old import error report files (older than IMPORT_REPORT_DAYS). Never raises."""
-    try:
-        with app.app_context():
-            from erp_core.channels.jobs import run_import_report_purge
-
-            try:
-                return run_import_report_purge()
-            finally:
-                db.session.remove()
-    except Exception:
-        log.exception("purging old import error reports failed")
         return 0
 
 
@@ -130,6 +95,21 @@ def run_webhooks(app: Flask) -> int:
         return 0
 
 
+def purge_import_reports(app: Flask) -> int:
+    """Remove old import error report files (older than IMPORT_REPORT_DAYS). Never raises."""
+    try:
+        with app.app_context():
+            from erp_core.channels.jobs import run_import_report_purge
+
+            try:
+                return run_import_report_purge()
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("purging old import error reports failed")
+        return 0
+
+
 def run_shop_sync(app: Flask) -> dict[str, int]:
     """The shops' platform work: tracking uploads waiting in the outbox, then the stock levels that
     changed or are due (erp_core.channels.stock_sync.run_stock_sync). Never raises."""
@@ -164,40 +144,3 @@ def run_daily_backup(app: Flask) -> bool:
         log.exception("scheduled backup failed")
         return False
 
-
-PURGE_EVERY_SECONDS = 3600
-
-
-def start_scheduler(app: Flask, interval_seconds: float = 60) -> PullScheduler:
-    """Start the pull thread (once per app: a second call returns the running scheduler)."""
-    running = app.extensions.get(EXTENSION_KEY)
-    if running is not None and running.thread.is_alive():
-        return running
-    stopping = threading.Event()
-
-    def loop() -> None:
-        log.info("order pull scheduler started (every %s s)", interval_seconds)
-        last_purge = last_tracking = 0.0
-        tracking_every = 60 * float(app.config.get("WMS_TRACKING_PULL_MINUTES",
-                                                    os.environ.get("WMS_TRACKING_PULL_MINUTES", "30")))
-        while not stopping.is_set():
-            run_due_pulls(app)
-            resend_stalled_jobs(app)  # print jobs whose sender thread a restart lost
-            run_finance_postings(app)
-            run_webhooks(app)
-            run_shop_sync(app)
-            run_daily_backup(app)
-            if time.monotonic() - last_tracking >= tracking_every:
-                run_tracking_pull(app)
-                last_tracking = time.monotonic()
-            if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
-                purge_idempotency_keys(app)
-                purge_import_reports(app)
-                last_purge = time.monotonic()
-            stopping.wait(interval_seconds)
-
-    thread = threading.Thread(target=loop, name="order-pull-scheduler", daemon=True)
-    scheduler = PullScheduler(thread=thread, stopping=stopping)
-    app.extensions[EXTENSION_KEY] = scheduler
-    thread.start()
-    return scheduler

@@ -76,6 +76,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "webhooks.manage": frozenset({"admin"}),
     # Shops (店铺): create and change shops, their platform credentials, SKU links and stock sync.
     "shops.manage": frozenset({"admin"}),
+    # Background jobs (后台任务): the page itself; each job is shown to holders of its action's permission.
+    "jobs.view": frozenset(_ALL),
 }
 
 
@@ -89,6 +91,7 @@ _AREA_OF_PREFIX = {
     "board": "floor", "inbound": "floor", "replenish": "floor", "counts": "floor", "shipping": "shipping",
     "exceptions": "shipping", "purchasing": "purchasing", "aftersales": "returns", "returns": "returns",
     "customers": "customers", "finance": "finance", "reports": "finance", "shops": "orders", "webhooks": "admin",
+    "jobs": None,
 }
 PERMISSION_AREAS: dict[str, str | None] = {perm: _AREA_OF_PREFIX[perm.split(".")[0]] for perm in PERMISSIONS}
 SCOPES: tuple[str, ...] = tuple(f"{area}:{kind}" for area in AREAS for kind in ("read", "write"))

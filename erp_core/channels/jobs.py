@@ -1,11 +1,13 @@
 """Background order imports: an ``ImportJob`` row follows one upload from queued to done or failed.
 
-The upload request only records the job and starts a daemon thread; the thread (with its own app
-context and database session) parses the files, stores the orders and writes its counters in short
-transactions of their own, so the page polling the job sees them move while the orders are stored.
+The upload request checks the files against the upload limits, records the job, keeps the files under
+<instance>/jobs/imports/<id>/ and queues a background job (erp_core.jobs, kind ``orders.import``); the
+worker parses the files, stores the orders and writes its counters in short transactions of their own,
+so the page polling the job sees them move while the orders are stored. A worker killed mid-import is
+resumed after the last recorded chunk (the orders already stored are skipped, none is stored twice).
 The error report is written to a file (``<instance>/import-reports/<job id>.csv``); the job keeps its
 name, the count and the first rows, so a user can leave and come back for it. Deleting a job removes
-its file; ``run_import_report_purge`` (the scheduler) removes the files of old jobs.
+its file; ``run_import_report_purge`` (a periodic task) removes the files of old jobs.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import codecs
 import csv
 import io
 import logging
-import threading
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +31,8 @@ from ..extensions import db
 from ..fileimport import RowError, errors_to_csv
 from ..fileimport.report import write_errors_csv
 from ..fileimport.uploads import check_uploads
+from ..jobs.runner import JobRun
+from ..jobs.services import enqueue, job_kind
 from ..models_base import utcnow
 from .models import Channel, ImportJob
 from .services import ImportReport, cyclic_gc_paused, parse_order_files, store_parsed_orders
@@ -42,12 +46,11 @@ STALE_AFTER = timedelta(hours=2)
 
 def start_import_job(channel_id: int, files: Sequence[tuple[str, bytes]], *,
                      user_id: int | None = None) -> ImportJob:
-    """Queue the import of uploaded files ``(name, bytes)`` into a channel and start it in the
-    background once the job is committed. Returns the queued job."""
+    """Queue the import of uploaded files ``(name, bytes)`` into a channel; a worker starts it once
+    the job is committed. Returns the queued job."""
     if not files:
         raise ValidationFailed("choose at least one file", code="no_files")
     check_uploads(files)  # over a limit, unreadable or empty: refused now, nothing queued
-    app = current_app._get_current_object()
     with atomic():
         channel = db.session.get(Channel, channel_id)
         if channel is None or not channel.active:
@@ -56,14 +59,39 @@ def start_import_job(channel_id: int, files: Sequence[tuple[str, bytes]], *,
                         file_names=", ".join(name for name, _ in files)[:1000])
         db.session.add(job)
         db.session.flush()
-        job_id = job.id
-        on_commit(lambda: _launch(app, job_id, list(files)))
+        enqueue(IMPORT_KIND, {"import_job_id": job.id, "files": _keep_files(job.id, files)}, user_id=user_id,
+                permission="orders.create", key=f"{IMPORT_KIND}:{job.id}", title=job.file_names[:200])
     return job
 
 
-def _launch(app: Flask, job_id: int, files: list[tuple[str, bytes]]) -> None:
-    threading.Thread(target=run_import_job, args=(app, job_id, files), name=f"import-job-{job_id}",
-                     daemon=True).start()
+IMPORT_KIND = "orders.import"
+
+
+def _upload_dir(job_id: int) -> Path:
+    return instance_dir() / "jobs" / "imports" / str(job_id)
+
+
+def _keep_files(job_id: int, files: Sequence[tuple[str, bytes]]) -> list[list[str]]:
+    """Write the uploads where the worker (and a resumed worker) reads them: ``[name, path]`` pairs."""
+    folder = _upload_dir(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for number, (name, payload) in enumerate(files):
+        path = folder / f"{number:03d}.upload"
+        path.write_bytes(payload)
+        kept.append([name, str(path)])
+    return kept
+
+
+@job_kind(IMPORT_KIND, on_failed=lambda job_id, args, error: _record(
+    args["import_job_id"], status="failed", finished_at=utcnow(), message=error[:500]))
+def run_import_kind(job: JobRun) -> dict:
+    """The queued import: the same work as ``run_import_job``, resumable, failures left to the runner."""
+    import_job_id = job.args["import_job_id"]
+    files = [(name, Path(path).read_bytes()) for name, path in job.args["files"]]
+    _run(import_job_id, files, tell=job.progress)
+    shutil.rmtree(_upload_dir(import_job_id), ignore_errors=True)
+    return {"import_job_id": import_job_id}
 
 
 def run_import_job(app: Flask, job_id: int, files: Sequence[tuple[str, bytes]]) -> None:
@@ -89,27 +117,39 @@ def _record(job_id: int, **values: object) -> None:
         db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
 
 
-def _counters(report: ImportReport, processed: int) -> dict[str, int]:
-    return {"processed_orders": processed, "created_orders": len(report.created),
-            "duplicate_orders": len(report.already_imported) + len(report.updated),
+def _counters(report: ImportReport, processed: int, before: ImportJob | None = None) -> dict[str, int]:
+    """The job's counters; ``before``: the counts a killed worker had recorded (a resumed import)."""
+    created, duplicates = (before.created_orders, before.duplicate_orders) if before else (0, 0)
+    return {"processed_orders": processed, "created_orders": created + len(report.created),
+            "duplicate_orders": duplicates + len(report.already_imported) + len(report.updated),
             "error_rows": len(report.errors)}
 
 
-def _run(job_id: int, files: Sequence[tuple[str, bytes]]) -> None:
+def _run(job_id: int, files: Sequence[tuple[str, bytes]], tell: Callable[[int, int], None] | None = None) -> None:
     job = db.session.get(ImportJob, job_id)
     if job is None:
         raise NotFound(f"no import job {job_id}")
     channel, user_id = job.channel, job.user_id
+    # A job found running was started by a worker that died: resume after its last recorded chunk.
+    resume_at = job.processed_orders if job.status == "running" else 0
+    before = ImportJob(created_orders=job.created_orders, duplicate_orders=job.duplicate_orders) if resume_at else None
     _record(job_id, status="running")
+
+    def progress(so_far: ImportReport, handled: int) -> None:
+        with atomic():
+            _record(job_id, **_counters(so_far, resume_at + handled, before))
+            if tell is not None:
+                tell(resume_at + handled, len(result.orders))
+
     with cyclic_gc_paused():  # the parsed orders stay alive until stored (see cyclic_gc_paused)
         result = parse_order_files(files)
         _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
         report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))
-        store_parsed_orders(channel, result.orders, report, user_id=user_id,
-                            progress=lambda so_far, handled: _record(job_id, **_counters(so_far, handled)))
-    summary = (f"{len(report.created)} created, {len(report.already_imported)} already imported, "
-               f"{len(report.updated)} updated, {len(report.skipped)} skipped, {len(report.errors)} rows rejected")
-    _record(job_id, **_counters(report, len(result.orders)), status="done", finished_at=utcnow(),
+        store_parsed_orders(channel, result.orders[resume_at:], report, user_id=user_id, progress=progress)
+    summary = (f"{_counters(report, 0, before)['created_orders']} created, {len(report.already_imported)} already "
+               f"imported, {len(report.updated)} updated, {len(report.skipped)} skipped, "
+               f"{len(report.errors)} rows rejected")
+    _record(job_id, **_counters(report, len(result.orders), before), status="done", finished_at=utcnow(),
             **_write_report(job_id, report.errors), message=summary)
     log.info("import job %s into %s: %s", job_id, channel.code, summary)
 

@@ -20,11 +20,12 @@ from ..extensions import db
 from ..inventory.models import Warehouse
 from ..messages import describe
 from .allocation import allocation_policy
+from .bulk_jobs import start_audit_pending_job, start_bulk_job
 from .intercept import intercept_order
 from .models import ORDER_STATUSES, Order, OrderLine
 from .panels import order_panels
 from .services import cancel_order, get_order
-from .workflow import ACTIONS, approve_order, audit_pending, audit_settings, bulk, merge_orders, save_audit_settings
+from .workflow import ACTIONS, approve_order, audit_settings, merge_orders, save_audit_settings
 from .workflow import split_order as split_order_service
 
 bp = Blueprint("orders", __name__)
@@ -158,27 +159,20 @@ def bulk_action():
         return redirect(url_for("orders.show", order_id=target.id))
     if action not in ACTIONS:
         abort(400)
-    kwargs = {"user_id": current_user.id}
-    if action in {"hold", "reject", "cancel"}:
-        if not _reason():
-            flash(_("This action needs a reason."), "error")
-            return redirect(back)
-        kwargs["reason"] = _reason()
-    result = bulk(ACTIONS[action], ids, **kwargs)
-    flash(_("%(action)s: %(done)d done, %(refused)d refused.", action=_action_label(action),
-            done=len(result.done), refused=len(result.refused)), "success" if not result.refused else "error")
-    for order_id, message in list(result.refused.items())[:10]:
-        flash(f"#{order_id}: {message}", "error")
-    return redirect(back)
+    if action in {"hold", "reject", "cancel"} and not _reason():
+        flash(_("This action needs a reason."), "error")
+        return redirect(back)
+    # In the background, in short chunks: a bulk action never holds the write lock for long.
+    job = start_bulk_job(action, ids, user_id=current_user.id, reason=_reason(),
+                         title=_("%(action)s: %(count)d orders", action=_action_label(action), count=len(ids)))
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/audit-pending", methods=["POST"])
 @requires("orders.audit")
 def run_audit():
-    result = audit_pending(user_id=current_user.id)
-    flash(_("Audit: %(done)d orders audited, %(refused)d refused.", done=len(result.done),
-            refused=len(result.refused)), "success")
-    return redirect(url_for("orders.index"))
+    job = start_audit_pending_job(user_id=current_user.id)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/<int:order_id>/split", methods=["POST"])

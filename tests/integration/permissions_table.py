@@ -111,6 +111,10 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
         "POST inbound.putaway_find", "POST inbound.putaway_resuggest", "POST inbound.receive_blind",
         "POST inbound.receive_finish", "POST inbound.receive_open", "POST inbound.receive_scan",
     ),
+    "jobs.view": (
+        "GET jobs.download", "GET jobs.index", "GET jobs.progress", "GET jobs.show", "GET jobs_api.JobById",
+        "GET jobs_api.Jobs", "POST jobs.cancel", "POST jobs.retry",
+    ),
     "locations.manage": (
         "GET floor_tasks.pick_faces", "GET inbound.receiving_settings", "GET locations.edit_bin",
         "GET locations.import_bins", "GET locations.new_bin", "GET locations.new_layout",

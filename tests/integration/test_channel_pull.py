@@ -614,31 +614,20 @@ def test_the_pull_orders_command_fails_when_the_feed_fails(app, feed, shop):
     assert result.exit_code == 1 and "HTTP 500" in result.output
 
 
-def test_the_scheduler_thread_pulls_due_channels_until_stopped(app, feed, shop):
-    from wms.scheduler import start_scheduler
+def test_the_periodic_pull_task_pulls_due_channels(app, feed, shop):
+    from huey.api import PeriodicTask
+
+    from erp_core.jobs.queue import huey
 
     # given a due channel with one order waiting
     feed.page("", feed_order("A-1"), next_cursor="c1")
-    pulled = threading.Event()
-    original = feed.server.RequestHandlerClass.do_GET
-
-    def do_get(handler):
-        original(handler)
-        pulled.set()
-
-    feed.server.RequestHandlerClass.do_GET = do_get
-    # when the scheduler is started
-    scheduler = start_scheduler(app, interval_seconds=0.05)
-    try:
-        assert scheduler.thread.daemon and start_scheduler(app) is scheduler
-        assert pulled.wait(30)
-    finally:
-        scheduler.stop(30)
-    # then the order was pulled in the background, and the thread has ended
-    assert not scheduler.thread.is_alive()
+    # when the consumer's scheduler runs the periodic pull (huey's periodic task of run_due_pulls)
+    periodic = {task.name: task for task in huey._registry.periodic_tasks}
+    assert isinstance(periodic["periodic.run_due_pulls"], PeriodicTask)
+    huey.execute(periodic["periodic.run_due_pulls"])
+    # then the order was pulled
     with app.app_context():
         assert order_count() == 1 and channel_row(shop).pull_cursor == "c1"
-    app.extensions.pop("wms_pull_scheduler", None)
 
 
 def test_a_failing_round_of_the_scheduler_is_logged_not_raised(app, monkeypatch, caplog):

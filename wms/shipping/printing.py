@@ -1,13 +1,13 @@
 """Printers per station and the print queue (打印队列).
 
 A document to print becomes a ``PrintJob`` row written in the caller's transaction
-(:func:`enqueue_print`); only after that transaction commits is the job handed to a background
-sender (``erp_core.db.on_commit`` starts a daemon thread with its own app context, the pattern of
-the order-import jobs), so a request never waits for a printer and a rolled-back pack-out prints
+(:func:`enqueue_print`); only after that transaction commits is the job handed to the task queue
+(``erp_core.db.on_commit`` enqueues the huey task ``printing.send``; a job consumer sends it in an
+app context of its own), so a request never waits for a printer and a rolled-back pack-out prints
 nothing. The sender claims the job (queued -> printing, a compare-and-set, so two senders never
 print one job twice), tries the printer a few times with a growing pause, and ends it ``done`` or
 ``failed`` with the printer's error. A failed job is retried, a done one reprinted, from the
-print-jobs page; the scheduler (wms/scheduler.py) resends jobs whose thread was lost in a restart.
+print-jobs page; a periodic task (wms/periodic.py) resends jobs whose message was lost in a restart.
 
 Senders: raw TCP 9100 (ZPL straight to the printer's socket), CUPS (``lp`` run with an argument
 list, never a shell, the queue name checked), and the browser (nothing is sent: the job is a
@@ -22,7 +22,6 @@ import re
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +33,7 @@ from erp_core.db import atomic, locked, on_commit
 from erp_core.errors import Conflict, NotFound, ValidationFailed
 from erp_core.extensions import db
 from erp_core.inventory.models import Location, Warehouse
+from erp_core.jobs.queue import current_app_for_jobs, huey
 from erp_core.models_base import utcnow
 from erp_core.statemachine import compare_and_set
 
@@ -195,9 +195,18 @@ def _send_after_commit(job_id: int) -> None:
     on_commit(lambda: launch(app, job_id))
 
 
-def launch(app: Flask, job_id: int) -> None:
-    """Send one job in a daemon thread of its own (the request that queued it has answered)."""
-    threading.Thread(target=run_print_job, args=(app, job_id), name=f"print-job-{job_id}", daemon=True).start()
+def launch(app: Flask, job_id: int) -> None:  # noqa: ARG001  (kept for callers; the consumer has its app)
+    """Hand one job to the queue: a consumer sends it (the request that queued it has answered)."""
+    try:
+        send_print_task(job_id)
+    except Exception:  # noqa: BLE001 (the job is committed queued: the periodic resend picks it up)
+        log.exception("queueing print job %s failed", job_id)
+
+
+@huey.task(name="printing.send")
+def send_print_task(job_id: int) -> None:
+    """The queued send; its own tries with backoff are in ``send_job`` (the claim makes a repeat harmless)."""
+    run_print_job(current_app_for_jobs(), job_id)
 
 
 def run_print_job(app: Flask, job_id: int) -> None:

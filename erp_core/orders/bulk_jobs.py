@@ -1,0 +1,84 @@
+"""Bulk order actions (audit, approve, hold, reject, cancel; 'audit pending') as background jobs.
+
+The orders are worked in chunks: up to JOBS_CHUNK_ORDERS (200) orders, and never longer than
+JOBS_CHUNK_SECONDS (0.25 s), per transaction, with a pause of JOBS_CHUNK_PAUSE_SECONDS (0.1 s, SQLite
+only) between chunks, so the write lock is free again and the floor's scans go on.
+Each order is a savepoint inside its chunk (a refusal undoes only that order).
+The chunk's progress, with the resume point, commits with the chunk: a job killed mid-way starts
+again after the last committed chunk, and the orders it already did are not done twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..db import atomic
+from ..errors import DomainError
+from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.runner import JobRun
+from ..jobs.services import enqueue, job_kind
+from .models import Order
+from .workflow import ACTIONS
+
+KIND = "orders.bulk"
+PERMISSION = "orders.audit"
+#: Refusals kept on the job for the page (all are counted).
+KEEP_REFUSALS = 200
+
+
+def start_bulk_job(action: str, order_ids: list[int], *, user_id: int | None, reason: str = "",
+                   title: str = "") -> Job:
+    """Queue ``action`` over the orders; the same action over the same orders twice is one job."""
+    ids = sorted(set(order_ids))
+    kwargs = {"reason": reason} if action in {"hold", "reject", "cancel"} else {}
+    digest = hashlib.sha256(json.dumps([action, ids, kwargs]).encode()).hexdigest()[:32]
+    return enqueue(KIND, {"action": action, "order_ids": ids, "kwargs": kwargs}, user_id=user_id,
+                   permission=PERMISSION, key=f"{KIND}:{user_id}:{digest}", total=len(ids),
+                   title=title or f"{action}: {len(ids)} orders")
+
+
+def start_audit_pending_job(*, user_id: int | None) -> Job:
+    """Audit every pending order (oldest first) in the background: the 'run audit' button."""
+    ids = list(db.session.scalars(select(Order.id).where(Order.status == "pending").order_by(Order.id)))
+    return start_bulk_job("audit", ids, user_id=user_id, title=f"audit pending: {len(ids)} orders")
+
+
+@job_kind(KIND)
+def run_bulk_job(job: JobRun) -> dict:
+    action = ACTIONS[job.args["action"]]
+    ids: list[int] = job.args["order_ids"]
+    kwargs: dict = job.args.get("kwargs", {})
+    chunk_orders = int(current_app.config.get("JOBS_CHUNK_ORDERS", 200))
+    chunk_seconds = float(current_app.config.get("JOBS_CHUNK_SECONDS", 0.25))
+    # Back-to-back chunks would starve other SQLite writers, whose busy handler polls (every <= 0.1 s).
+    pause = float(current_app.config.get("JOBS_CHUNK_PAUSE_SECONDS", 0.1)) if db.engine.dialect.name == "sqlite" else 0
+    position = int(job.state.get("position", 0))
+    done, refused_count = int(job.state.get("done", 0)), int(job.state.get("refused_count", 0))
+    refused: dict[str, str] = dict(job.state.get("refused", {}))
+    while position < len(ids):
+        with atomic():
+            started = time.monotonic()
+            first = position
+            while position < len(ids) and position - first < chunk_orders and (
+                    position == first or time.monotonic() - started < chunk_seconds):
+                try:
+                    with atomic():
+                        action(ids[position], user_id=job.user_id, **kwargs)
+                except DomainError as error:
+                    refused_count += 1
+                    if len(refused) < KEEP_REFUSALS:
+                        refused[str(ids[position])] = error.message[:200]
+                else:
+                    done += 1
+                position += 1
+            job.progress(position, len(ids), position=position, done=done, refused_count=refused_count,
+                         refused=refused)
+        if pause:
+            time.sleep(pause)  # SQLite: let a waiting writer (a scan, a login) take the lock before our next chunk
+    return {"done": done, "refused_count": refused_count}
