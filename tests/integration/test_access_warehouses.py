@@ -48,7 +48,10 @@ EXEMPT_VARIABLES = {"customer_id", "supplier_id", "contact_id", "lot_id", "box_i
                     "entry_id", "message_id", "token_id", "user_id", "merge_id", "feedback_id", "channel_id",
                     "year", "month", "subscription_id", "delivery_id", "webhook_id"}  # webhooks: global
 EXEMPT = {("intake.import_job", "job_id"), ("intake.import_errors", "job_id"), ("intake.import_progress", "job_id"),
-          ("carriers.change_rule", "rule_id"), ("carriers_api.CarrierRuleById", "rule_id")}
+          ("carriers.change_rule", "rule_id"), ("carriers_api.CarrierRuleById", "rule_id"),
+          # background jobs: shown to whoever holds the job's own permission, not per warehouse
+          *{(endpoint, "job_id") for endpoint in ("jobs.show", "jobs.progress", "jobs.retry", "jobs.cancel",
+                                                   "jobs.download", "jobs_api.JobById")}}
 # Routes that take an object's id in their form (the screens' hidden fields): endpoint -> {field: kind}.
 FORM_KINDS = {
     "picking.pick_scan": {"task_id": "pick_task", "code": None},
