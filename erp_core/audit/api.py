@@ -6,9 +6,10 @@ from datetime import UTC
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import select
 
+from ..api.fields import Schema
 from ..auth.guard import requires
 from ..extensions import db
 from .models import AuditEvent

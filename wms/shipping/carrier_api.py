@@ -25,6 +25,9 @@ from .models import CARRIER_KINDS, LABEL_FORMATS, Carrier, CarrierRule
 bp = Blueprint("carriers_api", __name__, description="Carriers, number pools, carrier rules and tracking")
 
 
+TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"  # a time of day, as fields.Time reads it
+
+
 class PoolSchema(Schema):
     free = fields.Integer()
     used = fields.Integer()
@@ -44,7 +47,8 @@ class CarrierSchema(Schema):
     api_key_set = fields.Boolean(metadata={"description": "whether an API key is stored (the key is never shown)"})
     cost_table = fields.Dict()
     tracking_stale_hours = fields.Integer()
-    cutoff_time = fields.Time(allow_none=True, metadata={"description": "daily cut-off, local time (HH:MM)"})
+    cutoff_time = fields.Time(allow_none=True, metadata={"description": "daily cut-off, local time (HH:MM)",
+                                                         "pattern": TIME_PATTERN})
     active = fields.Boolean()
     pool = fields.Nested(PoolSchema, allow_none=True)
 
@@ -65,7 +69,8 @@ class CarrierPatchSchema(Schema):
     cost_table = fields.Dict(metadata={"description": '{"default": [[max_g, "price"], ...], "<province>": [...]}'})
     tracking_stale_hours = fields.Integer(validate=validate.Range(min=1, max=1440))
     cutoff_time = fields.Time(allow_none=True,
-                              metadata={"description": "daily cut-off, local time (HH:MM); null: none"})
+                              metadata={"description": "daily cut-off, local time (HH:MM); null: none",
+                                        "pattern": TIME_PATTERN})
     active = fields.Boolean()
 
 
