@@ -245,3 +245,37 @@ def two_sku_asn(app):
                  .sku("LID-1", "Lid", name_zh="盖子", barcodes=["BC-LID"])
                  .build())
         return create_asn(floor["SH1"], [(floor["CUP-1"], 6), (floor["LID-1"], 4)], reference="ASN-Q").id
+
+
+def one_cart_floor(app) -> dict:
+    """SH1 with a small pick zone and one released cart: order W1 wants a cup (A01-01-1) and a lid
+    (A02-02-1). The handheld tests pick it, interrupt it or watch it on the board."""
+    from sqlalchemy import select
+
+    from erp_core.extensions import db
+    from erp_core.orders.workflow import approve_order
+    from tests.builders import FloorBuilder
+    from tests.integration.conftest import make_order
+    from wms.locations.services import ZoneSpec
+    from wms.picking.models import Wave
+    from wms.picking.planning import WaveRules
+    from wms.picking.waves import release_waves
+
+    with app.app_context():
+        floor = (FloorBuilder()
+                 .warehouse("SH1", "Shanghai", province="上海")
+                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1))
+                 .channel("TM", "Tmall", "tmall")
+                 .sku("A", "Cup", barcodes=["6901234567892"])
+                 .sku("B", "Lid", barcodes=["BC-LID"])
+                 .stock("A", "A01-01-1", 5)
+                 .stock("B", "A02-02-1", 5)
+                 .build())
+        order_id = make_order("W1", [("A", 1), ("B", 1)])
+        approve_order(order_id)
+        release_waves(floor["SH1"], WaveRules(cart_slots=4))
+        return {"warehouse": floor["SH1"], "order": order_id, "wave": db.session.scalar(select(Wave.id)),
+                "bin_codes": [floor.barcode("A01-01-1"), floor.barcode("A02-02-1")],
+                "bins": {floor["A"]: floor.barcode("A01-01-1"), floor["B"]: floor.barcode("A02-02-1")},
+                "items": {floor["A"]: "6901234567892", floor["B"]: "BC-LID"}}
+

@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.builders import FloorBuilder
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import badge_login, scan, wait_until
+from tests.e2e.conftest import badge_login, one_cart_floor, scan, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -18,26 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def cart(app, users):
     """One released order W1 of two lines on a cart, claimed by the picker."""
-    from erp_core.orders.workflow import approve_order
-    from tests.integration.conftest import make_order
-    from wms.locations.services import ZoneSpec
-    from wms.picking.planning import WaveRules
-    from wms.picking.waves import release_waves
-
-    with app.app_context():
-        floor = (FloorBuilder()
-                 .warehouse("SH1", "Shanghai", province="上海")
-                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1))
-                 .channel("TM", "Tmall", "tmall")
-                 .sku("A", "Cup", barcodes=["6901234567892"])
-                 .sku("B", "Lid", barcodes=["BC-LID"])
-                 .stock("A", "A01-01-1", 5)
-                 .stock("B", "A02-02-1", 5)
-                 .build())
-        order_id = make_order("W1", [("A", 1), ("B", 1)])
-        approve_order(order_id)
-        release_waves(floor["SH1"], WaveRules(cart_slots=4))
-        return {"order": order_id, "bins": [floor.barcode("A01-01-1"), floor.barcode("A02-02-1")]}
+    found = one_cart_floor(app)
+    return {"order": found["order"], "bins": found["bin_codes"]}
 
 
 def _office_intercepts(desktop, live_server: str, order_id: int) -> None:

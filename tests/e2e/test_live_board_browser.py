@@ -9,9 +9,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.builders import FloorBuilder
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import badge_login, scan, wait_until
+from tests.e2e.conftest import badge_login, one_cart_floor, scan, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,29 +18,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def wave(app, users):
     """One released cart: order W1 wants a cup (A01-01-1) and a lid (A02-02-1)."""
-    from erp_core.extensions import db
-    from erp_core.orders.workflow import approve_order
-    from tests.integration.conftest import make_order
-    from wms.locations.services import ZoneSpec
-    from wms.picking.models import Wave
-    from wms.picking.planning import WaveRules
-    from wms.picking.waves import release_waves
-
-    with app.app_context():
-        floor = (FloorBuilder()
-                 .warehouse("SH1", "Shanghai", province="上海")
-                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1))
-                 .channel("TM", "Tmall", "tmall")
-                 .sku("A", "Cup", barcodes=["6901234567892"])
-                 .sku("B", "Lid", barcodes=["BC-LID"])
-                 .stock("A", "A01-01-1", 5)
-                 .stock("B", "A02-02-1", 5)
-                 .build())
-        approve_order(make_order("W1", [("A", 1), ("B", 1)]))
-        release_waves(floor["SH1"], WaveRules(cart_slots=4))
-        return {"warehouse": floor["SH1"], "wave": db.session.scalar(select(Wave.id)),
-                "bins": {floor["A"]: floor.barcode("A01-01-1"), floor["B"]: floor.barcode("A02-02-1")},
-                "items": {floor["A"]: "6901234567892", floor["B"]: "BC-LID"}}
+    return one_cart_floor(app)
 
 
 def _next_task(app, wave):

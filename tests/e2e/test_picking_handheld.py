@@ -5,34 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.builders import FloorBuilder
-from tests.e2e.conftest import scan  # noqa: E402
+from tests.e2e.conftest import one_cart_floor, scan
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def wave(app, users):
-    from erp_core.orders.workflow import approve_order
-    from tests.integration.conftest import make_order
-    from wms.locations.services import ZoneSpec
-    from wms.picking.planning import WaveRules
-    from wms.picking.waves import release_waves
-
-    with app.app_context():
-        floor = (FloorBuilder()
-                 .warehouse("SH1", "Shanghai", province="上海")
-                 .layout(ZoneSpec("A", aisles=2, bays_per_aisle=4, levels=1))
-                 .channel("TM", "Tmall", "tmall")
-                 .sku("A", "Cup", barcodes=["6901234567892"])
-                 .sku("B", "Lid", barcodes=["BC-LID"])
-                 .stock("A", "A01-01-1", 5)
-                 .stock("B", "A02-02-1", 5)
-                 .build())
-        approve_order(make_order("W1", [("A", 1), ("B", 1)]))
-        release_waves(floor["SH1"], WaveRules(cart_slots=4))
-        return {"bins": {floor["A"]: floor.barcode("A01-01-1"), floor["B"]: floor.barcode("A02-02-1")},
-                "items": {floor["A"]: "6901234567892", floor["B"]: "BC-LID"}}
+    return one_cart_floor(app)
 
 
 
