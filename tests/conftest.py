@@ -73,7 +73,10 @@ def app(database_url, tmp_path_factory):
 
     # HUEY_IMMEDIATE: a queued job runs in the process that queued it, once its transaction commits
     # (the crash tests, tests/integration/test_jobs_crash.py, run a real consumer instead).
+    # BOARD_COALESCE_SECONDS 0: the board is told after each commit, in the thread that committed, so no
+    # background sender outlives a test (the tests of the coalescing set their own window).
     app = create_app({"TESTING": True, "LOGIN_RATE_LIMIT": "1000 per minute", "SERVER_NAME": None,
+                      "BOARD_COALESCE_SECONDS": 0,
                       "HUEY_IMMEDIATE": True})
     with app.app_context():
         upgrade()

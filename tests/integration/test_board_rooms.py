@@ -92,3 +92,30 @@ def test_a_burst_of_picks_gives_each_room_a_few_updates_of_the_wave_ending_with_
         live += events_named(wave_page, "wave_live")
     assert 1 <= len(rows) <= 3 and 1 <= len(live) <= 3, (len(rows), len(live))
     assert rows[-1]["lines_picked"] == 6 and "data-lines-picked>6<" in live[-1]["html"]
+
+
+def test_the_background_sender_renders_the_panels_without_a_reader(app, board_floor, monkeypatch):
+    """The coalesced sender runs with no request and no user: a held order (a link in the panels)
+    must not need one. This failed with `current_user.can` in the panel template."""
+    from sqlalchemy import update
+
+    from erp_core.extensions import db
+    from erp_core.orders.models import Order
+    from wms.picking import events
+
+    monkeypatch.setitem(app.config, "BOARD_COALESCE_SECONDS", 10)  # marks wait: the test sends them itself
+    supervisor = socket_of(app, "supervisor")
+    assert supervisor.emit("join_warehouse", {"warehouse_id": board_floor["wh"]}, callback=True)["ok"]
+    supervisor.get_received()
+    with app.app_context():  # an order of the warehouse on hold (nothing reserved for it)
+        from tests.integration.conftest import make_order
+
+        held = make_order("HOLD-1", [("A", 1)])
+        db.session.execute(update(Order).where(Order.id == held).values(
+            status="held", hold_reason="buyer note", warehouse_id=board_floor["wh"]))
+        db.session.commit()
+        events.warehouse_changed(board_floor["wh"])
+    with app.app_context():  # as the background task does: an app context, no request, no user
+        events.send_pending_progress()
+    panels = [m["args"][0]["html"] for m in supervisor.get_received() if m["name"] == "board_panels"]
+    assert panels and "buyer note" in panels[-1]
