@@ -223,12 +223,7 @@ def parse_shopify(name: str, data: bytes) -> Parsed:
         raise StatementRefused("wrong_format", name)
     rows: list[Row] = []
     errors: list[RowError] = []
-    for line, cells in table.rows:
-        if not any(clean(c) for c in cells):
-            continue
-        get = lambda key, cells=cells: clean_code(columns.get(cells, key))  # noqa: E731
-        occurred = _when(name, line, columns, "date", get("date"), errors, SHANGHAI)
-        amount = _signed(name, line, columns, "amount", get("amount"), errors)
+    for line, get, occurred, amount in _money_lines(name, table, columns, errors):
         fee = _signed(name, line, columns, "fee", get("fee") or "0", errors)
         if occurred is None or amount is None or fee is None:
             continue
@@ -263,12 +258,7 @@ def parse_generic(name: str, data: bytes) -> Parsed:
         raise StatementRefused("wrong_format", name)
     rows: list[Row] = []
     errors: list[RowError] = []
-    for line, cells in table.rows:
-        if not any(clean(c) for c in cells):
-            continue
-        get = lambda key, cells=cells: clean_code(columns.get(cells, key))  # noqa: E731
-        occurred = _when(name, line, columns, "date", get("date"), errors, SHANGHAI)
-        amount = _signed(name, line, columns, "amount", get("amount"), errors)
+    for line, get, occurred, amount in _money_lines(name, table, columns, errors):
         fee = _signed(name, line, columns, "fee", get("fee") or "0", errors)
         kind = _GENERIC_TYPES.get(get("type").lower())
         if kind is None:
@@ -292,12 +282,7 @@ def parse_bank(name: str, data: bytes) -> Parsed:
         raise StatementRefused("wrong_format", name)
     rows: list[Row] = []
     errors: list[RowError] = []
-    for line, cells in table.rows:
-        if not any(clean(c) for c in cells):
-            continue
-        get = lambda key, cells=cells: clean_code(columns.get(cells, key))  # noqa: E731
-        occurred = _when(name, line, columns, "date", get("date"), errors, SHANGHAI)
-        amount = _signed(name, line, columns, "amount", get("amount"), errors)
+    for line, get, occurred, amount in _money_lines(name, table, columns, errors):
         if occurred is None or amount is None:
             continue
         reference, description = get("reference"), get("description")
@@ -325,6 +310,18 @@ def template_csv(fmt: str) -> bytes:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+def _money_lines(name: str, table, columns: Columns, errors: list[RowError]):
+    """The table's non-empty lines as (line, get(column key) -> cleaned text, date, signed amount); a
+    date or an amount that cannot be read is reported in `errors` and given as None."""
+    for line, cells in table.rows:
+        if not any(clean(c) for c in cells):
+            continue
+        get = lambda key, cells=cells: clean_code(columns.get(cells, key))  # noqa: E731
+        occurred = _when(name, line, columns, "date", get("date"), errors, SHANGHAI)
+        amount = _signed(name, line, columns, "amount", get("amount"), errors)
+        yield line, get, occurred, amount
+
 
 def _decode(name: str, data: bytes) -> str:
     if not data.strip():
