@@ -83,6 +83,8 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_HOURS", "12")) * 3600,
+        # Ended sessions (logged out, revoked, expired) are kept this long for the admin's list, then purged.
+        "SESSION_KEEP_DAYS": int(os.environ.get("SESSION_KEEP_DAYS", "30")),
         "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
         "IDEMPOTENCY_WAIT_SECONDS": int(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10")),
         # CSRF is checked by our own before_request (so token-authenticated API calls can skip it).

@@ -16,6 +16,7 @@ from erp_core.jobs.queue import current_app_for_jobs, huey
 from .scheduler import (
     purge_idempotency_keys,
     purge_import_reports,
+    purge_old_sessions,
     resend_stalled_jobs,
     run_daily_backup,
     run_due_pulls,
@@ -36,6 +37,7 @@ PERIODIC: list[tuple[Callable, Callable[[Flask], object]]] = [
     (crontab(minute="*"), run_shop_sync),  # tracking uploads; each shop's stock interval decides what is due
     (crontab(minute="17"), purge_idempotency_keys),  # hourly
     (crontab(minute="23"), purge_import_reports),  # hourly: the files of reports older than IMPORT_REPORT_DAYS
+    (crontab(minute="29"), purge_old_sessions),  # hourly: session rows ended more than SESSION_KEEP_DAYS ago
     (crontab(minute="5"), run_daily_backup),  # hourly check: makes the day's backup once WMS_BACKUP_HOUR is past
 ]
 

@@ -1,7 +1,7 @@
 """The periodic work, as plain functions of the app: pull the channels whose feed is due, resend print
-jobs left queued by a restart, pull carriers' tracking, purge expired Idempotency-Keys, post the
-finance topics of the outbox, send the due webhook deliveries, the shops' tracking uploads and changed
-stock levels, remove old import error reports and make the day's backup. Each never raises.
+jobs left queued by a restart, pull carriers' tracking, purge expired Idempotency-Keys and old
+login sessions, post the finance topics of the outbox, send the due webhook deliveries, the shops'
+tracking uploads and changed stock levels, remove old import error reports and make the day's backup. Each never raises.
 
 They run as huey periodic tasks in the job consumer (wms/periodic.py says when). Several consumers
 are safe: the pull lease on the channel row lets only one of them pull a channel at a time, so
@@ -46,6 +46,24 @@ def purge_idempotency_keys(app: Flask) -> int:
                 db.session.remove()
     except Exception:
         log.exception("purging expired idempotency keys failed")
+        return 0
+
+
+def purge_old_sessions(app: Flask) -> int:
+    """Delete login-session rows ended more than SESSION_KEEP_DAYS ago. Never raises."""
+    from datetime import timedelta
+
+    from erp_core.auth.sessions import purge_sessions
+
+    try:
+        with app.app_context():
+            try:
+                return purge_sessions(keep_days=app.config["SESSION_KEEP_DAYS"],
+                                      max_age=timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"]))
+            finally:
+                db.session.remove()
+    except Exception:
+        log.exception("purging old login sessions failed")
         return 0
 
 

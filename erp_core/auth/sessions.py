@@ -14,7 +14,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import atomic, in_transaction
@@ -132,3 +132,16 @@ def end_all_sessions(user_id: int, *, by_user_id: int | None, keep: str | None =
             record("session.revoked", "user", user_id, after={"sessions_ended": ended, "reason": reason},
                    summary=f"{ended} session(s) ended" + (f" ({reason})" if reason else ""))
     return ended
+
+
+def purge_sessions(*, keep_days: int, max_age: timedelta) -> int:
+    """Delete the rows of sessions that ended (revoked, or unused past `max_age`) more than `keep_days`
+    ago; returns how many. A live session is never deleted, whatever `keep_days` says: a row goes only
+    when it is also past `max_age`. The admin's session list keeps its recent history."""
+    now = utcnow()
+    cutoff = now - timedelta(days=keep_days)
+    with atomic():
+        return db.session.execute(
+            delete(UserSession).where(UserSession.last_seen_at < now - max_age,
+                                      func.coalesce(UserSession.revoked_at, UserSession.last_seen_at) < cutoff)
+            .execution_options(synchronize_session=False)).rowcount

@@ -232,3 +232,33 @@ def test_two_admins_ending_one_session_at_once_end_it_once(app, users):
         ended = db.session.scalars(db.select(AuditEvent).where(AuditEvent.id > before)).all()
         assert [e.action for e in ended] == ["session.revoked"]
     assert viewer.get("/").status_code == 302
+
+
+def test_old_ended_sessions_are_purged_and_live_ones_kept(app, users):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from erp_core.auth.sessions import UserSession
+    from erp_core.db import atomic
+    from erp_core.extensions import db
+    from erp_core.models_base import utcnow
+    from wms.scheduler import purge_old_sessions
+
+    # given four browsers of one user: live, logged out long ago, logged out yesterday, unused for 40 days
+    for _ in range(4):
+        _browser(app, "viewer")
+    live, old_revoked, new_revoked, stale = _live_sessions(app, "viewer")
+    now = utcnow()
+    with app.app_context(), atomic():
+        for sid, seen, revoked in ((old_revoked, now - timedelta(days=45), now - timedelta(days=40)),
+                                   (new_revoked, now - timedelta(days=2), now - timedelta(days=1)),
+                                   (stale, now - timedelta(days=40), None)):
+            db.session.execute(update(UserSession).where(UserSession.id == sid)
+                               .values(last_seen_at=seen, revoked_at=revoked))
+    # when the hourly purge runs (SESSION_KEEP_DAYS 30)
+    assert purge_old_sessions(app) == 2
+    # then only the sessions ended more than 30 days ago are gone
+    with app.app_context():
+        left = set(db.session.scalars(db.select(UserSession.id).filter_by(user_id=_user_id(app, "viewer"))))
+    assert left == {live, new_revoked}
