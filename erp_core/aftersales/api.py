@@ -11,9 +11,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
+from ..api.cursor import page_or_cursor, paged, updated_since_field
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.resources import _page, _paged
 from ..api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ..auth.guard import requires
 from ..auth.object_access import require_warehouse_of, warehouse_of_arg
@@ -73,6 +73,7 @@ class CaseQuery(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(domain.CASE_STATUSES))
     kind = fields.String(load_default=None, validate=validate.OneOf(domain.KINDS))
     order_id = fields.Integer(load_default=None)
+    updated_since = updated_since_field("cases")
 
 
 class RefundSchema(Schema):
@@ -93,7 +94,7 @@ def _my_case(case_id: int) -> AfterSalesCase:
 class Cases(MethodView):
     @requires("aftersales.view")
     @bp.arguments(CaseQuery, location="query")
-    @bp.response(200, _paged(CaseSchema))
+    @bp.response(200, paged(CaseSchema))
     def get(self, args):
         """After-sales cases, newest first, filtered by status, type and order."""
         stmt = select(AfterSalesCase).order_by(AfterSalesCase.id.desc())
@@ -103,7 +104,9 @@ class Cases(MethodView):
         allowed = current_user.warehouse_ids()
         if allowed is not None:
             stmt = stmt.where(AfterSalesCase.warehouse_id.in_(allowed))
-        return _page(stmt, args)
+        if args["updated_since"]:
+            stmt = stmt.where(AfterSalesCase.updated_at >= args["updated_since"])
+        return page_or_cursor(stmt, AfterSalesCase.id, args, newest_first=True)
 
     @requires("aftersales.manage")
     @bp.doc(**IDEMPOTENCY_DOC)

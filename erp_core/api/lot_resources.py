@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..auth.guard import requires
 from ..catalog.services import sku_by_code
@@ -14,12 +14,13 @@ from ..extensions import db
 from ..inventory import lot_trace, recall, stock_queries
 from ..inventory.expiry import alert_window_days
 from ..inventory.lot_rules import expiry_alert
-from ..inventory.models import Lot, Warehouse
+from ..inventory.models import Lot, Quant, Warehouse
 from ..inventory.reservations import business_today
 from . import lot_schemas as ls
+from .cursor import page_or_cursor, paged
 from .idempotency import DOC as IDEMPOTENCY_DOC
 from .idempotency import idempotent
-from .resources import _paged, bp
+from .resources import bp
 
 
 def _lot_out(lot: Lot, totals: tuple[int, int, int]) -> dict:
@@ -58,16 +59,15 @@ def _lot_detail(lot: Lot) -> dict:
 class Lots(MethodView):
     @requires("stock.view")
     @bp.arguments(ls.LotQuery, location="query")
-    @bp.response(200, _paged(ls.LotSchema))
+    @bp.response(200, paged(ls.LotSchema))
     def get(self, args):
-        """Lots with their dates, hold and stock in this user's warehouses, by SKU then expiry."""
+        """Lots with their dates, hold and stock in this user's warehouses, in id order; page/per_page or
+        cursor."""
         sku_id = sku_by_code(args["sku"]).id if args["sku"] else None
         stmt = lot_trace.lots_query(sku_id=sku_id, expiring_within=args["expiring_within"], on_hold=args["on_hold"])
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        lots = list(db.session.scalars(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])))
-        totals = lot_trace.lot_totals([lot.id for lot in lots], current_user.warehouse_ids())
-        return {"items": [_lot_out(lot, totals.get(lot.id, (0, 0, 0))) for lot in lots], "total": total,
-                "page": args["page"], "per_page": args["per_page"]}
+        found = page_or_cursor(stmt, Lot.id, args)
+        totals = lot_trace.lot_totals([lot.id for lot in found["items"]], current_user.warehouse_ids())
+        return {**found, "items": [_lot_out(lot, totals.get(lot.id, (0, 0, 0))) for lot in found["items"]]}
 
 
 @bp.route("/lots/<int:lot_id>")
@@ -106,19 +106,20 @@ class LotRelease(MethodView):
 class StockBins(MethodView):
     @requires("stock.view")
     @bp.arguments(ls.StockBinQuery, location="query")
-    @bp.response(200, _paged(ls.StockBinSchema))
+    @bp.response(200, paged(ls.StockBinSchema))
     def get(self, args):
-        """Stock per SKU, bin and lot, with the lot number and expiry date (None for untracked SKUs)."""
+        """Stock per SKU, bin and lot, with the lot number and expiry date (None for untracked SKUs), in the
+        order the quants were created; page/per_page or cursor."""
         allowed = current_user.warehouse_ids()
         if args["warehouse"]:
             wanted = set(db.session.scalars(select(Warehouse.id).where(Warehouse.code == args["warehouse"])))
             allowed = wanted if allowed is None else allowed & wanted
         sku_id = sku_by_code(args["sku"]).id if args["sku"] else None
-        stmt = stock_queries.bin_stock(warehouse_ids=allowed, sku_id=sku_id)
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = stock_queries.bin_stock_rows(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
+        stmt = stock_queries.bin_stock(warehouse_ids=allowed, sku_id=sku_id, with_quant_id=True)
+        found = page_or_cursor(stmt, Quant.id, args, id_of=lambda row: row.quant_id,
+                               fetch=lambda query: stock_queries.bin_stock_rows(query, with_quant_id=True))
         items = [{"sku": r.sku_code, "warehouse": r.stock.warehouse_code, "bin": r.stock.location_code,
                   "bin_type": r.stock.bin_type, "lot_number": r.stock.lot_number, "expiry_date": r.stock.expiry_date,
                   "lot_on_hold": bool(r.stock.on_hold), "quantity": r.stock.quantity, "reserved": r.stock.reserved,
-                  "available": r.stock.available} for r in rows]
-        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+                  "available": r.stock.available} for r in found["items"]]
+        return {**found, "items": items}

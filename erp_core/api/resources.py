@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..auth.guard import requires
 from ..auth.object_access import require_warehouse_of, warehouse_of_arg
@@ -19,27 +19,13 @@ from ..inventory.warehouse_settings import set_weight_tolerance
 from ..orders.models import Order
 from ..orders.services import NewOrder, NewOrderLine, create_order, get_order
 from . import schemas as s
+from .cursor import page_or_cursor, paged
 from .idempotency import DOC as IDEMPOTENCY_DOC
 from .idempotency import idempotent
 
 bp = Blueprint("api", __name__, description="Catalog, orders and stock of the ERP core")
 
 
-def _page(stmt, args):
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
-    return {"items": list(rows), "total": total, "page": args["page"], "per_page": args["per_page"]}
-
-
-def _paged(item_schema):
-    class Page(s.Schema):
-        items = s.fields.List(s.fields.Nested(item_schema))
-        total = s.fields.Integer()
-        page = s.fields.Integer()
-        per_page = s.fields.Integer()
-
-    Page.__name__ = f"{item_schema.__name__.removesuffix('Schema')}Page"
-    return Page
 
 
 @bp.route("/me")
@@ -81,14 +67,16 @@ class WarehouseById(MethodView):
 class Skus(MethodView):
     @requires("catalog.view")
     @bp.arguments(s.SkuQuery, location="query")
-    @bp.response(200, _paged(s.SkuSchema))
+    @bp.response(200, paged(s.SkuSchema))
     def get(self, args):
-        """SKUs, searchable by code or name."""
-        stmt = select(Sku).order_by(Sku.code)
+        """SKUs in id order, searchable by code or name; page/per_page or cursor."""
+        stmt = select(Sku)
         if args["q"]:
             like = f"%{args['q']}%"
             stmt = stmt.where(or_(Sku.code.ilike(like), Sku.name.ilike(like), Sku.name_zh.ilike(like)))
-        return _page(stmt, args)
+        if args["updated_since"]:
+            stmt = stmt.where(Sku.updated_at >= args["updated_since"])
+        return page_or_cursor(stmt, Sku.id, args)
 
     @requires("catalog.edit")
     @bp.doc(**IDEMPOTENCY_DOC)
@@ -133,10 +121,11 @@ class SkuByCode(MethodView):
 class Orders(MethodView):
     @requires("orders.view")
     @bp.arguments(s.OrderQuery, location="query")
-    @bp.response(200, _paged(s.OrderSchema))
+    @bp.response(200, paged(s.OrderSchema))
     def get(self, args):
-        """Orders, newest first, filtered by status and channel."""
-        stmt = select(Order).order_by(Order.id.desc())
+        """Orders, newest first, filtered by status and channel; page/per_page or cursor (with
+        updated_since, a client keeps a copy in sync)."""
+        stmt = select(Order)
         if args["status"]:
             stmt = stmt.where(Order.status == args["status"])
         if args["channel"]:
@@ -146,7 +135,7 @@ class Orders(MethodView):
         allowed = current_user.warehouse_ids()
         if allowed is not None:
             stmt = stmt.where(Order.warehouse_id.in_(allowed))
-        return _page(stmt, args)
+        return page_or_cursor(stmt, Order.id, args, newest_first=True)
 
     @requires("orders.create")
     @bp.doc(**IDEMPOTENCY_DOC)

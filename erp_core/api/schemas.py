@@ -9,6 +9,7 @@ from marshmallow import INCLUDE, fields, post_dump, validate
 
 from ..catalog.models import Sku
 from ..orders.models import Order
+from .cursor import CURSOR_PATTERN
 from .fields import DecimalString, Money, Schema
 
 __all__ = ["DecimalString", "Money", "Schema", "fields", "validate"]
@@ -106,12 +107,21 @@ class SkuLotSetupSchema(Schema):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    """page/per_page, or cursor (erp_core/api/cursor.py page_or_cursor)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+                          metadata={"description": "ignored when `cursor` is given"})
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(CURSOR_PATTERN),
+                           metadata={"description": "`next_cursor` of the previous page: the rows after it in the "
+                                                    "list's id order, stable while rows are added (preferred for "
+                                                    "syncing)"})
 
 
 class SkuQuery(PageArgs):
     q = fields.String(load_default=None)
+    updated_since = fields.AwareDateTime(load_default=None, default_timezone=None,
+                                         metadata={"description": "only SKUs changed at or after this time"})
 
 
 class OrderLineSchema(Schema):

@@ -42,6 +42,7 @@ class Sku(db.Model):
     min_ship_life_days: Mapped[int | None] = mapped_column()  # never allocated with less left than this
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     barcodes = relationship("SkuBarcode", back_populates="sku", cascade="all, delete-orphan",
                             lazy="selectin")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from ..api.cursor import page_or_cursor, paged
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
 from ..api.schemas import ErrorSchema, PageArgs
@@ -96,13 +97,6 @@ class ShopSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ShopPage(Schema):
-    items = fields.List(fields.Nested(ShopSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
 class ShopQuery(PageArgs):
     platform = fields.String(load_default="", validate=validate.OneOf(("", *SHOP_PLATFORMS, "api")))
     active = fields.Boolean(load_default=None, allow_none=True)
@@ -143,17 +137,15 @@ def _settings(data: dict) -> dict:
 class Shops(MethodView):
     @requires("shops.manage")
     @bp.arguments(ShopQuery, location="query")
-    @bp.response(200, ShopPage)
+    @bp.response(200, paged(ShopSchema))
     def get(self, args):
-        """Shops, by code; filter by platform and active."""
-        stmt = select(Channel).order_by(Channel.code)
+        """Shops in id order; filter by platform and active; page/per_page or cursor."""
+        stmt = select(Channel)
         if args["platform"]:
             stmt = stmt.where(Channel.platform == args["platform"])
         if args["active"] is not None:
             stmt = stmt.where(Channel.active.is_(args["active"]))
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = db.session.scalars(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
-        return {"items": list(rows), "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return page_or_cursor(stmt, Channel.id, args)
 
     @requires("shops.manage")
     @bp.doc(**IDEMPOTENCY_DOC)

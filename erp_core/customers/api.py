@@ -8,8 +8,9 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from ..api.cursor import page_or_cursor, paged
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
 from ..api.schemas import ErrorSchema, Money, PageArgs, Schema
@@ -36,9 +37,6 @@ class CustomerQuery(PageArgs):
     blacklisted = fields.Boolean(load_default=None, allow_none=True)
     updated_since = fields.AwareDateTime(load_default=None, allow_none=True,
                                          metadata={"description": "only customers changed at or after (ISO 8601)"})
-    cursor = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
-                            metadata={"description": "the next_cursor of the previous page: ids after it, in id "
-                                                     "order (page is then ignored)"})
 
 
 class CustomerSchema(Schema):
@@ -57,14 +55,6 @@ class CustomerSchema(Schema):
     merged_into_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-
-
-class CustomerPage(Schema):
-    items = fields.List(fields.Nested(CustomerSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-    next_cursor = fields.Integer(allow_none=True)
 
 
 class RfmSchema(Schema):
@@ -171,23 +161,17 @@ def _detail(customer: Customer) -> dict:
 class Customers(MethodView):
     @requires("customers.view")
     @bp.arguments(CustomerQuery, location="query")
-    @bp.response(200, CustomerPage)
+    @bp.response(200, paged(CustomerSchema))
     def get(self, args):
         """Customers in id order, filtered; merged records left out. Page with page/per_page, or follow
         next_cursor; with updated_since a client keeps a copy in sync."""
         filters = CustomerFilters(q=args["q"], tag=args["tag"], tier=args["tier"], segment=args["segment"],
                                   blacklisted=args["blacklisted"], updated_since=args["updated_since"])
         stmt = customer_query(filters, services.tier_rules(), services.rfm_settings())
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        per_page = args["per_page"]
-        if args["cursor"] is not None:
-            stmt = stmt.where(Customer.id > args["cursor"])
-        else:
-            stmt = stmt.offset((args["page"] - 1) * per_page)
-        rows = db.session.execute(stmt.order_by(Customer.id).limit(per_page)).all()
-        items = [_out(c, orders=orders, spend=spend, tier=tier) for c, orders, spend, tier in rows]
-        return {"items": items, "total": total, "page": args["page"], "per_page": per_page,
-                "next_cursor": items[-1]["id"] if len(items) == per_page else None}
+        found = page_or_cursor(stmt, Customer.id, args, fetch=lambda query: db.session.execute(query).all(),
+                               id_of=lambda row: row[0].id)
+        return {**found, "items": [_out(c, orders=orders, spend=spend, tier=tier)
+                                   for c, orders, spend, tier in found["items"]]}
 
 
 @bp.route("/customers/<int:customer_id>")

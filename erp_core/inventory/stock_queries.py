@@ -210,10 +210,13 @@ class BinStockRow:
     sku_name: str
     sku_name_zh: str
     stock: BinStock
+    quant_id: int | None = None
 
 
-def bin_stock(*, warehouse_ids: set[int] | None, query: str = "", sku_id: int | None = None) -> Select:
-    """Stock per SKU, bin and lot (the exports and the API): SKU code, name, then BinStock's columns."""
+def bin_stock(*, warehouse_ids: set[int] | None, query: str = "", sku_id: int | None = None,
+              with_quant_id: bool = False) -> Select:
+    """Stock per SKU, bin and lot (the exports and the API): BinStock's columns, SKU code and names (and
+    the quant's id last, for the API's cursor)."""
     stmt = (_bin_stock_stmt().add_columns(Sku.code, Sku.name, Sku.name_zh).join(Sku, Sku.id == Quant.sku_id)
             .order_by(Sku.code, Warehouse.code, Location.code, Lot.expiry_date, Lot.lot_number))
     if warehouse_ids is not None:
@@ -222,10 +225,13 @@ def bin_stock(*, warehouse_ids: set[int] | None, query: str = "", sku_id: int | 
         stmt = stmt.where(Quant.sku_id == sku_id)
     if query.strip():
         stmt = stmt.where(sku_search_clause(query))
-    return stmt
+    return stmt.add_columns(Quant.id) if with_quant_id else stmt
 
 
-def bin_stock_rows(stmt: Select) -> list[BinStockRow]:
+def bin_stock_rows(stmt: Select, *, with_quant_id: bool = False) -> list[BinStockRow]:
+    if with_quant_id:
+        return [BinStockRow(code, name, name_zh, BinStock(*row), quant_id)
+                for *row, code, name, name_zh, quant_id in db.session.execute(stmt)]
     return [BinStockRow(code, name, name_zh, BinStock(*row))
             for *row, code, name, name_zh in db.session.execute(stmt)]
 

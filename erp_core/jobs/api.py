@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..api.resources import _page, _paged
+from ..api.cursor import page_or_cursor, paged
 from ..api.schemas import PageArgs
 from ..auth.guard import requires
 from ..extensions import db
@@ -46,13 +46,13 @@ class JobQuery(PageArgs):
 class Jobs(MethodView):
     @requires("jobs.view")
     @bp.arguments(JobQuery, location="query")
-    @bp.response(200, _paged(JobSchema))
+    @bp.response(200, paged(JobSchema))
     def get(self, args):
         """The jobs the caller may see, newest first."""
         stmt = visible_jobs_stmt(current_user)
         if args["status"]:
             stmt = stmt.where(Job.status == args["status"])
-        return _page(stmt, args)
+        return page_or_cursor(stmt, Job.id, args, newest_first=True)
 
 
 @bp.route("/jobs/<int:job_id>")

@@ -9,9 +9,9 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from ..api.cursor import page_or_cursor, paged
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.resources import _page, _paged
 from ..api.schemas import ErrorSchema
 from ..auth.guard import requires
 from ..auth.object_access import warehouse_of_arg
@@ -123,7 +123,7 @@ class SupplierSkus(MethodView):
 class PurchaseOrders(MethodView):
     @requires("purchasing.orders")
     @bp.arguments(ps.PurchaseOrderQuery, location="query")
-    @bp.response(200, _paged(ps.PurchaseOrderSchema))
+    @bp.response(200, paged(ps.PurchaseOrderSchema))
     def get(self, args):
         """Purchase orders, newest first; `updated_since` for syncing (a supplier sees only its own)."""
         stmt = scope_orders(select(PurchaseOrder))
@@ -133,7 +133,7 @@ class PurchaseOrders(MethodView):
             stmt = stmt.where(PurchaseOrder.supplier_id == _supplier_by_code(args["supplier"]).id)
         if args["updated_since"]:
             stmt = stmt.where(PurchaseOrder.updated_at >= args["updated_since"])
-        return _page(stmt.order_by(PurchaseOrder.updated_at.desc(), PurchaseOrder.id.desc()), args)
+        return page_or_cursor(stmt, PurchaseOrder.id, args, newest_first=True)
 
     @requires("purchasing.edit")
     @bp.doc(**IDEMPOTENCY_DOC)

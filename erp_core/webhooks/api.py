@@ -15,14 +15,14 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..api.cursor import page_or_cursor, paged
 from ..api.idempotency import DOC as IDEMPOTENCY_DOC
 from ..api.idempotency import idempotent
-from ..api.resources import _page, _paged
 from ..api.schemas import PageArgs
 from ..auth.guard import requires
 from ..crypto import PREFIX, decrypt, encrypt
 from . import services
-from .models import DELIVERY_STATUSES, EVENT_TYPES
+from .models import DELIVERY_STATUSES, EVENT_TYPES, WebhookDelivery, WebhookSubscription
 
 bp = Blueprint("webhooks_api", __name__, description="Webhooks (事件推送): subscriptions, deliveries, replay")
 PERMISSION = "webhooks.manage"
@@ -115,10 +115,10 @@ def _with_secret(subscription, secret: str):
 class Webhooks(MethodView):
     @requires(PERMISSION)
     @bp.arguments(PageArgs, location="query")
-    @bp.response(200, _paged(WebhookSchema))
+    @bp.response(200, paged(WebhookSchema))
     def get(self, args):
         """Webhook subscriptions, oldest first."""
-        return _page(services.subscriptions_query(), args)
+        return page_or_cursor(services.subscriptions_query(), WebhookSubscription.id, args)
 
     @requires(PERMISSION)
     @bp.doc(**IDEMPOTENCY_DOC)
@@ -172,11 +172,12 @@ class WebhookSecret(MethodView):
 class WebhookDeliveries(MethodView):
     @requires(PERMISSION)
     @bp.arguments(WebhookDeliveryQuery, location="query")
-    @bp.response(200, _paged(WebhookDeliverySchema))
+    @bp.response(200, paged(WebhookDeliverySchema))
     def get(self, args, webhook_id):
         """The delivery log, newest first, each with its attempts (time, status code, error, answer)."""
         services.get_subscription(webhook_id)
-        return _page(services.deliveries_query(webhook_id, args["status"]), args)
+        return page_or_cursor(services.deliveries_query(webhook_id, args["status"]), WebhookDelivery.id, args,
+                              newest_first=True)
 
 
 @bp.route("/webhook-deliveries/<int:delivery_id>")

@@ -12,9 +12,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
+from ...api.cursor import page_or_cursor, paged, updated_since_field
 from ...api.idempotency import DOC as IDEMPOTENCY_DOC
 from ...api.idempotency import idempotent
-from ...api.resources import _page, _paged
 from ...api.schemas import ErrorSchema, Money, PageArgs, Schema
 from ...auth.guard import requires
 from ...errors import ValidationFailed
@@ -75,6 +75,7 @@ class StatementDetailSchema(StatementSchema):
 class StatementQuery(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(STATEMENT_STATUSES))
     format = fields.String(load_default=None, validate=validate.OneOf(FORMATS))
+    updated_since = updated_since_field("statements")
 
 
 class LineQuery(Schema):
@@ -104,14 +105,16 @@ class _WithLines:
 class Statements(MethodView):
     @requires("finance.reconcile")
     @bp.arguments(StatementQuery, location="query")
-    @bp.response(200, _paged(StatementSchema))
+    @bp.response(200, paged(StatementSchema))
     def get(self, args):
         """Imported statements, newest first."""
         stmt = select(Statement).order_by(Statement.id.desc())
         for name in ("status", "format"):
             if args[name] is not None:
                 stmt = stmt.where(getattr(Statement, name) == args[name])
-        return _page(stmt, args)
+        if args["updated_since"]:
+            stmt = stmt.where(Statement.updated_at >= args["updated_since"])
+        return page_or_cursor(stmt, Statement.id, args, newest_first=True)
 
     @requires("finance.reconcile")
     @bp.doc(**IDEMPOTENCY_DOC)
