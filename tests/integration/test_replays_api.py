@@ -18,6 +18,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from erp_core.api import idempotency
+
 from .test_replays import STEP, _count, api_clients, catalogue, replayed  # noqa: F401  (the fixtures)
 
 SCENARIOS: set[str] = {
@@ -260,6 +262,21 @@ def _upload(auth: dict, shop: int, name: str, data: bytes) -> dict:
     return {"headers": auth, "body": lambda: {
         "data": {"format": "generic", "channel_id": str(shop), "file": (io.BytesIO(data), name)},
         "content_type": "multipart/form-data"}}
+
+
+def test_a_statement_upload_with_a_used_key_and_another_file_is_refused(app, api_clients, catalogue):  # noqa: F811
+    # given a statement uploaded with a key
+    clients, auth = api_clients
+    shop, key = _shop(app), {idempotency.HEADER: "statement-week-1"}
+    first = _upload(auth, shop, "week-1.csv", _generic_file(("X-1", "10.00", "0.30")))
+    assert clients[0].post("/api/v1/finance/statements", headers={**auth, **key}, **first["body"]()).status_code == 201
+    # when another file is sent with that key (the form was parsed before the key was checked: its
+    # raw body was gone, so every form or upload hashed alike and the first answer was replayed)
+    other = _upload(auth, shop, "week-2.csv", _generic_file(("X-9", "99.00", "0.30")))
+    refused = clients[0].post("/api/v1/finance/statements", headers={**auth, **key}, **other["body"]())
+    # then it is refused, and only the first statement is there
+    assert refused.status_code == 422 and refused.json["code"] == "idempotency_key_reused", refused.json
+    assert _count(app, "recon_statements") == (1,)
 
 
 def test_a_statement_uploaded_marked_and_confirmed_again_is_taken_once(app, api_clients, catalogue):  # noqa: F811
