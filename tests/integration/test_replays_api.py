@@ -279,6 +279,20 @@ def test_a_statement_upload_with_a_used_key_and_another_file_is_refused(app, api
     assert _count(app, "recon_statements") == (1,)
 
 
+def test_a_scan_form_with_a_used_key_and_another_code_is_refused(app, users, catalogue):  # noqa: F811
+    # the same flaw on a url-encoded form (every handheld scan): the key replayed the first scan's answer
+    from tests.conftest import login, page_csrf
+
+    client = app.test_client()
+    assert login(client, "supervisor").status_code == 302
+    headers = {"X-CSRFToken": page_csrf(client, "/m/"), "HX-Request": "true", idempotency.HEADER: "lookup-1"}
+    assert client.post("/m/lookup/scan", data={"code": "CUP-1"}, headers=headers).status_code == 200
+    again = client.post("/m/lookup/scan", data={"code": "CUP-1"}, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = client.post("/m/lookup/scan", data={"code": "P-01"}, headers=headers)
+    assert other.status_code == 422 and "Idempotent-Replayed" not in other.headers
+
+
 def test_a_statement_uploaded_marked_and_confirmed_again_is_taken_once(app, api_clients, catalogue):  # noqa: F811
     from erp_core.extensions import db
     from erp_core.finance.reconciliation import services
