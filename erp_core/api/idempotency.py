@@ -41,11 +41,24 @@ def _principal() -> str:
     return f"token:{token.id}" if token is not None else f"user:{current_user.id}"
 
 
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _request_hash() -> str:
+    """What the request says: method, path and body. A form's fields and files rather than its bytes:
+    once anything has read request.form (the text guard does, before every view) the raw body is
+    gone, and a multipart body's boundary differs each time a client sends it."""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())
-    digest.update(request.get_data())
+    if request.mimetype not in FORMS:
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    digest.update(json.dumps(sorted(request.form.items(multi=True))).encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
+        digest.update(json.dumps([name, upload.filename]).encode())
+        digest.update(hashlib.sha256(upload.stream.read()).digest())
+        upload.stream.seek(0)
     return digest.hexdigest()
 
 

@@ -71,6 +71,11 @@ def _answer(response) -> tuple:
     return response.status_code, response.get_data(as_text=True), response.headers.get("HX-Trigger")
 
 
+def _body(send: dict) -> dict:
+    """The request's body: a dict, or a function making it afresh (an upload's file is read once)."""
+    return send["body"]() if callable(send["body"]) else send["body"]
+
+
 def _headers(send: dict, i: int, key: str) -> dict:
     """The request's headers for client i (a list: each client's own, say its CSRF token) and the key."""
     headers = send.get("headers", {})
@@ -79,24 +84,27 @@ def _headers(send: dict, i: int, key: str) -> dict:
 
 def replayed(app, clients: list, path: str, send: dict, effect) -> None:
     """Send one request with one key SEQUENTIAL times from the first client, then another key
-    CONCURRENT times at once from every client: one effect each, the same answer each time."""
+    CONCURRENT times at once from every client: one effect each, the same answer each time. `send` may
+    name a path of its own ("path": a transition's object; its "next" another object in that state)."""
+    path = send.get("path", path)
     before = effect()
     key = uuid.uuid4().hex
-    first = _answer(clients[0].post(path, headers=_headers(send, 0, key), **send["body"]))
+    first = _answer(clients[0].post(path, headers=_headers(send, 0, key), **_body(send)))
     assert 200 <= first[0] < 300, first[:2]
     after_one = effect()
     assert after_one != before, "the first request had no effect"
     for n in range(2, SEQUENTIAL + 1):
-        again = _answer(clients[0].post(path, headers=_headers(send, 0, key), **send["body"]))
+        again = _answer(clients[0].post(path, headers=_headers(send, 0, key), **_body(send)))
         assert again == first, f"replay {n} answered differently"
         assert effect() == after_one, f"replay {n} had an effect"
     if "next" in send:  # the concurrent part needs a request of its own (a scan's next unit)
         send = send["next"]()
+        path = send.get("path", path)
     key, answers, start = uuid.uuid4().hex, [None] * len(clients), threading.Barrier(len(clients))
 
     def one(i: int) -> None:
         start.wait()
-        answers[i] = _answer(clients[i].post(path, headers=_headers(send, i, key), **send["body"]))
+        answers[i] = _answer(clients[i].post(path, headers=_headers(send, i, key), **_body(send)))
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(clients))]
     for t in threads:
@@ -118,11 +126,13 @@ def _one_step(a, b) -> bool:
 STEP: dict = {}
 
 
-def _count(app, *tables: str) -> tuple[int, ...]:
+def _count(app, *what) -> tuple[int, ...]:
+    """Rows now, each of a table (its name) or matching a condition (Order.status == "cancelled")."""
     from erp_core.extensions import db
 
     with app.app_context(), db.engine.connect() as conn:
-        return tuple(conn.execute(select(func.count()).select_from(db.metadata.tables[t])).scalar() for t in tables)
+        return tuple(conn.execute(select(func.count()).select_from(db.metadata.tables[w]) if isinstance(w, str)
+                                  else select(func.count()).where(w)).scalar() for w in what)
 
 
 @pytest.fixture
