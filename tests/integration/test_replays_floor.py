@@ -17,32 +17,30 @@ import uuid
 
 from sqlalchemy import func, select
 
+from tests.concurrency import race
 from tests.integration.test_cycle_counts import bin_count, store  # noqa: F401  (fixture)
+from tests.integration.test_interception import _hidden
+from tests.integration.test_manifests import desk as manifest_desk  # noqa: F401  (fixture)
+from tests.integration.test_pack_station import desk as pack_desk  # noqa: F401  (fixture)
 from tests.integration.test_picking import _release
 from tests.integration.test_picking import floor as pick_floor  # noqa: F401  (fixture)
 from tests.integration.test_putaway import received  # noqa: F401  (fixture)
 from tests.integration.test_receiving import EAN_A, dock  # noqa: F401  (fixture)
-from tests.integration.test_replays import STEP, handhelds, measured, replayed, replayed_across
+from tests.integration.test_replays import CONCURRENT, SEQUENTIAL, STEP, handhelds, measured, replayed, replayed_across
 from tests.integration.test_replenishment import floor as replenish_floor  # noqa: F401  (fixture)
+from tests.integration.test_returns_station import _approved_case
+from tests.integration.test_returns_station import desk as returns_desk  # noqa: F401  (fixture)
 from tests.integration.test_scan_routes_atomic import STORED_ANSWERS, _my_first_task
+from tests.integration.test_shipping_core import _pack
+from tests.shipping_helpers import POOL
 
 SCENARIOS: set[str] = {"picking.pick_scan", "picking.pick_short", "inbound.receive_open", "inbound.receive_scan",
                         "inbound.putaway_find", "inbound.putaway_confirm", "handheld.lookup_scan",
-                        "floor_tasks.count_scan", "floor_tasks.count_finish", "floor_tasks.replenish_scan"}
-NOT_REPLAYED_YET = {
-    "manifests.open_new",
-    "manifests.scan",
-    "pack.carrier",
-    "pack.new_package",
-    "pack.restart",
-    "pack.scan",
-    "pack.tracking_number",
-    "pack.weigh",
-    "put_back.scan",
-    "returns_station.inspect",
-    "returns_station.open_case",
-    "returns_station.scan",
-}
+                        "floor_tasks.count_scan", "floor_tasks.count_finish", "floor_tasks.replenish_scan",
+                        "pack.scan", "pack.new_package", "pack.restart", "pack.weigh", "pack.tracking_number",
+                        "pack.carrier", "manifests.open_new", "manifests.scan", "put_back.scan",
+                        "returns_station.scan", "returns_station.inspect", "returns_station.open_case"}
+NOT_REPLAYED_YET: set[str] = set()
 
 
 def _rows(model, *where):
@@ -261,3 +259,311 @@ def test_a_replenishment_sent_again_moves_the_units_once(app, users, replenish_f
                                    "next": lambda: at_the_face("lid", "6901234567809")},
                     lambda: measured(app, "stock_moves", _rows(ReplenishmentTask, ReplenishmentTask.status == "done"),
                                      _units(Quant.quantity, Quant.location_id.in_(faces))))
+
+
+# --- the pack station ----------------------------------------------------------------------------
+
+def _at_the_station(app, desk) -> tuple[list, list[dict]]:
+    """Packers at PACK-01, each browser with the station chosen in its session."""
+    clients, each = handhelds(app, "packer", page="/shipping/pack")
+    for client, headers in zip(clients, each, strict=True):
+        chosen = client.post("/shipping/pack/station", data={"station_id": desk["station"],
+                                                             "csrf_token": headers["X-CSRFToken"]})
+        assert chosen.status_code == 302
+    return clients, each
+
+
+def _packing(app, desk, *order_ids: int) -> tuple[int, int]:
+    """(units counted, packages) of the orders (every order of the desk) as their progress rows hold them."""
+    from erp_core.extensions import db
+    from wms.shipping.pack_services import progress_of
+
+    with app.app_context():
+        states = [progress_of(order_id) for order_id in order_ids or desk["orders"]]
+        db.session.remove()
+    return sum(sum(s.counted().values()) for s in states), sum(len(s.packages) for s in states)
+
+
+def _at_station(desk):
+    from erp_core.inventory.models import Quant
+
+    return _units(Quant.quantity, Quant.location_id == desk["station"])
+
+
+def test_an_item_scanned_again_at_the_pack_station_is_counted_once(app, pack_desk):  # noqa: F811
+    # given S0 (1 x A, 2 x B) opened at the station
+    clients, each = _at_the_station(app, pack_desk)
+    order_id = pack_desk["orders"][0]
+    _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="S0")
+
+    def item(code: str) -> dict:
+        return {"headers": each, "body": {"data": {"code": code, "order_id": order_id}}}
+
+    # then each item scanned counts one unit into the open package, and no stock moves yet
+    STEP.clear()
+    STEP["delta"] = (1, 0, 0)
+    replayed(app, clients, "/shipping/pack/scan", {**item("6901234567892"), "next": lambda: item("BC-B")},
+             lambda: (_packing(app, pack_desk)[0], *measured(app, "stock_moves", _at_station(pack_desk))))
+
+
+def test_a_package_opened_again_is_opened_once(app, pack_desk):  # noqa: F811
+    # given S0 opened and its cup counted into package 1
+    clients, each = _at_the_station(app, pack_desk)
+    order_id = pack_desk["orders"][0]
+    _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="S0")
+    _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="6901234567892", order_id=order_id)
+
+    def next_package() -> dict:  # a phone case counted into package 2, so it holds units
+        _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="BC-B", order_id=order_id)
+        return {"headers": each, "body": {"data": {"order_id": order_id}}}
+
+    # then each press opens one package more, and nothing moves
+    STEP.clear()
+    STEP["delta"] = (1, 0)
+    replayed(app, clients, "/shipping/pack/package", {"headers": each, "body": {"data": {"order_id": order_id}},
+                                                      "next": next_package},
+             lambda: (_packing(app, pack_desk)[1], *measured(app, "stock_moves")))
+    assert _packing(app, pack_desk, order_id) == (2, 3)
+
+
+def test_a_restart_sent_again_drops_the_count_once(app, pack_desk):  # noqa: F811
+    # given S0 and S1 each with a cup counted
+    clients, each = _at_the_station(app, pack_desk)
+    first, second = pack_desk["orders"][:2]
+    for number, order_id in (("S0", first), ("S1", second)):
+        _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code=number)
+        _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="6901234567892", order_id=order_id)
+    # then S0's restart, sent again and again, drops its count once; S1's, sent 5 times at once, once
+    STEP.clear()
+    STEP["delta"] = (-1, 0)
+    replayed(app, clients, "/shipping/pack/restart",
+             {"headers": each, "body": {"data": {"order_id": first}},
+              "next": lambda: {"headers": each, "body": {"data": {"order_id": second}}}},
+             lambda: (_packing(app, pack_desk)[0], *measured(app, "stock_moves")))
+    # and a restart replayed after the order was counted again does not drop the new count
+    key = uuid.uuid4().hex
+    restart = {"data": {"order_id": first}, "headers": {**each[0], "Idempotency-Key": key}}
+    assert clients[0].post("/shipping/pack/restart", **restart).status_code == 200
+    _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code="6901234567892", order_id=first)
+    again = clients[0].post("/shipping/pack/restart", **restart)
+    assert again.headers.get("Idempotent-Replayed") == "true" and _packing(app, pack_desk)[0] == 1
+
+
+def test_a_weighing_sent_again_packs_the_order_once(app, pack_desk):  # noqa: F811
+
+    # given S1 (1 x A) opened and counted: it waits to be weighed
+    clients, each = _at_the_station(app, pack_desk)
+    boxes = pack_desk["boxes"]
+
+    def weighed(number: str, order_id: int, code: str, box: str, grams: int) -> dict:
+        _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code=number)
+        _scanned_ok(clients[0], each[0], "/shipping/pack/scan", code=code, order_id=order_id)
+        return {"headers": each, "body": {"data": {"order_id": order_id, "package": 0, "box_type_id": boxes[box],
+                                                   "weight": f"{grams} g"}}}
+
+    # then each weighing packs its order once: one shipment, one move of its unit to the station
+    STEP.clear()
+    STEP["delta"] = (1, 1, 1)
+    s1, s2 = pack_desk["orders"][1:]
+    replayed(app, clients, "/shipping/pack/weigh",
+             {**weighed("S1", s1, "6901234567892", "S", 60 + 320), "next": lambda: weighed("S2", s2, "BC-C", "L",
+                                                                                          400 + 1100)},
+             lambda: measured(app, "shipments", "stock_moves", _at_station(pack_desk)))
+
+
+def _packed_with(app, desk, carrier: str) -> list[int]:
+    """The one-item orders S1 and S2 packed at the station with that carrier: their shipments' ids."""
+    with app.app_context():
+        return [_pack(desk, order_id, carrier_code=carrier).shipment.id for order_id in desk["orders"][1:]]
+
+
+def test_a_waybill_number_scanned_again_is_saved_once(app, pack_desk):  # noqa: F811
+    from wms.shipping.models import Shipment
+
+    # given S1 and S2 packed with SF, a manual carrier: their pre-printed waybills' numbers are scanned
+    shipments = _packed_with(app, pack_desk, "SF")
+    clients, each = _at_the_station(app, pack_desk)
+
+    def number(shipment_id: int, code: str) -> dict:
+        return {"path": f"/shipping/pack/shipments/{shipment_id}/tracking", "headers": each,
+                "body": {"data": {"code": code}}}
+
+    STEP.clear()
+    STEP["delta"] = (1, 0, 0)
+    replayed_across(app, clients, {**number(shipments[0], "SF123456789012"),
+                                   "next": lambda: number(shipments[1], "SF123456789013")},
+                    lambda: measured(app, _rows(Shipment, Shipment.tracking_number != ""), "shipments", "stock_moves"))
+
+
+def test_a_carrier_changed_again_relabels_the_parcel_once(app, pack_desk):  # noqa: F811
+    from wms.shipping.models import Shipment, TrackingNumber
+
+    # given S1 and S2 packed with ZTO (a pool number each)
+    shipments = _packed_with(app, pack_desk, "ZTO")
+    clients, each = _at_the_station(app, pack_desk)
+
+    def to_sf(shipment_id: int) -> dict:
+        return {"path": f"/shipping/pack/shipments/{shipment_id}/carrier", "headers": each,
+                "body": {"data": {"carrier": "SF"}}}
+
+    # then each change cancels its shipment and voids its number once, and packs the parcel again once
+    STEP.clear()
+    STEP["delta"] = (1, 1, 1, 0)
+    replayed_across(app, clients, {**to_sf(shipments[0]), "next": lambda: to_sf(shipments[1])},
+                    lambda: measured(app, "shipments", _rows(Shipment, Shipment.status == "cancelled"),
+                                     _rows(TrackingNumber, TrackingNumber.status == "void"), _at_station(pack_desk)))
+
+
+# --- the handover desk ---------------------------------------------------------------------------
+
+def test_a_handover_opened_again_is_opened_once(app, users, manifest_desk):  # noqa: F811
+    """The desk's form answers with a redirect to the new handover's page (not a 2xx `replayed` reads):
+    sent again with its key, it is the same redirect, to the one handover it opened."""
+    clients, each = handhelds(app, "shipping", page="/shipping/manifests/")
+    form = {"carrier_id": manifest_desk["zto"], "warehouse_id": manifest_desk["wh"]}
+
+    def opened(i: int, key: str) -> tuple[int, str]:
+        answer = clients[i].post("/shipping/manifests/", data=form, headers={**each[i], "Idempotency-Key": key})
+        return answer.status_code, answer.headers.get("Location", "")
+
+    # when the form is sent 20 times with one key, then 5 times at once with another
+    key = uuid.uuid4().hex
+    sequential = {opened(0, key) for _ in range(SEQUENTIAL)}
+    once = measured(app, "manifests")
+    key = uuid.uuid4().hex
+    concurrent = race(app, *(lambda i=i: opened(i, key) for i in range(CONCURRENT)))
+    # then each key opened one handover, and every answer is the redirect to it
+    assert [o.kind for o in concurrent] == ["ok"] * CONCURRENT, [str(o) for o in concurrent]
+    answers = sequential | {o.value for o in concurrent}
+    assert len(sequential) == 1 and len(answers) == 2 and {status for status, _ in answers} == {302}, answers
+    assert (once, measured(app, "manifests")) == ((1,), (2,))
+
+
+def test_a_parcel_scanned_again_is_on_the_handover_once(app, users, manifest_desk):  # noqa: F811
+    from wms.shipping.manifests import open_manifest
+    from wms.shipping.models import Shipment
+
+    with app.app_context():
+        manifest = open_manifest(manifest_desk["zto"], manifest_desk["wh"]).id
+    clients, each = handhelds(app, "shipping")
+
+    def parcel(number: str) -> dict:
+        return {"headers": each, "body": {"data": {"code": number}}}
+
+    STEP.clear()
+    STEP["delta"] = (1, 0)
+    replayed(app, clients, f"/shipping/manifests/{manifest}/scan", {**parcel(POOL[0]), "next": lambda: parcel(POOL[1])},
+             lambda: measured(app, _rows(Shipment, Shipment.manifest_id == manifest), "stock_moves"))
+
+
+def test_a_handover_closed_again_ships_its_parcels_once(app, users, manifest_desk):  # noqa: F811
+    from erp_core.extensions import db
+    from wms.shipping.manifests import open_manifest, scan_parcel
+    from wms.shipping.models import Manifest, Shipment, ShipmentLine
+
+    # given two handovers of two parcels each; the handover's own barcode closes it
+    with app.app_context():
+        manifests = []
+        for numbers in (POOL[:2], POOL[2:4]):
+            manifest = open_manifest(manifest_desk["zto"], manifest_desk["wh"])
+            for number in numbers:
+                scan_parcel(manifest.id, number)
+            manifests.append((manifest.id, manifest.reference))
+        second_moves = db.session.scalar(select(func.count()).select_from(ShipmentLine).join(Shipment).where(
+            Shipment.manifest_id == manifests[1][0]))
+    clients, each = handhelds(app, "shipping")
+
+    def close(at: int) -> dict:
+        manifest_id, reference = manifests[at]
+        return {"path": f"/shipping/manifests/{manifest_id}/scan", "headers": each,
+                "body": {"data": {"code": reference, "courier_name": "王师傅"}}}
+
+    # then each close ships its parcels once: one move per shipment line to the customer, once
+    STEP.clear()
+    STEP["delta"] = (1, 2, second_moves)
+    replayed_across(app, clients, {**close(0), "next": lambda: close(1)},
+                    lambda: measured(app, _rows(Manifest, Manifest.status == "closed"),
+                                     _rows(Shipment, Shipment.status == "shipped"), "stock_moves"))
+
+
+# --- put-back ------------------------------------------------------------------------------------
+
+def test_a_put_back_scan_sent_again_puts_one_unit_back(app, pack_desk):  # noqa: F811
+    from erp_core.extensions import db
+    from erp_core.inventory.models import Location, Quant, StockReservation
+    from erp_core.orders.intercept import intercept_order
+
+    # given S0 (1 x A, 2 x B) intercepted after picking: its units wait on the cart to be put back
+    order_id = pack_desk["orders"][0]
+    with app.app_context():
+        intercept_order(order_id, "buyer cancelled")
+        target = db.session.scalar(select(Location.id).filter_by(warehouse_id=pack_desk["wh"], code="A01-04-1"))
+    clients, each = handhelds(app, "supervisor")
+    path = f"/shipping/put-back/{order_id}/scan"
+
+    def into_the_bin() -> dict:
+        fields = _hidden(_scanned_ok(clients[0], each[0], path, step="item", code="BC-B", qty="1"))
+        assert fields["step"] == "bin"
+        return {"headers": each, "body": {"data": {**fields, "code": "A01-04-1"}}}
+
+    # then each bin scan puts one unit back once: one move, one unit less reserved, one more in the bin
+    STEP.clear()
+    STEP["delta"] = (1, -1, 1)
+    replayed(app, clients, path, {**into_the_bin(), "next": into_the_bin},
+             lambda: measured(app, "stock_moves", _units(StockReservation.quantity),
+                              _units(Quant.quantity, Quant.location_id == target)))
+
+
+# --- the returns station -------------------------------------------------------------------------
+
+def _returned():
+    from erp_core.aftersales.models import AfterSalesLine
+    from erp_core.inventory.models import Location, Quant
+
+    returns_bins = select(Location.id).where(Location.bin_type == "returns")
+    return (_units(AfterSalesLine.received_quantity), _units(AfterSalesLine.restocked_quantity),
+            _units(Quant.quantity, Quant.location_id.in_(returns_bins)))
+
+
+def test_a_returned_item_scanned_again_is_received_once(app, returns_desk):  # noqa: F811
+    # given a return of 2 cups, approved, at the station
+    case = _approved_case(app, returns_desk["orders"]["cups"], {"A": 2})
+    clients, each = handhelds(app, "packer", page="/returns/station/")
+    cup = {"headers": each, "body": {"data": {"case_id": case["id"], "code": "6901234567892"}}}
+    # then each cup scanned is received once: one move from the customer into the returns bin
+    STEP.clear()
+    STEP["delta"] = (1, 1, 0, 1)
+    replayed(app, clients, "/returns/station/scan", cup, lambda: measured(app, "stock_moves", *_returned()))
+
+
+def test_an_inspection_sent_again_restocks_one_unit(app, returns_desk):  # noqa: F811
+    from erp_core.aftersales.models import AfterSalesLine
+    from erp_core.extensions import db
+
+    # given 2 cups of a return received into the returns bin
+    case = _approved_case(app, returns_desk["orders"]["cups"], {"A": 2})
+    clients, each = handhelds(app, "packer", page="/returns/station/")
+    for _ in range(2):
+        _scanned_ok(clients[0], each[0], "/returns/station/scan", case_id=case["id"], code="6901234567892")
+    with app.app_context():
+        line_id = db.session.scalar(select(AfterSalesLine.id).filter_by(case_id=case["id"]))
+    sellable = {"case_id": case["id"], "line_id": line_id, "outcome": "sellable", "qty": "1", "bin": "A01-01-1"}
+    # then each inspection sends one cup back to its pick bin once
+    STEP.clear()
+    STEP["delta"] = (1, 0, 1, -1)
+    replayed(app, clients, "/returns/station/inspect", {"headers": each, "body": {"data": sellable}},
+             lambda: measured(app, "stock_moves", *_returned()))
+
+
+def test_a_case_opened_again_at_the_station_is_opened_once(app, returns_desk):  # noqa: F811
+    # given the office at the station, opening a return of everything the cups order and the cream order still have
+    clients, each = handhelds(app, "supervisor", page="/returns/station/")
+
+    def of(order: str) -> dict:
+        return {"headers": each, "body": {"data": {"order_id": returns_desk["orders"][order]}}}
+
+    # then each order gets one case (approved), with one line per returnable line, and nothing moves
+    STEP.clear()
+    STEP["delta"] = (1, 1, 0)
+    replayed(app, clients, "/returns/station/open-case", {**of("cups"), "next": lambda: of("cream")},
+             lambda: measured(app, "aftersales_cases", "aftersales_lines", "stock_moves"))
