@@ -74,6 +74,11 @@ def _replay(record: IdempotencyRecord, request_hash: str):
     return response
 
 
+def _replayed_header(name: str) -> bool:
+    """The headers that are part of the answer: htmx's (HX-Trigger, HX-Redirect...) and a redirect's Location."""
+    return name.startswith("HX-") or name == "Location"
+
+
 def _ttl() -> timedelta:
     return timedelta(hours=current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
 
@@ -120,8 +125,9 @@ def idempotent(view):
 
     Like Stripe's keys: the key is claimed (its row inserted) in the same transaction as the work,
     before the work; a concurrent duplicate waits for the first to finish and then gets its answer
-    replayed; the stored answer commits with the change it describes; a failed request stores
-    nothing (the key can carry the corrected request); keys expire after IDEMPOTENCY_TTL_HOURS.
+    replayed (a redirect too: a form post's answer); the stored answer commits with the change it
+    describes; a failed request (4xx, 5xx) stores nothing (the key can carry the corrected request);
+    keys expire after IDEMPOTENCY_TTL_HOURS.
     """
 
     @wraps(view)
@@ -143,11 +149,11 @@ def idempotent(view):
                 answer = ("replay", found)
             else:
                 response = current_app.make_response(view(*args, **kwargs))
-                if 200 <= response.status_code < 300:
+                if 200 <= response.status_code < 400:  # a redirect is a form post's answer that it worked
                     record.status_code = response.status_code
                     record.response_body = response.get_data(as_text=True)
                     record.content_type = response.content_type or "application/json"
-                    record.headers = json.dumps({k: v for k, v in response.headers.items() if k.startswith("HX-")})
+                    record.headers = json.dumps({k: v for k, v in response.headers.items() if _replayed_header(k)})
                 else:
                     db.session.delete(record)
                 answer = ("fresh", response)

@@ -24,6 +24,6 @@ class IdempotencyRecord(db.Model):
     status_code: Mapped[int] = mapped_column()
     response_body: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(80), default="application/json")
-    # The htmx headers of the answer (HX-Trigger: the scan's sound, HX-Redirect), replayed with it.
+    # The answer's htmx headers (HX-Trigger: the scan's sound, HX-Redirect) and a redirect's Location.
     headers: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -274,3 +274,49 @@ def test_a_put_wall_scan_sent_again_sorts_one_unit(app, users):
     STEP["delta"] = (1,)
     replayed(app, clients, "/picking/sort/scan", {**slot_step("BC-A"), "next": lambda: slot_step("BC-B")},
              lambda: _count(app, "stock_moves"))
+
+
+# --- harness extensions for the floor's replays (test_replays_floor.py) --------------------------
+
+def handhelds(app, username: str, page: str = "/m/") -> tuple[list, list[dict]]:
+    """CONCURRENT browsers logged in as one user, each with its own session, and each one's headers
+    as the scan queue sends them (htmx, and its own CSRF token read from `page`)."""
+    clients = []
+    for _ in range(CONCURRENT):
+        client = app.test_client()
+        assert login(client, username).status_code == 302
+        clients.append(client)
+    return clients, [{"X-CSRFToken": page_csrf(client, page), "HX-Request": "true"} for client in clients]
+
+
+def measured(app, *parts) -> tuple[int, ...]:
+    """What a replay may change only once, read as committed: each part a table's name (its rows
+    counted) or a select of one number (a sum of quantities, the rows in some state)."""
+    from erp_core.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        return tuple(int(conn.execute(select(func.count()).select_from(db.metadata.tables[part]) if isinstance(
+            part, str) else part).scalar() or 0) for part in parts)
+
+
+class _Aimed:
+    """A test client whose POSTs go to the path it is aimed at now (see `replayed_across`)."""
+
+    def __init__(self, client, aim: list[str]):
+        self.client, self.aim = client, aim
+
+    def post(self, _path: str, **kwargs):
+        return self.client.post(self.aim[0], **kwargs)
+
+
+def replayed_across(app, clients: list, send: dict, effect) -> None:
+    """`replayed` for a request whose object is done by it (a task put away, a shipment re-labelled):
+    the concurrent request goes to the path its own "next" dict names (send["path"] first)."""
+    aim = [send["path"]]
+
+    def following() -> dict:
+        upcoming = send["next"]()
+        aim[0] = upcoming["path"]
+        return upcoming
+
+    replayed(app, [_Aimed(client, aim) for client in clients], aim[0], {**send, "next": following}, effect)
