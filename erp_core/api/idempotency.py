@@ -57,7 +57,7 @@ def _request_hash() -> str:
     digest.update(json.dumps(sorted(request.form.items(multi=True))).encode())
     for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
         digest.update(json.dumps([name, upload.filename]).encode())
-        digest.update(hashlib.sha256(upload.stream.read()).digest())
+        digest.update(hashlib.file_digest(upload.stream, "sha256").digest())  # in chunks: an upload may be large
         upload.stream.seek(0)
     return digest.hexdigest()
 
