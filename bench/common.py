@@ -316,6 +316,7 @@ class Scanner:
         self.picks: list[Pick] = []
         self.scan_times: list[float] = []
         self.ping_times: list[float] = []
+        self.conflicts = 0
 
     def ping(self) -> None:
         start = time.perf_counter()
@@ -323,7 +324,9 @@ class Scanner:
         self.ping_times.append(time.perf_counter() - start)
         assert answer.status_code == 200
 
-    def confirm(self, pick: Pick) -> None:
+    def confirm(self, pick: Pick, *, retry_conflicts: bool = False) -> None:
+        """Send the pick's confirming scan; with `retry_conflicts`, a 409 "try again" is sent again, as
+        the handheld's user would (counted in `conflicts`; the time is until the scan went through)."""
         data = {"task_id": pick.task_id, "bin": pick.bin}
         if pick.slot:
             data |= {"item": pick.item, "qty": "1", "code": pick.slot}
@@ -333,6 +336,10 @@ class Scanner:
                    "Referer": f"{self.base}/picking/pick"}
         start = time.perf_counter()
         answer = self.http.post(f"{self.base}/picking/pick/scan", data=data, headers=headers)
+        while retry_conflicts and answer.status_code == 409:
+            self.conflicts += 1
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+            answer = self.http.post(f"{self.base}/picking/pick/scan", data=data, headers=headers)
         self.scan_times.append(time.perf_counter() - start)
         assert answer.status_code == 200 and "scan-ok" in answer.headers.get("HX-Trigger", ""), (
             answer.status_code, answer.headers.get("HX-Trigger"), answer.text[:300])

@@ -368,8 +368,8 @@ def _watch_low_stock(plan: AuditPlan) -> None:
     pairs = {(take.sku_id, d.warehouse_id) for d in plan.decisions for take in d.takes}
     if not pairs:
         return
-    ruled = set(db.session.execute(select(ReorderRule.sku_id, ReorderRule.warehouse_id).where(
-        ReorderRule.sku_id.in_(sorted({sku for sku, _ in pairs})))).tuples())
+    ruled = {(sku, wh) for sku, wh in db.session.execute(select(ReorderRule.sku_id, ReorderRule.warehouse_id).where(
+        ReorderRule.sku_id.in_(sorted({sku for sku, _ in pairs}))))}
     for sku_id, warehouse_id in sorted(pairs & ruled):
         check_low_stock_after(sku_id, warehouse_id)
 

@@ -65,8 +65,10 @@ def run_bulk_job(job: JobRun) -> dict:
     position = int(job.state.get("position", 0))
     done, refused_count = int(job.state.get("done", 0)), int(job.state.get("refused_count", 0))
     refused: dict[str, str] = dict(job.state.get("refused", {}))
+    size = min(chunk_orders, 50)  # audit's chunk grows (or shrinks) to what fits in chunk_seconds on this machine
     while position < len(ids):
-        chunk = ids[position:position + chunk_orders]
+        started = time.monotonic()
+        chunk = ids[position:position + (size if name == "audit" else chunk_orders)]
         # Audit reads and decides its chunk before the write transaction, so the lock is held only to write.
         plan = plan_audit(chunk) if name == "audit" else None
         with atomic():
@@ -82,6 +84,11 @@ def run_bulk_job(job: JobRun) -> dict:
                     refused[str(order_id)] = message[:200]
             job.progress(position, len(ids), position=position, done=done, refused_count=refused_count,
                          refused=refused)
+        took = time.monotonic() - started
+        if took > chunk_seconds:
+            size = max(10, size // 2)
+        elif took < chunk_seconds / 2:
+            size = min(chunk_orders, size * 2)
         if pause:
             time.sleep(pause)  # SQLite: let a waiting writer (a scan, a login) take the lock before our next chunk
     return {"done": done, "refused_count": refused_count}
