@@ -23,6 +23,7 @@ MODULES = [
     "bench.imports",
     "bench.labels",
     "bench.scan",
+    "bench.audit",
 ]
 
 

@@ -21,178 +21,36 @@ database is created there and dropped afterwards).
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import tempfile
 import threading
 import time
-import uuid
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-from bench.common import BenchResult, main_for
+from bench.common import (
+    BenchResult,
+    Scanner,
+    cart_of,
+    main_for,
+    on_postgres,
+    percentile,
+    postgres_base,
+    seed_scan_floor,
+    served_app,
+    serving,
+)
 
 SCANNERS = 20
-PASSWORD = "bench-password-1"  # noqa: S105  (a throwaway database)
-LINES_PER_ORDER = 5
-WAREHOUSE_CODE = "SC1"
-
-
-@dataclass(frozen=True)
-class Pick:
-    task_id: int
-    bin: str
-    item: str
-    slot: str
-
-
-def _app(url: str, instance: Path):
-    from flask_migrate import upgrade
-
-    from wms.app import create_app
-
-    settings = {"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-only-secret"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        app = create_app({"LOGIN_RATE_LIMIT": "100000 per minute", "WTF_CSRF_SSL_STRICT": False})
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    with app.app_context():
-        upgrade()
-    return app
-
-
-def _seed(app, picks_per_scanner: int) -> None:
-    from sqlalchemy import select
-
-    from erp_core.auth.services import create_user
-    from erp_core.catalog.services import create_sku
-    from erp_core.channels.models import Channel
-    from erp_core.db import atomic
-    from erp_core.extensions import db
-    from erp_core.inventory.models import Location
-    from erp_core.inventory.services import create_warehouse, receive
-    from erp_core.orders.services import NewOrder, NewOrderLine, create_order
-    from erp_core.orders.workflow import approve_order
-    from wms.locations.services import LayoutSpec, ZoneSpec, create_layout
-    from wms.picking.planning import WaveRules
-    from wms.picking.waves import release_waves
-
-    orders = SCANNERS * picks_per_scanner // LINES_PER_ORDER
-    with app.app_context():
-        with atomic():
-            wh = create_warehouse(WAREHOUSE_CODE, "Scan bench DC", province="上海")
-            create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=30, levels=1),)))
-            bins = db.session.scalars(select(Location.id).filter_by(warehouse_id=wh.id, kind="bin")
-                                      .order_by(Location.id)).all()
-            db.session.add(Channel(code="BENCH-SCAN", name="Bench shop", platform="tmall"))
-            for index, bin_id in enumerate(bins):
-                sku = create_sku(f"S{index:03d}", f"Item {index}", barcodes=[f"BC-S{index:03d}"])
-                receive(sku.id, bin_id, orders, reference="bench")
-            for n in range(SCANNERS):
-                create_user(f"picker{n:02d}", PASSWORD, "picker")
-        for n in range(orders):
-            lines = [NewOrderLine(f"S{(n * 7 + k * 13) % len(bins):03d}", 1, Decimal("9.90"))
-                     for k in range(LINES_PER_ORDER)]
-            created = create_order(NewOrder(
-                channel_code="BENCH-SCAN", external_id=f"SC-{n}", lines=lines, ship_name="王芳",
-                ship_phone="13800138000", ship_province="上海", ship_city="上海市", ship_address="中山路 100 号"))
-            approve_order(created.id)
-        release_waves(wh.id, WaveRules(max_orders=10_000, max_lines=100_000, cart_items=picks_per_scanner,
-                                       cart_slots=picks_per_scanner // LINES_PER_ORDER))
-        db.session.remove()
-
-
-def _cart_of(app, username: str) -> list[Pick]:
-    """The scans that confirm each pick of the picker's cart, in route order."""
-    from sqlalchemy import select
-
-    from erp_core.auth.models import User
-    from erp_core.extensions import db
-    from wms.picking.models import PickList
-
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).filter_by(username=username))
-        pick_list = db.session.scalar(select(PickList).filter_by(picker_id=user_id, status="in_progress"))
-        picks = [Pick(t.id, t.location.barcode, f"BC-{t.sku.code}", f"{t.tote.barcode}-S{t.slot}" if t.slot else "")
-                 for t in pick_list.tasks if t.status == "open" for _ in range(t.quantity - t.picked_quantity)]
-        db.session.remove()
-        return picks
-
-
-class Scanner:
-    """One handheld: a logged-in session, its cart's confirming scans, its timings."""
-
-    def __init__(self, base: str, username: str) -> None:
-        import requests
-
-        self.base, self.http = base, requests.Session()
-        page = self.http.get(f"{base}/login").text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        answer = self.http.post(f"{base}/login", data={"username": username, "password": PASSWORD,
-                                                       "csrf_token": token}, allow_redirects=False)
-        assert answer.status_code == 302, answer.text[:300]
-        page = self.http.get(f"{base}/picking/pick").text  # claims the picker's cart
-        self.token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        self.picks: list[Pick] = []
-        self.scan_times: list[float] = []
-        self.ping_times: list[float] = []
-
-    def ping(self) -> None:
-        start = time.perf_counter()
-        answer = self.http.get(f"{self.base}/m/ping")
-        self.ping_times.append(time.perf_counter() - start)
-        assert answer.status_code == 200
-
-    def confirm(self, pick: Pick) -> None:
-        data = {"task_id": pick.task_id, "bin": pick.bin}
-        if pick.slot:
-            data |= {"item": pick.item, "qty": "1", "code": pick.slot}
-        else:
-            data |= {"code": pick.item}
-        headers = {"X-CSRFToken": self.token, "HX-Request": "true", "Idempotency-Key": uuid.uuid4().hex,
-                   "Referer": f"{self.base}/picking/pick"}
-        start = time.perf_counter()
-        answer = self.http.post(f"{self.base}/picking/pick/scan", data=data, headers=headers)
-        self.scan_times.append(time.perf_counter() - start)
-        assert answer.status_code == 200 and "scan-ok" in answer.headers.get("HX-Trigger", ""), (
-            answer.status_code, answer.headers.get("HX-Trigger"), answer.text[:300])
-
-    def work(self, barrier: threading.Barrier, errors: list[BaseException]) -> None:
-        try:
-            barrier.wait()
-            for pick in self.picks:
-                self.ping()
-                self.confirm(pick)
-        except BaseException as error:  # noqa: BLE001  (reported by the caller)
-            errors.append(error)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchResult]:
-    from werkzeug.serving import make_server
-
     picks_per_scanner = 10 if quick else 30
-    app = _app(url, instance)
-    _seed(app, picks_per_scanner)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_port}"
+    app = served_app(url, instance)
+    seed_scan_floor(app, SCANNERS, picks_per_scanner)
+    with serving(app) as base:
         scanners = [Scanner(base, f"picker{n:02d}") for n in range(SCANNERS)]
         for n, scanner in enumerate(scanners):
-            scanner.picks = _cart_of(app, f"picker{n:02d}")
+            scanner.picks = cart_of(app, f"picker{n:02d}")
             assert scanner.picks, f"picker{n:02d} has no cart"
         for scanner in scanners:  # one warm-up each, not timed
             scanner.ping()
@@ -209,18 +67,10 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
         elapsed = time.perf_counter() - start
         if errors:
             raise errors[0]
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        from erp_core.extensions import db
-
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
     scans = [t for s in scanners for t in s.scan_times]
     pings = [t for s in scanners for t in s.ping_times]
-    p50, p95 = statistics.median(scans), _percentile(scans, 0.95)
-    b50, b95 = statistics.median(pings), _percentile(pings, 0.95)
+    p50, p95 = statistics.median(scans), percentile(scans, 0.95)
+    b50, b95 = statistics.median(pings), percentile(pings, 0.95)
     params = {"database": database, "scanners": SCANNERS, "scans": len(scans),
               "scan_p50_ms": round(p50 * 1000, 1), "scan_p95_ms": round(p95 * 1000, 1),
               "noop_p50_ms": round(b50 * 1000, 1), "noop_p95_ms": round(b95 * 1000, 1),
@@ -231,35 +81,12 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
             BenchResult("scan.roundtrip", "p95_ratio", round(p95 / b95, 2), "GET /m/ping", params)]
 
 
-def _postgres_base() -> str | None:
-    return (os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or "").strip() or None
-
-
-def _on_postgres(quick: bool, instance: Path) -> list[BenchResult]:
-    import psycopg
-
-    base = _postgres_base()
-    name = f"wms_bench_scan_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(base, autocommit=True)
-    except Exception as error:  # noqa: BLE001  (no server: say so and go on with SQLite's figures)
-        print(f"   postgresql: not reachable at {base} ({error}); skipped")
-        return []
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-        return measure(url, "postgresql", quick, instance)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def run(quick: bool) -> list[BenchResult]:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         results += measure(f"sqlite:///{Path(tmp) / 'scan.db'}", "sqlite", quick, Path(tmp) / "instance")
-        if _postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
-            results += _on_postgres(quick, Path(tmp) / "instance-pg")
+        if postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
+            results += on_postgres(measure, "scan", quick, Path(tmp) / "instance-pg")
     return results
 
 

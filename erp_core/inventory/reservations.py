@@ -29,11 +29,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 
 from ..db import atomic
 from ..errors import Conflict, InsufficientStock, ValidationFailed
 from ..extensions import db
+from ..models_base import utcnow
 from .models import Location, Lot, Quant, StockMove, StockReservation, Warehouse
 from .services import lot_is, quant_is
 
@@ -134,19 +135,27 @@ class ReservableStock:
     free: int
 
 
+def _reservable_stmt(*columns, min_expiry: date | None = None):
+    """Quants with free units in sellable bins, in the order reservations take them: earliest expiry
+    first (FEFO; stock without an expiry last), then pick faces, then the oldest quant."""
+    pick_first = case((Location.bin_type == "pick", 0), else_=1)
+    no_expiry_last = case((Lot.expiry_date.is_(None), 1), else_=0)
+    return (select(*columns)
+            .join(Location, Location.id == Quant.location_id).outerjoin(Lot, Lot.id == Quant.lot_id)
+            .where(_reservable_location(), sellable_lot(min_expiry=min_expiry),
+                   Quant.quantity - Quant.reserved_quantity > 0)
+            .order_by(no_expiry_last, Lot.expiry_date, pick_first, Quant.id))
+
+
 def reservable_bins(sku_id: int, warehouse_id: int, *, exclude_location_id: int | None = None,
                     bin_types: Iterable[str] | None = None, min_expiry: date | None = None,
                     location_id: int | None = None) -> list[ReservableStock]:
     """Where the SKU can be reserved, in the order to take it: earliest expiry first (FEFO; stock
     without an expiry last), then pick faces, then the oldest quant. Lots on hold, expired or (with
     `min_expiry`) expiring before the line's shipping limit are left out."""
-    pick_first = case((Location.bin_type == "pick", 0), else_=1)
-    no_expiry_last = case((Lot.expiry_date.is_(None), 1), else_=0)
-    stmt = (select(Quant.location_id, Quant.lot_id, Lot.expiry_date, Quant.quantity - Quant.reserved_quantity)
-            .join(Location, Location.id == Quant.location_id).outerjoin(Lot, Lot.id == Quant.lot_id)
-            .where(Quant.sku_id == sku_id, Location.warehouse_id == warehouse_id, _reservable_location(),
-                   sellable_lot(min_expiry=min_expiry), Quant.quantity - Quant.reserved_quantity > 0)
-            .order_by(no_expiry_last, Lot.expiry_date, pick_first, Quant.id))
+    stmt = (_reservable_stmt(Quant.location_id, Quant.lot_id, Lot.expiry_date, Quant.quantity - Quant.reserved_quantity,
+                             min_expiry=min_expiry)
+            .where(Quant.sku_id == sku_id, Location.warehouse_id == warehouse_id))
     if exclude_location_id is not None:
         stmt = stmt.where(Location.id != exclude_location_id)
     if location_id is not None:
@@ -154,6 +163,80 @@ def reservable_bins(sku_id: int, warehouse_id: int, *, exclude_location_id: int 
     if bin_types is not None:
         stmt = stmt.where(Location.bin_type.in_(list(bin_types)))
     return [ReservableStock(int(loc), lot, expiry, int(free)) for loc, lot, expiry, free in db.session.execute(stmt)]
+
+
+@dataclass
+class FreeQuant:
+    """A quant's free units as a bulk allocation sees them (``free`` goes down as it plans takes)."""
+
+    quant_id: int
+    location_id: int
+    lot_id: int | None
+    free: int
+
+
+def reservable_quants(sku_ids: Iterable[int]) -> dict[tuple[int, int], list[FreeQuant]]:
+    """{(warehouse_id, sku_id): quants with free units}, in active warehouses, each list in the order
+    `reserve_line` takes them (without a shipping limit): one query for many SKUs."""
+    ids = sorted(set(sku_ids))
+    found: dict[tuple[int, int], list[FreeQuant]] = defaultdict(list)
+    if not ids:
+        return found
+    stmt = (_reservable_stmt(Quant.id, Quant.sku_id, Quant.location_id, Quant.lot_id, Location.warehouse_id,
+                             Quant.quantity - Quant.reserved_quantity)
+            .join(Warehouse, Warehouse.id == Location.warehouse_id)
+            .where(Quant.sku_id.in_(ids), Warehouse.active.is_(True)))
+    for quant_id, sku_id, location_id, lot_id, warehouse_id, free in db.session.execute(stmt):
+        found[(warehouse_id, sku_id)].append(FreeQuant(quant_id, location_id, lot_id, int(free)))
+    return found
+
+
+@dataclass(frozen=True)
+class QuantTake:
+    """Units of one quant to reserve for one order line."""
+
+    order_line_id: int
+    sku_id: int
+    quant_id: int
+    location_id: int
+    lot_id: int | None
+    quantity: int
+
+
+def reserve_quants(takes: Iterable[QuantTake]) -> None:
+    """Reserve many order lines' units on known quants at once (a bulk audit's chunk).
+
+    Locks: each quant by one conditional UPDATE (`... WHERE quantity - reserved_quantity >= :q`),
+    sent in quant-id order, so it never deadlocks with another allocation. All or nothing:
+    InsufficientStock (the caller's savepoint rolls back) when any quant has fewer free units than
+    planned; the reservation rows (one per line and quant) are written in one insert.
+    """
+    takes = [take for take in takes if take.quantity > 0]
+    if not takes:
+        return
+    per_quant: dict[int, int] = defaultdict(int)
+    for take in takes:
+        per_quant[take.quant_id] += take.quantity
+    quants = Quant.__table__
+    grown = db.session.execute(
+        update(quants).where(quants.c.id == bindparam("quant"),
+                             quants.c.quantity - quants.c.reserved_quantity >= bindparam("units"))
+        .values(reserved_quantity=quants.c.reserved_quantity + bindparam("units")),
+        [{"quant": quant_id, "units": units} for quant_id, units in sorted(per_quant.items())])
+    if grown.rowcount != len(per_quant):
+        raise InsufficientStock("not enough available stock to reserve", code="insufficient_stock",
+                                requested=sum(per_quant.values()))
+    rows: dict[tuple[int, int, int | None], list] = {}
+    for take in takes:  # one row per line, location and lot, as `_add_to_row` keeps them
+        key = (take.order_line_id, take.location_id, take.lot_id)
+        if key in rows:
+            rows[key][1] += take.quantity
+        else:
+            rows[key] = [take.sku_id, take.quantity]
+    now = utcnow()
+    db.session.execute(insert(StockReservation.__table__), [
+        {"order_line_id": line, "sku_id": sku, "location_id": location, "lot_id": lot, "quantity": quantity,
+         "created_at": now} for (line, location, lot), (sku, quantity) in rows.items()])
 
 
 _ANY = object()  # "any lot" for the reading helpers below

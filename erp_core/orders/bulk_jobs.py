@@ -3,7 +3,10 @@
 The orders are worked in chunks: up to JOBS_CHUNK_ORDERS (200) orders, and never longer than
 JOBS_CHUNK_SECONDS (0.25 s), per transaction, with a pause of JOBS_CHUNK_PAUSE_SECONDS (0.1 s, SQLite
 only) between chunks, so the write lock is free again and the floor's scans go on.
-Each order is a savepoint inside its chunk (a refusal undoes only that order).
+Each order is a savepoint inside its chunk (a refusal undoes only that order). Audit is set-based
+(erp_core/orders/bulk_audit.py): a chunk is read and decided before its write transaction, which then
+only locks, checks and writes it in bulk (falling back to one order at a time when the chunk changed
+meanwhile), so 200 orders hold the write lock for a few tens of milliseconds.
 The chunk's progress, with the resume point, commits with the chunk: a job killed mid-way starts
 again after the last committed chunk, and the orders it already did are not done twice.
 """
@@ -23,6 +26,7 @@ from ..extensions import db
 from ..jobs.models import Job
 from ..jobs.runner import JobRun
 from ..jobs.services import enqueue, job_kind
+from .bulk_audit import ChunkOutcome, apply_audit, plan_audit
 from .models import Order
 from .workflow import ACTIONS
 
@@ -51,7 +55,7 @@ def start_audit_pending_job(*, user_id: int | None) -> Job:
 
 @job_kind(KIND)
 def run_bulk_job(job: JobRun) -> dict:
-    action = ACTIONS[job.args["action"]]
+    name = job.args["action"]
     ids: list[int] = job.args["order_ids"]
     kwargs: dict = job.args.get("kwargs", {})
     chunk_orders = int(current_app.config.get("JOBS_CHUNK_ORDERS", 200))
@@ -61,24 +65,47 @@ def run_bulk_job(job: JobRun) -> dict:
     position = int(job.state.get("position", 0))
     done, refused_count = int(job.state.get("done", 0)), int(job.state.get("refused_count", 0))
     refused: dict[str, str] = dict(job.state.get("refused", {}))
+    size = min(chunk_orders, 50)  # audit's chunk grows (or shrinks) to what fits in chunk_seconds on this machine
     while position < len(ids):
+        started = time.monotonic()
+        chunk = ids[position:position + (size if name == "audit" else chunk_orders)]
+        # Audit reads and decides its chunk before the write transaction, so the lock is held only to write.
+        plan = plan_audit(chunk) if name == "audit" else None
         with atomic():
-            started = time.monotonic()
-            first = position
-            while position < len(ids) and position - first < chunk_orders and (
-                    position == first or time.monotonic() - started < chunk_seconds):
-                try:
-                    with atomic():
-                        action(ids[position], user_id=job.user_id, **kwargs)
-                except DomainError as error:
-                    refused_count += 1
-                    if len(refused) < KEEP_REFUSALS:
-                        refused[str(ids[position])] = error.message[:200]
-                else:
-                    done += 1
-                position += 1
+            if plan is not None:
+                outcome, consumed = apply_audit(plan, user_id=job.user_id), plan.consumed
+            else:
+                outcome, consumed = _one_by_one(ACTIONS[name], chunk, chunk_seconds, user_id=job.user_id, **kwargs)
+            position += consumed
+            done += len(outcome.done)
+            refused_count += len(outcome.refused)
+            for order_id, message in sorted(outcome.refused.items()):
+                if len(refused) < KEEP_REFUSALS:
+                    refused[str(order_id)] = message[:200]
             job.progress(position, len(ids), position=position, done=done, refused_count=refused_count,
                          refused=refused)
+        took = time.monotonic() - started
+        if took > chunk_seconds:
+            size = max(10, size // 2)
+        elif took < chunk_seconds / 2:
+            size = min(chunk_orders, size * 2)
         if pause:
             time.sleep(pause)  # SQLite: let a waiting writer (a scan, a login) take the lock before our next chunk
     return {"done": done, "refused_count": refused_count}
+
+
+def _one_by_one(action, chunk: list[int], seconds: float, **kwargs) -> tuple[ChunkOutcome, int]:
+    """The action on the chunk's orders one after another, each a savepoint (a refusal undoes only
+    that order), for at most ``seconds`` (at least one order); returns what happened and how many."""
+    outcome, started = ChunkOutcome(), time.monotonic()
+    for count, order_id in enumerate(chunk):
+        if count and time.monotonic() - started >= seconds:
+            return outcome, count
+        try:
+            with atomic():
+                action(order_id, **kwargs)
+        except DomainError as error:
+            outcome.refused[order_id] = error.message
+        else:
+            outcome.done.append(order_id)
+    return outcome, len(chunk)
