@@ -120,6 +120,12 @@ def load_config() -> dict:
         "JOBS_CHUNK_ORDERS": int(os.environ.get("JOBS_CHUNK_ORDERS", "200")),
         "JOBS_CHUNK_SECONDS": float(os.environ.get("JOBS_CHUNK_SECONDS", "0.25")),
         "JOBS_CHUNK_PAUSE_SECONDS": float(os.environ.get("JOBS_CHUNK_PAUSE_SECONDS", "0.1")),
+        # Up to these sizes the work is done in the request; larger ones are background jobs.
+        "JOBS_LABELS_IMMEDIATE_MAX": int(os.environ.get("JOBS_LABELS_IMMEDIATE_MAX", "48")),  # bin labels
+        "JOBS_DOCUMENTS_IMMEDIATE_MAX": int(os.environ.get("JOBS_DOCUMENTS_IMMEDIATE_MAX", "20")),  # shipments
+        "JOBS_RELEASE_IMMEDIATE_MAX": int(os.environ.get("JOBS_RELEASE_IMMEDIATE_MAX", "200")),  # orders
+        # A document job lays out this many labels or shipments at a time (its progress moves per part).
+        "JOBS_DOCUMENT_PART": int(os.environ.get("JOBS_DOCUMENT_PART", "48")),
         # Outbound requests (channel feeds, platform APIs, webhooks): see erp_core/net_guard.py.
         "OUTBOUND_ALLOW_HTTP": _bool("OUTBOUND_ALLOW_HTTP", False),
         "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE", False),

@@ -62,6 +62,9 @@ def _register_jobs(app: Flask) -> None:
     from erp_core.jobs.routes import register_jobs_ui
 
     from . import periodic  # noqa: F401  (the scheduler's plain functions as huey periodic tasks)
+    from .locations import label_jobs  # noqa: F401  (the floor's job kinds: bin label sheets,
+    from .picking import release_jobs  # noqa: F401   wave releases, a wave's document batches)
+    from .shipping import document_jobs  # noqa: F401
 
     bind_app(app)
     app.register_blueprint(jobs_bp, url_prefix="/jobs")

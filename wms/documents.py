@@ -9,11 +9,12 @@ make the server fetch a remote URL or read an arbitrary file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -28,6 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "label_templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+
+T = TypeVar("T")
 
 PRINTER_DPI = 203
 DOT_MM = 25.4 / PRINTER_DPI  # one printer dot in millimetres
@@ -92,10 +95,39 @@ def _environment(lang: str) -> Environment:
     return env
 
 
+#: Set by ``pdf_in_parts``: html_to_pdf lays each part out into this list instead of writing it.
+_parts: ContextVar[list | None] = ContextVar("document_parts", default=None)
+
+
 def html_to_pdf(html: str, *, url_fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
     """WeasyPrint ``html`` to PDF with the static-only fetcher (relative URLs resolve in label_templates/)."""
     fetcher = url_fetcher if url_fetcher is not None else StaticOnlyURLFetcher()
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).write_pdf()
+    document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher)
+    parts = _parts.get()
+    if parts is not None:
+        parts.append(document.render())
+        return b""
+    return document.write_pdf()
+
+
+def pdf_in_parts(items: Sequence[T], render: Callable[[Sequence[T]], object], *, per_part: int,
+                 on_part: Callable[[int], None] | None = None) -> bytes:
+    """ONE PDF of ``items``, laid out ``per_part`` at a time: ``render(chunk)`` is any of the document
+    functions here (they end in ``html_to_pdf``), ``on_part(items laid out so far)`` reports progress
+    between parts (a background job's progress bar); the parts' pages are joined in order at the end.
+    A document of a few thousand labels costs the same as in one go, and its progress can be told."""
+    documents: list = []
+    token = _parts.set(documents)
+    try:
+        for start in range(0, len(items), per_part):
+            render(items[start:start + per_part])
+            if on_part is not None:
+                on_part(min(start + per_part, len(items)))
+    finally:
+        _parts.reset(token)
+    if not documents:
+        raise ValueError("no items to print")
+    return documents[0].copy([page for document in documents for page in document.pages]).write_pdf()
 
 
 def render_pdf(template_name: str, context: dict, *, lang: str = "en") -> bytes:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..config import instance_dir
@@ -60,7 +61,7 @@ def start_import_job(channel_id: int, files: Sequence[tuple[str, bytes]], *,
         db.session.add(job)
         db.session.flush()
         enqueue(IMPORT_KIND, {"import_job_id": job.id, "files": _keep_files(job.id, files)}, user_id=user_id,
-                permission="orders.create", key=f"{IMPORT_KIND}:{job.id}", title=job.file_names[:200])
+                permission="orders.create", key=f"{IMPORT_KIND}:{job.id}")
     return job
 
 
@@ -83,7 +84,11 @@ def _keep_files(job_id: int, files: Sequence[tuple[str, bytes]]) -> list[list[st
     return kept
 
 
-@job_kind(IMPORT_KIND, on_failed=lambda job_id, args, error: _record(
+def import_job_title(args: dict) -> str:
+    return _("Import of %(files)s", files=", ".join(name for name, _path in args["files"])[:200])
+
+
+@job_kind(IMPORT_KIND, title=import_job_title, on_failed=lambda job_id, args, error: _record(
     args["import_job_id"], status="failed", finished_at=utcnow(), message=error[:500]))
 def run_import_kind(job: JobRun) -> dict:
     """The queued import: the same work as ``run_import_job``, resumable, failures left to the runner."""

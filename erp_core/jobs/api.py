@@ -12,9 +12,8 @@ from marshmallow import Schema, fields, validate
 from ..api.cursor import page_or_cursor, paged
 from ..api.schemas import PageArgs
 from ..auth.guard import requires
-from ..extensions import db
 from .models import JOB_STATUSES, Job
-from .services import visible_jobs_stmt
+from .services import job_title, visible_job, visible_jobs_stmt
 
 bp = Blueprint("jobs_api", __name__, description="Background jobs (后台任务): imports, bulk actions, label batches")
 
@@ -22,7 +21,9 @@ bp = Blueprint("jobs_api", __name__, description="Background jobs (后台任务)
 class JobSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(dump_only=True)
-    title = fields.String(dump_only=True)
+    title = fields.Function(job_title, dump_only=True, metadata={"type": "string", "description":
+                            "what the job is, in the caller's language (Accept-Language)"})
+    warehouse_id = fields.Integer(dump_only=True, allow_none=True)
     user_id = fields.Integer(dump_only=True, allow_none=True)
     permission = fields.String(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": list(JOB_STATUSES)})
@@ -61,7 +62,7 @@ class JobById(MethodView):
     @bp.response(200, JobSchema)
     def get(self, job_id: int):
         """One job: status, progress, result, error (poll it until ``status`` is done, failed or cancelled)."""
-        job = db.session.get(Job, job_id)
-        if job is None or not current_user.can(job.permission):
+        job = visible_job(current_user, job_id)
+        if job is None:
             abort(404)
         return job

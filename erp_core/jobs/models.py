@@ -34,8 +34,13 @@ class Job(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
+    #: Not shown when the kind renders its own title from ``args`` in the reader's language
+    #: (``services.job_title``); kept for rows of kinds that do not (and for older rows).
     title: Mapped[str] = mapped_column(String(200), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The warehouse the job works in (a wave's, a bin sheet's), None when it has none (an import,
+    #: bulk order actions): readers limited to some warehouses see only those warehouses' jobs.
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"), index=True)
     #: The permission of the job's action: who may see, retry or cancel it.
     permission: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(10), default="queued")

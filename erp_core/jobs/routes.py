@@ -14,7 +14,7 @@ from ..auth.guard import requires
 from ..extensions import db
 from ..navigation import register_nav_link
 from .models import Job
-from .services import cancel_job, job_file, retry_job, visible_jobs_stmt
+from .services import cancel_job, job_file, job_title, retry_job, visible_job, visible_jobs_stmt
 
 bp = Blueprint("jobs", __name__)
 PER_PAGE = 50
@@ -24,9 +24,14 @@ def register_jobs_ui() -> None:
     register_nav_link("settings", "jobs.index", _l("Background jobs"), "jobs.view")
 
 
+@bp.app_template_global("job_title")
+def _job_title(job: Job) -> str:
+    return job_title(job)
+
+
 def _visible_job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
-    if job is None or not current_user.can(job.permission):
+    job = visible_job(current_user, job_id)
+    if job is None:
         abort(404)
     return job
 

@@ -9,13 +9,15 @@ second run starts after what ``job.state`` says was done, or skips what is no lo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.object_access import may_access
 from ..auth.permissions import PERMISSIONS
 from ..config import instance_dir
 from ..db import atomic, locked, on_commit
@@ -34,24 +36,41 @@ class JobKind:
     run: Callable[..., dict | None]
     #: Told (job_id, args, error) when the job fails for good, so a kind can close its own records.
     on_failed: Callable[[int, dict, str], None] | None = None
+    #: The job's title from its ``args``, through gettext: rendered in the reader's language when read,
+    #: never stored in the language of whoever started it.
+    title: Callable[[dict], str] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, on_failed: Callable[[int, dict, str], None] | None = None):
+def job_kind(name: str, *, on_failed: Callable[[int, dict, str], None] | None = None,
+             title: Callable[[dict], str] | None = None):
     """Register ``run`` as the function of job kind ``name`` (one line per kind, at import)."""
     def register(run: Callable[..., dict | None]) -> Callable[..., dict | None]:
-        KINDS[name] = JobKind(name, run, on_failed)
+        KINDS[name] = JobKind(name, run, on_failed, title)
         return run
     return register
 
 
+def job_title(job: Job) -> str:
+    """What the job is, in the current (the reader's) language: its kind's title of its arguments."""
+    kind = KINDS.get(job.kind)
+    if kind is not None and kind.title is not None:
+        try:
+            return str(kind.title(dict(job.args or {})))
+        except (KeyError, TypeError, ValueError):  # arguments of an older shape: the stored title
+            log.warning("job %s: its kind %s cannot title its arguments", job.id, job.kind)
+    return job.title or job.kind
+
+
 def enqueue(kind: str, args: dict, *, user_id: int | None, permission: str, key: str | None = None,
-            title: str = "", total: int = 0) -> Job:
+            title: str = "", total: int = 0, warehouse_id: int | None = None) -> Job:
     """Record a job in the caller's transaction and hand it to the queue after that commits.
 
-    With a ``key``, the same job started twice is one job: the second call returns the first row."""
+    With a ``key``, the same job started twice is one job: the second call returns the first row.
+    ``title`` is stored only for kinds without a title of their own (see ``job_title``); a job of
+    a warehouse (``warehouse_id``) is visible only to readers who may work in that warehouse."""
     if kind not in KINDS:
         raise ValidationFailed(f"unknown job kind {kind}", code="job_kind_unknown", kind=kind)
     if permission not in PERMISSIONS:
@@ -61,7 +80,8 @@ def enqueue(kind: str, args: dict, *, user_id: int | None, permission: str, key:
         if key and (existing := _by_key(key)) is not None:
             return existing
         job = Job(kind=kind, args=args, user_id=user_id, permission=permission, idempotency_key=key,
-                  title=(title or kind)[:200], progress_total=max(0, total), result={})
+                  title=("" if KINDS[kind].title else title or kind)[:200], progress_total=max(0, total),
+                  result={}, warehouse_id=warehouse_id)
         try:
             with atomic():
                 db.session.add(job)
@@ -98,9 +118,22 @@ def get_job(job_id: int) -> Job:
 
 
 def visible_jobs_stmt(user):
-    """The jobs a user may see: those whose action's permission the user holds."""
+    """The jobs a user may see: those whose action's permission the user holds, and, for a user
+    limited to some warehouses, those of no warehouse or of one of them."""
     allowed = [name for name in PERMISSIONS if user.can(name)]
-    return select(Job).where(Job.permission.in_(allowed)).order_by(Job.id.desc())
+    stmt = select(Job).where(Job.permission.in_(allowed)).order_by(Job.id.desc())
+    warehouses = user.warehouse_ids()
+    if warehouses is not None:
+        stmt = stmt.where(or_(Job.warehouse_id.is_(None), Job.warehouse_id.in_(warehouses)))
+    return stmt
+
+
+def visible_job(user, job_id: int) -> Job | None:
+    """One job if ``user`` may see it (the rule of ``visible_jobs_stmt``), else None (a 404 to them)."""
+    job = db.session.get(Job, job_id)
+    if job is None or not user.can(job.permission) or not may_access(job.warehouse_id, user.warehouse_ids()):
+        return None
+    return job
 
 
 def retry_job(job_id: int) -> Job:
@@ -133,6 +166,23 @@ def files_dir() -> Path:
     folder = instance_dir() / "jobs" / "files"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def file_name(job_id: int, suffix: str) -> str:
+    """The one name a job's file has (``job-<id><suffix>``): a retried or resumed job rewrites it,
+    never writes a second file."""
+    return f"job-{job_id}{suffix}"
+
+
+def write_job_file(job_id: int, suffix: str, payload: bytes) -> str:
+    """Write the job's file atomically (a temporary file renamed over it: a worker killed while
+    writing leaves no half file under the name) and return its bare name for ``result['file']``."""
+    name = file_name(job_id, suffix)
+    target = files_dir() / name
+    partial = target.with_name(f".{name}.{os.getpid()}.part")
+    partial.write_bytes(payload)
+    os.replace(partial, target)
+    return name
 
 
 def job_file(job: Job) -> Path | None:

@@ -18,6 +18,8 @@ import json
 import time
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..db import atomic
@@ -36,24 +38,39 @@ PERMISSION = "orders.audit"
 KEEP_REFUSALS = 200
 
 
+#: The actions' names on the jobs page (the same words as the orders page's bulk menu).
+ACTION_LABELS = {"audit": _l("audit"), "approve": _l("approve"), "hold": _l("hold"), "reject": _l("reject"),
+                 "cancel": _l("cancel")}
+
+
 def start_bulk_job(action: str, order_ids: list[int], *, user_id: int | None, reason: str = "",
-                   title: str = "") -> Job:
-    """Queue ``action`` over the orders; the same action over the same orders twice is one job."""
+                   pending: bool = False) -> Job:
+    """Queue ``action`` over the orders; the same action over the same orders twice is one job.
+    ``pending``: the job is the 'audit pending orders' button's (its title says so)."""
     ids = sorted(set(order_ids))
     kwargs = {"reason": reason} if action in {"hold", "reject", "cancel"} else {}
     digest = hashlib.sha256(json.dumps([action, ids, kwargs]).encode()).hexdigest()[:32]
-    return enqueue(KIND, {"action": action, "order_ids": ids, "kwargs": kwargs}, user_id=user_id,
-                   permission=PERMISSION, key=f"{KIND}:{user_id}:{digest}", total=len(ids),
-                   title=title or f"{action}: {len(ids)} orders")
+    args = {"action": action, "order_ids": ids, "kwargs": kwargs, **({"pending": True} if pending else {})}
+    return enqueue(KIND, args, user_id=user_id, permission=PERMISSION, key=f"{KIND}:{user_id}:{digest}",
+                   total=len(ids))
 
 
 def start_audit_pending_job(*, user_id: int | None) -> Job:
     """Audit every pending order (oldest first) in the background: the 'run audit' button."""
     ids = list(db.session.scalars(select(Order.id).where(Order.status == "pending").order_by(Order.id)))
-    return start_bulk_job("audit", ids, user_id=user_id, title=f"audit pending: {len(ids)} orders")
+    return start_bulk_job("audit", ids, user_id=user_id, pending=True)
 
 
-@job_kind(KIND)
+def bulk_job_title(args: dict) -> str:
+    """The title in the reader's language, from the job's action and order count."""
+    count = len(args["order_ids"])
+    if args.get("pending"):
+        return _("Audit pending orders: %(count)d orders", count=count)
+    action = args["action"]
+    return _("%(action)s: %(count)d orders", action=ACTION_LABELS.get(action, action), count=count)
+
+
+@job_kind(KIND, title=bulk_job_title)
 def run_bulk_job(job: JobRun) -> dict:
     name = job.args["action"]
     ids: list[int] = job.args["order_ids"]

@@ -163,8 +163,7 @@ def bulk_action():
         flash(_("This action needs a reason."), "error")
         return redirect(back)
     # In the background, in short chunks: a bulk action never holds the write lock for long.
-    job = start_bulk_job(action, ids, user_id=current_user.id, reason=_reason(),
-                         title=_("%(action)s: %(count)d orders", action=_action_label(action), count=len(ids)))
+    job = start_bulk_job(action, ids, user_id=current_user.id, reason=_reason())
     return redirect(url_for("jobs.show", job_id=job.id))
 
 

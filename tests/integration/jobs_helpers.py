@@ -51,14 +51,21 @@ class Consumer:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
+#: The consumer's settings beyond the crash tests' defaults (a test module may override this fixture).
 @pytest.fixture
-def consumer(app, tmp_path, monkeypatch):
+def consumer_settings() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def consumer(app, tmp_path, monkeypatch, consumer_settings):
     """The consumer (not started yet), and this process's queue pointed at its SqliteHuey file."""
     from huey.storage import SqliteStorage
 
     from erp_core.jobs.queue import NAME, huey
 
-    running = Consumer(app, tmp_path, JOBS_STALL_SECONDS="1", JOBS_CHUNK_ORDERS="100", JOBS_CHUNK_SECONDS="0.2")
+    running = Consumer(app, tmp_path, **{"JOBS_STALL_SECONDS": "1", "JOBS_CHUNK_ORDERS": "100",
+                                         "JOBS_CHUNK_SECONDS": "0.2", **consumer_settings})
     saved = huey.storage
     monkeypatch.setattr(huey, "_immediate", False)
     huey.storage = SqliteStorage(NAME, filename=str(running.huey_file))

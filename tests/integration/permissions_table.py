@@ -139,7 +139,8 @@ BY_PERMISSION: dict[str, tuple[str, ...]] = {
     "packing.work": (
         "GET box_types_api.BoxTypeById", "GET box_types_api.BoxTypes", "GET labels.packing_slip_pdf",
         "GET labels.packing_slip_zpl", "GET labels.sscc_form", "GET labels.sscc_pdf", "GET labels.sscc_zpl",
-        "GET labels.wave_waybills_pdf", "GET labels.waybill_pdf", "GET labels.waybill_zpl", "GET pack.station",
+        "GET labels.wave_packing_slips_pdf", "GET labels.wave_waybills_pdf", "GET labels.waybill_pdf",
+        "GET labels.waybill_zpl", "GET pack.station",
         "GET printing.download", "GET printing.jobs", "POST pack.carrier", "POST pack.choose_station",
         "POST pack.new_package", "POST pack.restart", "POST pack.scan", "POST pack.tracking_number",
         "POST pack.weigh", "POST printing.reprint", "POST printing.retry",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_from
 
-from .jobs_helpers import consumer, job_row, wait_for  # noqa: F401  (consumer is a fixture)
+from .jobs_helpers import consumer, consumer_settings, job_row, wait_for  # noqa: F401  (fixtures)
 from .test_import_jobs import shop  # noqa: F401  (a fixture)
 
 ORDERS = 12000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -20,9 +18,11 @@ from erp_core.inventory.models import Location, Warehouse
 from erp_core.inventory.stock_queries import warehouses_for
 from erp_core.messages import describe
 
-from ..documents import BinLabel, bin_label_sheet
+from ..documents import bin_label_sheet
+from . import label_jobs
 from . import plan as plans
 from .forms import BinForm, ImportForm, LayoutForm, SpecialBinForm, import_error_text
+from .label_jobs import bin_label, label_bins
 from .layout import has_aisles, layout_spec, warehouse_geometry
 from .layout_csv import CSV_COLUMNS, bins_csv, import_bins_csv
 from .services import (
@@ -191,29 +191,6 @@ def plan(warehouse_id: int):
     return render_template("locations/plan.html", wh=wh, floor=floor, mode=mode, days=days, periods=PERIODS)
 
 
-def _label_bins(wh: Warehouse, scope: str, code: str) -> list[Location] | None:
-    if scope == "bin":
-        found = db.session.scalar(select(Location).where(
-            Location.warehouse_id == wh.id, Location.kind == "bin",
-            (Location.code == code) | (Location.barcode == code)))
-        return [found] if found is not None else None
-    parent = db.session.scalar(select(Location).filter_by(warehouse_id=wh.id, kind=scope, code=code.upper()))
-    if parent is None:
-        return None
-    aisles = [parent.id] if scope == "aisle" else list(db.session.scalars(
-        select(Location.id).filter_by(warehouse_id=wh.id, kind="aisle", parent_id=parent.id)))
-    return list(db.session.scalars(select(Location).where(Location.kind == "bin", Location.parent_id.in_(aisles))
-                                   .order_by(Location.aisle_no, Location.code)))
-
-
-def bin_label(wh: Warehouse, loc: Location) -> BinLabel:
-    """A bin's label: arrow down on the floor level (the label hangs above it), up for the upper levels."""
-    pos = bin_position(loc)
-    arrow = None if pos.level is None else ("down" if pos.level == 1 else "up")
-    return BinLabel(code=loc.code, barcode=loc.barcode or loc.code, warehouse=wh.code, zone=pos.zone,
-                    aisle=pos.aisle, level=pos.level, arrow=arrow)
-
-
 @bp.route("/<int:warehouse_id>/labels")
 @requires("stock.view")
 def labels(warehouse_id: int):
@@ -223,15 +200,20 @@ def labels(warehouse_id: int):
     lang = request.args.get("lang") or ("zh" if str(get_locale()).startswith("zh") else "en")
     if scope not in ("bin", "aisle", "zone") or layout not in ("sheet", "thermal") or lang not in ("en", "zh"):
         abort(400)
-    bins = _label_bins(wh, scope, code) if code else None
+    bins = label_bins(wh, scope, code) if code else None
     if not bins:
         flash(_("Nothing to print: no bin, aisle or zone %(code)s in this warehouse.", code=code), "error")
         return redirect(url_for(".show", warehouse_id=wh.id))
     if len(bins) > MAX_LABELS:
         flash(_("Too many labels at once (%(n)d); print an aisle at a time.", n=len(bins)), "error")
         return redirect(url_for(".show", warehouse_id=wh.id))
+    if len(bins) > label_jobs.immediate_limit():
+        # ~35 ms of CPU a label: a large sheet is made in the background; its page offers the file.
+        job = label_jobs.start_label_job(wh, bins, scope=scope, code=code, layout=layout, lang=lang,
+                                         user_id=current_user.id)
+        return redirect(url_for("jobs.show", job_id=job.id))
     pdf = bin_label_sheet([bin_label(wh, b) for b in bins], lang=lang, layout=layout)
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"labels-{wh.code}-{code}.pdf")
+    name = label_jobs.sheet_name(wh, code)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 

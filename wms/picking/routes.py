@@ -23,7 +23,7 @@ from erp_core.models_base import utcnow
 from wms.handheld import HandheldTask, handheld_commands, register_task, scan_refused, scan_result
 
 from . import board as live_board
-from . import interrupts, pick_steps, put_wall, scan_services, services, sort_steps, stops
+from . import interrupts, pick_steps, put_wall, release_jobs, scan_services, services, sort_steps, stops
 from . import waves as wave_releases
 from .board_charts import board_charts
 from .events import wave_progress
@@ -100,7 +100,12 @@ def preview():
 @requires("picking.manage")
 def release():
     wh = _warehouse_from(request.form)
-    released, plan = wave_releases.release_waves(wh.id, _rules(request.form), user_id=current_user.id)
+    rules = _rules(request.form)
+    if release_jobs.candidate_count(wh.id) > release_jobs.immediate_limit():
+        # Many orders: released in the background, a cart per transaction, so scans go on meanwhile.
+        job = release_jobs.start_release_job(wh.id, rules, user_id=current_user.id)
+        return redirect(url_for("jobs.show", job_id=job.id))
+    released, plan = wave_releases.release_waves(wh.id, rules, user_id=current_user.id)
     flash(_("%(n)d waves released with %(orders)d orders.", n=len(released), orders=plan.order_count), "success")
     if plan.excluded:
         flash(_("%(n)d orders were left out; see the preview for why.", n=len(plan.excluded)), "error")

@@ -59,27 +59,34 @@ class _Floor:
         return f"{self.zone(location)}:{location.code}"
 
 
-def _load_floor(warehouse_id: int, *, lock: bool = False) -> _Floor:
-    in_waves = select(WaveOrder.order_id)
+def _order_rows(*where, lock: bool = False) -> dict[int, Order]:
+    """The orders matching ``where`` with what planning and release read of them, by id; ``lock``:
+    their rows locked first, in id order, so a cancel or hold cannot slip in before they move on."""
     if lock:
-        # Releasing: the candidate orders' rows, in id order, so a cancel or hold cannot slip in
-        # between planning and the orders' move to `picking`.
-        db.session.execute(select(Order.id).where(Order.warehouse_id == warehouse_id, Order.status == "released",
-                                                  Order.id.not_in(in_waves)).order_by(Order.id).with_for_update())
+        db.session.execute(select(Order.id).where(*where).order_by(Order.id).with_for_update())
     orders = db.session.scalars(
-        select(Order).where(Order.warehouse_id == warehouse_id, Order.status == "released",
-                            Order.id.not_in(in_waves))
+        select(Order).where(*where)
         .options(selectinload(Order.channel), selectinload(Order.events),
                  selectinload(Order.lines).selectinload(OrderLine.sku),
                  selectinload(Order.lines).selectinload(OrderLine.reservations)
                  .selectinload(StockReservation.location))
         .order_by(Order.id)).all()
+    return {o.id: o for o in orders}
+
+
+def _zones_of_aisles(warehouse_id: int) -> dict[int, str]:
     zone = aliased(Location)
     aisle = aliased(Location)
-    zones = dict(db.session.execute(select(aisle.id, zone.code).join(zone, zone.id == aisle.parent_id)
-                                    .where(aisle.warehouse_id == warehouse_id, aisle.kind == "aisle",
-                                           zone.kind == "zone")).all())
-    return _Floor({o.id: o for o in orders}, zones, warehouse_geometry(warehouse_id))
+    return dict(db.session.execute(select(aisle.id, zone.code).join(zone, zone.id == aisle.parent_id)
+                                   .where(aisle.warehouse_id == warehouse_id, aisle.kind == "aisle",
+                                          zone.kind == "zone")).all())
+
+
+def _load_floor(warehouse_id: int, *, lock: bool = False) -> _Floor:
+    # Releasing (lock): the candidate orders' rows, in id order, are locked before they are read.
+    orders = _order_rows(Order.warehouse_id == warehouse_id, Order.status == "released",
+                         Order.id.not_in(select(WaveOrder.order_id)), lock=lock)
+    return _Floor(orders, _zones_of_aisles(warehouse_id), warehouse_geometry(warehouse_id))
 
 
 def _for_wave(order: Order, floor: _Floor) -> OrderForWave:
@@ -164,46 +171,67 @@ def release_waves(warehouse_id: int, rules: WaveRules, *, user_id: int | None = 
     return waves, plan
 
 
+@dataclass(frozen=True)
+class CartPlan:
+    """One planned pick list as release needs it (plain data: a release job keeps its plan as JSON)."""
+
+    order_ids: tuple[int, ...]
+    zone: str
+    length_m: float
+    method: str
+    stops: tuple[str, ...]  # the route's bin keys in visiting order ("" for a stop without a bin)
+
+    @classmethod
+    def of(cls, cart) -> CartPlan:
+        return cls(tuple(cart.order_ids), cart.zone, round(cart.route.length, 2), cart.route.method,
+                   tuple(visit.key or "" for visit in cart.route.visits))
+
+
 def _create_lists(wave: Wave, proposal, floor: _Floor, user_id: int | None) -> list[dict]:
     """Pick lists per cart; tasks in the order the route visits their bins; orders get their slot.
     Returns the task rows, inserted in one executemany."""
     placed: dict[int, WaveOrder] = {}
-    wall_slots = iter(free_put_wall_slots(wave.warehouse_id, len(proposal.order_ids))) \
-        if wave.kind == "batch_sort" else None
+    wall_slots = free_put_wall_slots(wave.warehouse_id, len(proposal.order_ids)) if wave.kind == "batch_sort" else None
     rows: list[dict] = []
     for n, cart in enumerate(proposal.carts, start=1):
-        pick_list = PickList(wave_id=wave.id, sequence=n, zone=cart.zone, route_length_m=round(cart.route.length, 2),
-                             route_method=cart.route.method)
-        db.session.add(pick_list)
-        db.session.flush()
-        cart_loc = _cart_location(wave.warehouse_id, pick_list)
-        stop = {visit.key: i for i, visit in enumerate(cart.route.visits) if visit.key}
-        tasks = []
-        for slot, order_id in enumerate(cart.order_ids, start=1):
-            order = floor.orders[order_id]
-            if order_id not in placed:  # zone picking puts one order on several lists
-                placed[order_id] = WaveOrder(wave_id=wave.id, order_id=order_id, pick_list_id=pick_list.id,
-                                             sequence=len(placed) + 1,
-                                             slot=next(wall_slots) if wall_slots else slot)
-                db.session.add(placed[order_id])
-                transition(order, "picking", code="not_releasable")
-                record_event(order, "wave", f"in wave {wave.reference}", user_id)
-            for line in _pick_lines(order):
-                for r in line.reservations:
-                    key = floor.key(r.location)
-                    if cart.zone and not key.startswith(f"{cart.zone}:"):
-                        continue
-                    tasks.append((stop.get(key, len(stop)), r.location.code, order_id, line, r))
-        for seq, (_stop, _code, order_id, line, r) in enumerate(sorted(tasks, key=lambda t: t[:3]), start=1):
-            rows.append({"pick_list_id": pick_list.id, "sequence": seq, "order_id": order_id,
-                         "order_line_id": line.id, "sku_id": line.sku_id, "location_id": r.location_id,
-                         "lot_id": r.lot_id,
-                         "tote_location_id": cart_loc.id, "quantity": r.quantity, "picked_quantity": 0,
-                         "short_quantity": 0, "status": "open",
-                         "slot": placed[order_id].slot if wave.kind == "cluster" else None})
+        rows += create_list(wave, n, CartPlan.of(cart), floor, placed, wall_slots, user_id)
     if rows:
         db.session.execute(insert(PickTask.__table__), rows)
     return rows
+
+
+def create_list(wave: Wave, sequence: int, cart: CartPlan, floor: _Floor, placed: dict[int, WaveOrder],
+                wall_slots: list[int] | None, user_id: int | None) -> list[dict]:
+    """One cart's pick list of the wave: each of its orders (those in ``floor.orders``) placed in the
+    wave once (``placed``: the wave's orders so far; the n-th takes ``wall_slots[n]`` on a put wall) and
+    moved to `picking`; returns its task rows, in the order the route visits their bins (to be inserted)."""
+    pick_list = PickList(wave_id=wave.id, sequence=sequence, zone=cart.zone, route_length_m=cart.length_m,
+                         route_method=cart.method)
+    db.session.add(pick_list)
+    db.session.flush()
+    cart_loc = _cart_location(wave.warehouse_id, pick_list)
+    stop = {key: i for i, key in enumerate(cart.stops) if key}
+    tasks = []
+    for slot, order_id in enumerate((o for o in cart.order_ids if o in floor.orders), start=1):
+        order = floor.orders[order_id]
+        if order_id not in placed:  # zone picking puts one order on several lists
+            placed[order_id] = WaveOrder(wave_id=wave.id, order_id=order_id, pick_list_id=pick_list.id,
+                                         sequence=len(placed) + 1,
+                                         slot=wall_slots[len(placed)] if wall_slots is not None else slot)
+            db.session.add(placed[order_id])
+            transition(order, "picking", code="not_releasable")
+            record_event(order, "wave", f"in wave {wave.reference}", user_id)
+        for line in _pick_lines(order):
+            for r in line.reservations:
+                key = floor.key(r.location)
+                if cart.zone and not key.startswith(f"{cart.zone}:"):
+                    continue
+                tasks.append((stop.get(key, len(stop)), r.location.code, order_id, line, r))
+    return [{"pick_list_id": pick_list.id, "sequence": seq, "order_id": order_id, "order_line_id": line.id,
+             "sku_id": line.sku_id, "location_id": r.location_id, "lot_id": r.lot_id,
+             "tote_location_id": cart_loc.id, "quantity": r.quantity, "picked_quantity": 0, "short_quantity": 0,
+             "status": "open", "slot": placed[order_id].slot if wave.kind == "cluster" else None}
+            for seq, (_stop, _code, order_id, line, r) in enumerate(sorted(tasks, key=lambda t: t[:3]), start=1)]
 
 
 def free_put_wall_slots(warehouse_id: int, count: int) -> list[int]:

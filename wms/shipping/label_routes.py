@@ -25,7 +25,7 @@ from erp_core.inventory.models import Warehouse
 from erp_core.messages import describe
 from wms.documents import StaticOnlyURLFetcher
 
-from . import labels, template_store, zpl
+from . import document_jobs, labels, template_store, zpl
 from .label_data import packing_slip_data, sample_waybill, sender_of, wave_shipments, waybill_data
 from .models import LABEL_FORMATS, Manifest, Shipment
 from .sscc import DEFAULT_COMPANY_PREFIX, PalletLabel, make_sscc
@@ -130,19 +130,39 @@ def packing_slip_zpl(shipment_id: int):
 @requires("packing.work")
 def wave_waybills_pdf(wave_id: int):
     """Every waybill of a wave's shipments in pick order, as ONE document (one print job, one start-up)."""
+    return _wave_documents(wave_id, "waybills")
+
+
+@bp.route("/waves/<int:wave_id>/packing-slips.pdf")
+@requires("packing.work")
+def wave_packing_slips_pdf(wave_id: int):
+    """Every packing slip of a wave's shipments in pick order, as ONE document (?size=a4|100x150)."""
+    return _wave_documents(wave_id, "packing_slips")
+
+
+def _wave_documents(wave_id: int, document: str):
+    """A small wave's batch at once; a large one (over JOBS_DOCUMENTS_IMMEDIATE_MAX shipments) as a
+    background job: the page goes to the job, whose page offers the file when it is done."""
     from wms.picking.models import Wave
 
     wave = in_my_warehouses(Wave, wave_id)
     lang = _lang()
-    data = [label for shipment in wave_shipments(wave.id) for label in waybill_data(shipment, lang=lang)]
-    if not data:
+    size = request.args.get("size", "a4")
+    if size not in labels.SLIP_FORMATS:
+        abort(400)
+    shipments = wave_shipments(wave.id)
+    if not shipments:
         flash(_("Wave %(wave)s has no packed shipments yet: nothing to print.", wave=wave.reference), "error")
         return redirect(url_for("picking.wave", wave_id=wave.id))
+    if len(shipments) > document_jobs.immediate_limit():
+        job = document_jobs.start_wave_documents_job(wave, document, shipments, lang=lang, size=size,
+                                                     user_id=current_user.id)
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
-        pdf = labels.waybills_pdf(data, lang=lang, body=template_store.override_body("waybill.html"))
+        pdf = document_jobs.render_documents(document, shipments, lang=lang, size=size)
     except DomainError as error:
         return _refused(error)
-    return _document(pdf, "application/pdf", f"waybills-{wave.reference}.pdf")
+    return _document(pdf, "application/pdf", document_jobs.document_name(document, wave.reference))
 
 
 def _company_prefix() -> str:
