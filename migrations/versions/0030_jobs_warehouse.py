@@ -1,8 +1,8 @@
 """the warehouse of a job (jobs.warehouse_id): the jobs list, API and downloads are limited to the
 reader's warehouses
 
-Revision ID: 0029_jobs_warehouse
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-22 10:00:00.000000
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0029_jobs_warehouse'
-down_revision = '0028'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
