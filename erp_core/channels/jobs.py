@@ -36,7 +36,7 @@ from ..jobs.runner import JobRun
 from ..jobs.services import enqueue, job_kind
 from ..models_base import utcnow
 from .models import Channel, ImportJob
-from .services import ImportReport, cyclic_gc_paused, parse_order_files, store_parsed_orders
+from .services import ImportReport, gc_threshold_raised, parse_order_files, store_parsed_orders
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def _run(job_id: int, files: Sequence[tuple[str, bytes]], tell: Callable[[int, i
             if tell is not None:
                 tell(resume_at + handled, len(result.orders))
 
-    with cyclic_gc_paused():  # the parsed orders stay alive until stored (see cyclic_gc_paused)
+    with gc_threshold_raised():  # the parsed orders stay alive until stored (see gc_threshold_raised)
         result = parse_order_files(files)
         _record(job_id, format=result.format, total_orders=len(result.orders), error_rows=len(result.errors))
         report = ImportReport(format=result.format, skipped=list(result.skipped), errors=list(result.errors))

@@ -76,3 +76,66 @@ def test_a_file_with_bad_rows_imports_its_good_orders_and_reports_the_rest(app, 
         assert all(e.file == "template_with_errors.csv" and e.line for e in report.errors)
         csv_text = errors_to_csv(report.errors).decode("utf-8-sig")
         assert csv_text.splitlines()[0] == "file,line,column,code,reason,value"
+
+
+def test_an_import_leaves_the_cyclic_collector_running_for_the_other_threads(app, shop, monkeypatch):
+    import gc
+    import threading
+    import weakref
+
+    from erp_core.channels import services
+
+    class Node:
+        pass
+
+    seen: dict[str, object] = {}
+    real_parse = services.parse_orders
+
+    def parse_while_another_job_makes_garbage(*args, **kwargs):
+        # Another job's thread drops a reference cycle while the import runs: it must still be collected.
+        def other_job() -> None:
+            node = Node()
+            node.me = node
+            seen["cycle"] = weakref.ref(node)
+
+        worker = threading.Thread(target=other_job)
+        worker.start()
+        worker.join()
+        seen["enabled"] = gc.isenabled()
+        seen["collected"] = gc.collect(0) >= 0 and seen["cycle"]() is None
+        return real_parse(*args, **kwargs)
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(services, "parse_orders", parse_while_another_job_makes_garbage)
+    with app.app_context():
+        report = services.import_order_files("MANUAL", [_file("template_orders.csv")])
+    assert report.created
+    assert seen == {"cycle": seen["cycle"], "enabled": True, "collected": True}
+    assert gc.get_threshold() == before
+
+
+def test_imports_in_two_threads_give_the_collector_its_thresholds_back_when_the_last_ends():
+    import gc
+    import threading
+
+    from erp_core.channels.services import IMPORT_GC_THRESHOLD, gc_threshold_raised
+
+    before = gc.get_threshold()
+    first_in, second_done = threading.Event(), threading.Event()
+    during: list[tuple[int, ...]] = []
+
+    def first() -> None:
+        with gc_threshold_raised():
+            first_in.set()
+            second_done.wait(5)
+            during.append(gc.get_threshold())
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    first_in.wait(5)
+    with gc_threshold_raised():
+        during.append(gc.get_threshold())
+    second_done.set()
+    worker.join()
+    assert during == [(IMPORT_GC_THRESHOLD, *before[1:])] * 2
+    assert gc.get_threshold() == before and gc.isenabled()

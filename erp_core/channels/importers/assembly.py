@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from itertools import repeat
 from operator import itemgetter
 
 from erp_core.channels.importers.model import ParsedLine, order_error
@@ -23,7 +24,6 @@ from erp_core.fileimport.values import (
     is_scientific,
     parse_datetime,
     parse_money,
-    parse_money_or_zero,
     parse_quantity,
 )
 
@@ -34,10 +34,10 @@ _ZERO = Decimal("0")
 class Draft:
     """An order being assembled from rows; rejected when ``errors`` is not empty.
 
-    ``values`` holds the order-level values found (trimmed, never empty) by field name; ``raws`` the
-    cell each was read from (and, for the first row, its empty order-level cells too); ``origins`` the
-    line of each value that did not come from the order's first line, so errors can point at it. A
-    value's column is its field's column.
+    ``values`` holds the order-level values found (trimmed) by field name: ``""`` (or no entry) while a
+    field has none, so ``text`` reads both alike; ``raws`` the cell each was read from (and, for the
+    first row, its empty order-level cells too); ``origins`` the line of each value that did not come
+    from the order's first line, so errors can point at it. A value's column is its field's column.
     """
 
     key: str
@@ -71,17 +71,19 @@ class Draft:
 
     def money(self, name: str, columns: Columns, *, required: bool = False) -> Decimal:
         """An order-level amount; empty is zero unless ``required``. Errors are recorded."""
-        raw = self.text(name)
+        raw = self.values.get(name, "")  # trimmed already
+        if not raw and not required:
+            return _ZERO
         try:
-            return parse_money(raw) if required else parse_money_or_zero(raw)
+            return parse_money(raw)
         except ValueError:
             self.fail(*self.where(name, columns), "bad_number", raw)
-            return Decimal("0")
+            return _ZERO
 
     def moment(self, name: str, columns: Columns, tz: tzinfo, *, required: bool = False
                ) -> datetime | None:
         """An order-level timestamp in UTC, or None when empty and not ``required``."""
-        raw = self.text(name)
+        raw = self.values.get(name, "")
         if not raw and not required:
             return None
         try:
@@ -186,8 +188,9 @@ class DraftCollector:
         if not draft.values and line == draft.first_line and self._names is not None:
             # The order's first row: nothing to compare with, and every value comes from this line.
             # ``raws`` keeps every order-level cell of the row, empty or not, for later comparison.
-            draft.raws = dict(zip(self._names, picked, strict=True))
-            draft.values = {name: value for name, raw in draft.raws.items() if (value := raw.strip(STRIP_CHARS))}
+            names = self._names
+            draft.raws = dict(zip(names, picked, strict=True))
+            draft.values = dict(zip(names, map(str.strip, picked, repeat(STRIP_CHARS)), strict=True))
             self._merged_draft, self._merged_cells = draft, picked
             return
         errors_before = len(draft.errors)
@@ -207,7 +210,7 @@ class DraftCollector:
             value = raw.strip(STRIP_CHARS)
             if not value:
                 continue
-            if known is None:
+            if not known:  # none yet (no entry, or the first row's cell was empty)
                 draft.put(name, value, line, raw)
             elif known != value:
                 draft.fail(line, column, "conflicting_order_value", value)
