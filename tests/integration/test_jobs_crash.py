@@ -160,3 +160,40 @@ def test_an_import_killed_between_storing_a_chunk_and_counting_it_resumes_with_t
     # then every order is stored once, and the import says it created them all (none "already imported")
     assert _count(app, Order.external_id.like("KL%")) == 300
     assert counts == ("done", 300, 300, 0)
+
+
+def test_an_import_killed_after_it_finished_but_before_its_job_was_closed_ends_done(
+        app, shop, users, monkeypatch):  # noqa: F811
+    from sqlalchemy import update
+
+    from erp_core.channels.jobs import start_import_job
+    from erp_core.channels.models import ImportJob
+    from erp_core.extensions import db
+    from erp_core.jobs import runner, services
+    from erp_core.jobs.models import Job
+
+    # given an import whose worker stored everything (its uploads removed) and died before closing the job
+    monkeypatch.setattr(services, "hand_to_queue", lambda job_id: None)
+    with app.test_request_context():
+        import_id = start_import_job(shop["MANUAL"], [("f.csv", orders_csv(20, "FN"))], user_id=users["supervisor"]).id
+        job_id = db.session.scalar(select(Job.id).where(Job.kind == "orders.import"))
+        db.session.remove()
+    closes = runner._end
+
+    def dies(run, status, **values):
+        raise WorkerDied
+
+    monkeypatch.setattr(runner, "_end", dies)
+    with app.app_context():
+        with pytest.raises(WorkerDied):
+            runner.execute_job(job_id, will_retry=False)
+        db.session.remove()
+    # when the job is taken again (the reaper)
+    monkeypatch.setattr(runner, "_end", closes)
+    with app.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(status="queued"))
+        db.session.commit()
+        # then it ends done, and the import stays done (it used to fail: its uploads were gone)
+        assert runner.execute_job(job_id, will_retry=False) == "done"
+        assert db.session.get(ImportJob, import_id).status == "done"
+        db.session.remove()
