@@ -93,8 +93,13 @@ def import_job_title(args: dict) -> str:
 def run_import_kind(job: JobRun) -> dict:
     """The queued import: the same work as ``run_import_job``, resumable, failures left to the runner."""
     import_job_id = job.args["import_job_id"]
-    files = [(name, Path(path).read_bytes()) for name, path in job.args["files"]]
-    _run(import_job_id, files, tell=job.progress)
+    finished = db.session.get(ImportJob, import_job_id)
+    # A worker killed after the import was done (its uploads perhaps removed already) but before the
+    # job was closed: nothing is left to do, and the files must not be read again.
+    if finished is None or finished.status != "done":
+        files = [(name, Path(path).read_bytes()) for name, path in job.args["files"]]
+        _run(import_job_id, files, tell=job.progress)
+    end_transaction()
     shutil.rmtree(_upload_dir(import_job_id), ignore_errors=True)
     return {"import_job_id": import_job_id}
 

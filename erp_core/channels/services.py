@@ -112,33 +112,40 @@ def _apply_change(order: Order, parsed: ParsedOrder, report: ImportReport, user_
     report.updated.append(order.id)
 
 
-def _store_one(channel: Channel, parsed: ParsedOrder, report: ImportReport, user_id: int | None) -> None:
-    """The careful path: one order, one transaction, through ``create_order`` or ``_apply_change``."""
+def _store_one(channel: Channel, parsed: ParsedOrder, report: ImportReport, user_id: int | None,
+               ticker: _Ticker) -> bool:
+    """The careful path: one order, one transaction, through ``create_order`` or ``_apply_change``.
+    True when it created the order (its progress then committed with it)."""
     try:
         with atomic():
             order = db.session.scalar(select(Order).filter_by(channel_id=channel.id,
                                                               external_id=parsed.external_id))
             if order is not None:
                 _apply_change(order, parsed, report, user_id)
-                return
+                return False
             order = create_order(_new_order(channel.code, parsed), user_id=user_id)
             record_event(order, "imported", f"{parsed.source_file} line {parsed.source_line}", user_id)
             if parsed.cancelled:
                 transition(order, "cancelled")
                 record_event(order, "cancelled", "cancelled on the platform", user_id)
             db.session.flush()
-            order_id = order.id
+            report.created.append(order.id)
+            try:
+                ticker.stored()
+            except BaseException:
+                report.created.pop()
+                raise
     except DomainError as error:
         report.errors.append(RowError(file=parsed.source_file, line=parsed.source_line, column="",
                                       code=error.code, reason=error.message, value=parsed.external_id))
-        return
+        return False
     except SQLAlchemyError as error:
         log.warning("order %s of %s refused by the database: %s", parsed.external_id, channel.code, error)
         reason = f"the database refused the order: {type(getattr(error, 'orig', error)).__name__}"
         report.errors.append(RowError(file=parsed.source_file, line=parsed.source_line, column="",
                                       code="database_error", reason=reason, value=parsed.external_id))
-        return
-    report.created.append(order_id)
+        return False
+    return True
 
 
 class _SkuIds:
@@ -172,6 +179,19 @@ class _Ticker:
         if self.progress is not None and self.handled - self.told >= PROGRESS_EVERY:
             self.finish()
 
+    def stored(self, count: int = 1) -> None:
+        """Orders were created in the open transaction: their progress is written in it too, so a
+        worker killed after the commit resumes after them (and never counts them as duplicates)."""
+        self.handled += count
+        if self.progress is None:
+            return
+        try:
+            self.progress(self.report, self.handled)
+        except BaseException:
+            self.handled -= count  # the transaction rolls back: these orders were not stored
+            raise
+        self.told = self.handled
+
     def finish(self) -> None:
         if self.progress is not None and self.handled != self.told:
             self.told = self.handled
@@ -194,19 +214,19 @@ def _store_chunk(channel: Channel, chunk: Sequence[ParsedOrder], skus: _SkuIds, 
             fresh.append(parsed)
         seen.add(parsed.external_id)
     if fresh:
+        created = len(report.created)
         try:
             with atomic():
                 defer_checkpoint()
-                order_ids = insert_new_orders(channel, fresh, skus.ids, user_id)
+                report.created.extend(insert_new_orders(channel, fresh, skus.ids, user_id))
+                ticker.stored(len(fresh))
         except SQLAlchemyError as error:
             log.warning("bulk insert of %d orders refused (%s); storing them one by one", len(fresh), error)
+            del report.created[created:]
             careful = fresh + careful
-        else:
-            report.created.extend(order_ids)
-            ticker.advance(len(fresh))
     for parsed in careful:
-        _store_one(channel, parsed, report, user_id)
-        ticker.advance()
+        if not _store_one(channel, parsed, report, user_id, ticker):
+            ticker.advance()
 
 
 def store_parsed_orders(channel: Channel, orders: Sequence[ParsedOrder], report: ImportReport, *,
@@ -217,8 +237,9 @@ def store_parsed_orders(channel: Channel, orders: Sequence[ParsedOrder], report:
     New orders enter `pending` (or `cancelled` when the platform says so), with a customer matched by
     platform buyer id, else phone and name. An order the channel already has is never created twice:
     a changed address or a cancellation updates it while it is not yet picked. New orders are written
-    up to ``chunk_size`` per transaction. ``progress(report, handled)`` is called at least every
-    ``PROGRESS_EVERY`` orders and at the end, outside the storing transactions.
+    up to ``chunk_size`` per transaction. ``progress(report, handled)`` is called inside every
+    transaction that creates orders (so what it records commits with them: a worker killed after the
+    commit resumes after exactly those), else at least every ``PROGRESS_EVERY`` orders and at the end.
     """
     skus = _SkuIds()
     ticker = _Ticker(report, progress)

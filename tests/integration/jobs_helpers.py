@@ -1,54 +1,50 @@
 """A real job consumer for the crash tests: ``huey_consumer wms.worker.huey`` on a SqliteHuey file, the
-app on the test database; the test process queues into the same file. Killed with SIGKILL, restarted."""
+app on the test database; the test process queues into the same file. Killed with SIGKILL, restarted.
+And the order files they import."""
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.processes import ChildProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = Path(sys.executable).with_name("huey_consumer")
 
 
-class Consumer:
+class Consumer(ChildProcess):
+    """``huey_consumer wms.worker.huey`` (one thread worker, quick polling) on the test database."""
+
     def __init__(self, app, folder: Path, **settings: str) -> None:
         self.app, self.folder = app, folder
         self.huey_file = folder / "huey.db"
-        self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "HUEY_SQLITE_FILE": str(self.huey_file), "HUEY_IMMEDIATE": "0", "WMS_INSTANCE_DIR":
-                    os.environ["WMS_INSTANCE_DIR"], "PYTHONPATH": str(ROOT), **settings}
-        self.process: subprocess.Popen | None = None
-        self.log = folder / "consumer.log"
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+               "HUEY_SQLITE_FILE": str(self.huey_file), "HUEY_IMMEDIATE": "0", "WMS_INSTANCE_DIR":
+               os.environ["WMS_INSTANCE_DIR"], "PYTHONPATH": str(ROOT), **settings}
+        super().__init__([str(CONSUMER), "wms.worker.huey", "-w", "1", "-k", "thread", "-d", "0.05", "-m", "0.5"],
+                         env, folder / "consumer.log", ROOT)
 
-    def start(self) -> None:
-        log = self.log.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 (our own consumer, an argument list)
-            [str(CONSUMER), "wms.worker.huey", "-w", "1", "-k", "thread", "-d", "0.05", "-m", "0.5"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, the running job's message is lost with the process."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
+@contextmanager
+def queue_in(huey_file: Path, monkeypatch):
+    """This process's queue pointed at a consumer's SqliteHuey file (what it enqueues, it consumes)."""
+    from huey.storage import SqliteStorage
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+    from erp_core.jobs.queue import NAME, huey
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+    saved = huey.storage
+    monkeypatch.setattr(huey, "_immediate", False)
+    huey.storage = SqliteStorage(NAME, filename=str(huey_file))
+    try:
+        yield huey
+    finally:
+        huey.storage = saved
 
 
 #: The consumer's settings beyond the crash tests' defaults (a test module may override this fixture).
@@ -60,18 +56,11 @@ def consumer_settings() -> dict[str, str]:
 @pytest.fixture
 def consumer(app, tmp_path, monkeypatch, consumer_settings):
     """The consumer (not started yet), and this process's queue pointed at its SqliteHuey file."""
-    from huey.storage import SqliteStorage
-
-    from erp_core.jobs.queue import NAME, huey
-
     running = Consumer(app, tmp_path, **{"JOBS_STALL_SECONDS": "1", "JOBS_CHUNK_ORDERS": "100",
                                          "JOBS_CHUNK_SECONDS": "0.2", **consumer_settings})
-    saved = huey.storage
-    monkeypatch.setattr(huey, "_immediate", False)
-    huey.storage = SqliteStorage(NAME, filename=str(running.huey_file))
-    yield running
-    running.stop()
-    huey.storage = saved
+    with queue_in(running.huey_file, monkeypatch):
+        yield running
+        running.stop()
 
 
 def wait_for(condition, what: str, consumer: Consumer | None = None, limit_s: float = 120.0):
@@ -94,3 +83,14 @@ def job_row(app, job_id: int) -> dict:
         row = {c.name: getattr(job, c.name) for c in Job.__table__.c}
         db.session.remove()
     return row
+
+
+ORDERS_CSV_HEADER = ("order_no,order_date,paid_at,buyer_id,buyer_name,phone,province,city,district,address,postcode,"
+                     "country,sku,quantity,unit_price,shipping_fee,buyer_note,seller_note\n")
+
+
+def orders_csv(count: int, prefix: str = "CR", sku: str = "TEA-LJ-250") -> bytes:
+    """An order file in the generic template: ``count`` one-line orders ``<prefix><n:06d>`` of one ``sku``."""
+    rows = [f"{prefix}{n:06d},2026-11-20 09:12:00,2026-11-20 09:15:30,b{n},张{n},138{n:08d},浙江省,杭州市,西湖区,"
+            f"文三路478号华星时代广场A座{n},310012,CN,{sku},1,128.00,0.00,,\n" for n in range(count)]
+    return (ORDERS_CSV_HEADER + "".join(rows)).encode("utf-8")

@@ -7,22 +7,15 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_from
 
-from .jobs_helpers import consumer, consumer_settings, job_row, wait_for  # noqa: F401  (fixtures)
+from .jobs_helpers import consumer, consumer_settings, job_row, orders_csv, wait_for  # noqa: F401  (fixtures)
 from .test_import_jobs import shop  # noqa: F401  (a fixture)
 
 ORDERS = 12000
-
-
-def _orders_csv(count: int, prefix: str = "CR") -> bytes:
-    header = ("order_no,order_date,paid_at,buyer_id,buyer_name,phone,province,city,district,address,postcode,"
-              "country,sku,quantity,unit_price,shipping_fee,buyer_note,seller_note\n")
-    rows = [f"{prefix}{n:06d},2026-11-20 09:12:00,2026-11-20 09:15:30,b{n},张{n},138{n:08d},浙江省,杭州市,西湖区,"
-            f"文三路478号华星时代广场A座{n},310012,CN,TEA-LJ-250,1,128.00,0.00,,\n" for n in range(count)]
-    return (header + "".join(rows)).encode("utf-8")
 
 
 def _count(app, *where) -> int:
@@ -62,7 +55,7 @@ def test_an_import_killed_mid_way_resumes_and_stores_every_order_once(app, consu
 
     # given a large upload queued for a real consumer
     with app.test_request_context():
-        import_job = start_import_job(shop["MANUAL"], [("big.csv", _orders_csv(ORDERS))], user_id=users["supervisor"])
+        import_job = start_import_job(shop["MANUAL"], [("big.csv", orders_csv(ORDERS))], user_id=users["supervisor"])
         import_id = import_job.id
         job_id = db.session.scalar(select(Job.id).where(Job.kind == "orders.import"))
         db.session.remove()
@@ -98,7 +91,7 @@ def test_a_bulk_audit_killed_mid_way_resumes_audits_every_order_once_and_the_flo
     # given many pending orders and a bulk audit queued for a real consumer
     pending = 1500
     with app.app_context():
-        import_order_files("MANUAL", [("pending.csv", _orders_csv(pending, prefix="AU"))])
+        import_order_files("MANUAL", [("pending.csv", orders_csv(pending, prefix="AU"))])
         db.session.remove()
     with app.test_request_context():
         job_id = start_audit_pending_job(user_id=users["supervisor"]).id
@@ -121,3 +114,86 @@ def test_a_bulk_audit_killed_mid_way_resumes_audits_every_order_once_and_the_flo
     assert len(outcomes) == pending and {count for _, count in outcomes} == {1}
     # and the floor kept logging in: no login waited anywhere near the 15 s busy timeout
     assert latencies and max(latencies) < 1.5, sorted(latencies)[-5:]
+
+
+class WorkerDied(BaseException):
+    """SIGKILL at this point: nothing after it runs, the open transaction never commits."""
+
+
+def test_an_import_killed_between_storing_a_chunk_and_counting_it_resumes_with_the_right_counts(
+        app, shop, users, monkeypatch):  # noqa: F811
+    from sqlalchemy import update
+
+    from erp_core.channels.jobs import start_import_job
+    from erp_core.channels.models import ImportJob
+    from erp_core.extensions import db
+    from erp_core.jobs import runner, services
+    from erp_core.jobs.models import Job
+    from erp_core.orders.models import Order
+
+    # given an import of 300 orders queued (the consumer is this test: it runs the attempts by hand)
+    monkeypatch.setattr(services, "hand_to_queue", lambda job_id: None)
+    with app.test_request_context():
+        import_id = start_import_job(shop["MANUAL"], [("k.csv", orders_csv(300, "KL"))], user_id=users["supervisor"]).id
+        job_id = db.session.scalar(select(Job.id).where(Job.kind == "orders.import"))
+        db.session.remove()
+    # when the worker dies as it reports its first progress (right after its orders were written)
+    reported = runner.JobRun.progress
+
+    def dies(self, *args, **kwargs):
+        raise WorkerDied
+
+    monkeypatch.setattr(runner.JobRun, "progress", dies)
+    with app.app_context():
+        with pytest.raises(WorkerDied):
+            runner.execute_job(job_id, will_retry=False)
+        db.session.remove()
+    # and the job is taken again, as the reaper does with a dead worker's job
+    monkeypatch.setattr(runner.JobRun, "progress", reported)
+    with app.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(status="queued"))
+        db.session.commit()
+        assert runner.execute_job(job_id, will_retry=False) == "done"
+        job = db.session.get(ImportJob, import_id)
+        counts = (job.status, job.processed_orders, job.created_orders, job.duplicate_orders)
+        db.session.remove()
+    # then every order is stored once, and the import says it created them all (none "already imported")
+    assert _count(app, Order.external_id.like("KL%")) == 300
+    assert counts == ("done", 300, 300, 0)
+
+
+def test_an_import_killed_after_it_finished_but_before_its_job_was_closed_ends_done(
+        app, shop, users, monkeypatch):  # noqa: F811
+    from sqlalchemy import update
+
+    from erp_core.channels.jobs import start_import_job
+    from erp_core.channels.models import ImportJob
+    from erp_core.extensions import db
+    from erp_core.jobs import runner, services
+    from erp_core.jobs.models import Job
+
+    # given an import whose worker stored everything (its uploads removed) and died before closing the job
+    monkeypatch.setattr(services, "hand_to_queue", lambda job_id: None)
+    with app.test_request_context():
+        import_id = start_import_job(shop["MANUAL"], [("f.csv", orders_csv(20, "FN"))], user_id=users["supervisor"]).id
+        job_id = db.session.scalar(select(Job.id).where(Job.kind == "orders.import"))
+        db.session.remove()
+    closes = runner._end
+
+    def dies(run, status, **values):
+        raise WorkerDied
+
+    monkeypatch.setattr(runner, "_end", dies)
+    with app.app_context():
+        with pytest.raises(WorkerDied):
+            runner.execute_job(job_id, will_retry=False)
+        db.session.remove()
+    # when the job is taken again (the reaper)
+    monkeypatch.setattr(runner, "_end", closes)
+    with app.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(status="queued"))
+        db.session.commit()
+        # then it ends done, and the import stays done (it used to fail: its uploads were gone)
+        assert runner.execute_job(job_id, will_retry=False) == "done"
+        assert db.session.get(ImportJob, import_id).status == "done"
+        db.session.remove()
