@@ -20,10 +20,8 @@ SQLite always; PostgreSQL too when BENCH_POSTGRES_URL or TEST_POSTGRES_URL names
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,9 +33,8 @@ from bench.common import (
     Scanner,
     cart_of,
     main_for,
-    on_postgres,
+    on_both_databases,
     percentile,
-    postgres_base,
     seed_scan_floor,
     served_app,
     serving,
@@ -225,12 +222,7 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
 
 
 def run(quick: bool) -> list[BenchResult]:
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
-        results += measure(f"sqlite:///{Path(tmp) / 'audit.db'}", "sqlite", quick, Path(tmp) / "instance")
-        if postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
-            results += on_postgres(measure, "audit", quick, Path(tmp) / "instance-pg")
-    return results
+    return on_both_databases(measure, "audit", quick)
 
 
 if __name__ == "__main__":

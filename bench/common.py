@@ -172,24 +172,18 @@ def main_for(run: Callable[[bool], list[BenchResult]], argv: Sequence[str] | Non
     print(f"\nwrote {write_results(results)}")
 
 
-def migrated_app(database: Path, instance: Path):
-    """The real app on a fresh SQLite file, its schema made by the migrations.
-
-    The configuration is read once, by create_app, from the environment: it is set for that call
-    and then put back as it was, so one benchmark's database never leaks into the next.
-    """
-    import os
-
+def _app_with_environment(settings: dict[str, str], overrides: dict):
+    """create_app with `settings` in the environment for that call only (the configuration is read
+    once, at creation), then put back as it was, so one benchmark's database never leaks into the
+    next; the schema made by the migrations."""
     from flask_migrate import upgrade
 
     from wms.app import create_app
 
-    settings = {"DATABASE_URL": f"sqlite:///{database}", "WMS_INSTANCE_DIR": str(instance),
-                "SECRET_KEY": "bench-only-secret"}
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        app = create_app({"TESTING": True})
+        app = create_app(overrides)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -199,6 +193,12 @@ def migrated_app(database: Path, instance: Path):
     with app.app_context():
         upgrade()
     return app
+
+
+def migrated_app(database: Path, instance: Path):
+    """The real app on a fresh SQLite file, its schema made by the migrations."""
+    return _app_with_environment({"DATABASE_URL": f"sqlite:///{database}", "WMS_INSTANCE_DIR": str(instance),
+                                  "SECRET_KEY": "bench-only-secret"}, {"TESTING": True})
 
 
 # --- the floor over HTTP (scan.roundtrip, orders.audit) ---------------------------------------------
@@ -219,24 +219,10 @@ class Pick:
 def served_app(url: str, instance: Path, config: dict | None = None):
     """The real app on `url` (migrated), configured as a server: the floor's login limit lifted, CSRF
     without the HTTPS referer check (plain HTTP on 127.0.0.1); `config` adds to it."""
-    from flask_migrate import upgrade
-
-    from wms.app import create_app
-
-    settings = {"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-only-secret"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        app = create_app({"LOGIN_RATE_LIMIT": "100000 per minute", "WTF_CSRF_SSL_STRICT": False, **(config or {})})
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    with app.app_context():
-        upgrade()
-    return app
+    return _app_with_environment({"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance),
+                                  "SECRET_KEY": "bench-only-secret"},
+                                 {"LOGIN_RATE_LIMIT": "100000 per minute", "WTF_CSRF_SSL_STRICT": False,
+                                  **(config or {})})
 
 
 def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
@@ -361,6 +347,20 @@ def percentile(values: list[float], q: float) -> float:
 
 def postgres_base() -> str | None:
     return (os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or "").strip() or None
+
+
+def on_both_databases(measure: Callable[[str, str, bool, Path], list[BenchResult]], prefix: str,
+                      quick: bool) -> list[BenchResult]:
+    """`measure` on a fresh SQLite file, then on a temporary PostgreSQL database when one is reachable
+    (and BENCH_SQLITE_ONLY is not set)."""
+    import tempfile
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
+        results += measure(f"sqlite:///{Path(tmp) / f'{prefix}.db'}", "sqlite", quick, Path(tmp) / "instance")
+        if postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
+            results += on_postgres(measure, prefix, quick, Path(tmp) / "instance-pg")
+    return results
 
 
 def on_postgres(measure: Callable[[str, str, bool, Path], list[BenchResult]], prefix: str, quick: bool,

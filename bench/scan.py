@@ -20,9 +20,7 @@ database is created there and dropped afterwards).
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,9 +30,8 @@ from bench.common import (
     Scanner,
     cart_of,
     main_for,
-    on_postgres,
+    on_both_databases,
     percentile,
-    postgres_base,
     seed_scan_floor,
     served_app,
     serving,
@@ -82,12 +79,7 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
 
 
 def run(quick: bool) -> list[BenchResult]:
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
-        results += measure(f"sqlite:///{Path(tmp) / 'scan.db'}", "sqlite", quick, Path(tmp) / "instance")
-        if postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
-            results += on_postgres(measure, "scan", quick, Path(tmp) / "instance-pg")
-    return results
+    return on_both_databases(measure, "scan", quick)
 
 
 if __name__ == "__main__":
