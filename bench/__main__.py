@@ -23,6 +23,8 @@ MODULES = [
     "bench.imports",
     "bench.labels",
     "bench.scan",
+    "bench.board",
+    "bench.scale",
 ]
 
 
