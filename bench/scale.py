@@ -175,6 +175,8 @@ def _one_run(size: Size, data: bytes, orders: int) -> dict[str, float]:
         times["release"] = time.perf_counter() - start
         assert waves, "nothing released"
         times["released"] = sum(len(w.order_ids) for w in plan.waves)
+        # The board's coalesced sender runs after the release; let it end before the file is replaced.
+        time.sleep(float(app.config.get("BOARD_COALESCE_SECONDS", 0)) + 0.2)
         db.session.remove()
     return times
 
@@ -184,7 +186,7 @@ def run(quick: bool) -> list[BenchResult]:
     lines = 150 if quick else 300  # order lines of the new file (1-3 lines an order)
     repeats = MIN_REPEATS
     data = order_csv(lines, seed=SEED)
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-scale-", ignore_cleanup_errors=True) as tmp:
         built = {}
         for history in sizes:
             start = time.perf_counter()
