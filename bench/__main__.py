@@ -24,6 +24,8 @@ MODULES = [
     "bench.labels",
     "bench.scan",
     "bench.audit",
+    "bench.board",
+    "bench.scale",
 ]
 
 

@@ -13,6 +13,12 @@ import re
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests judge the code, not the machine: on a busy 2-core runner input generation is slow
+# and an example can take longer than Hypothesis' 200 ms deadline. Per-test settings add to this.
+settings.register_profile("wms", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("wms")
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite").lower()

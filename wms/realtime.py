@@ -64,6 +64,22 @@ def wave_room(wave_id: int, locale: str | None = None) -> str:
     return f"wave:{wave_id}" if locale is None else f"wave:{wave_id}:{locale}"
 
 
+def pickers_room(warehouse_id: int, locale: str | None = None) -> str:
+    """The room of a warehouse's "pickers this shift" pages (the per-picker table's only readers)."""
+    return f"warehouse:{warehouse_id}:pickers" if locale is None else f"warehouse:{warehouse_id}:pickers:{locale}"
+
+
+def has_listeners(room: str) -> bool:
+    """Whether anybody may be listening in `room`, so that a fragment nobody reads is not computed.
+
+    One process knows its own connections; with a message queue (REDIS_URL) the listeners may be
+    connected to another process, which this one cannot see: then the answer is always yes.
+    """
+    if socketio.server is None or current_app.config.get("REDIS_URL"):
+        return True
+    return next(iter(socketio.server.manager.get_participants("/", room)), None) is not None
+
+
 def user_room(user_id: int) -> str:
     """The room of one user's pages (a picker's handheld interrupts): joined on connect from the login
     session, so nobody can listen in on another user's room."""
@@ -83,7 +99,8 @@ def on_connect(auth=None):  # noqa: ARG001
 @socket_requires("board.view")
 def on_join_warehouse(data):
     """A board page asks to receive a warehouse's live events (board.view, and only warehouses the
-    user may work in: pickers have no board.view and hear only their own user room)."""
+    user may work in: pickers have no board.view and hear only their own user room); with
+    {view: "pickers"}, the per-picker table's too."""
     try:
         warehouse_id = int((data or {}).get("warehouse_id"))
     except (TypeError, ValueError):
@@ -92,6 +109,8 @@ def on_join_warehouse(data):
         return {"ok": False, "error": "forbidden"}
     join_room(warehouse_room(warehouse_id))
     join_room(warehouse_room(warehouse_id, str(get_locale())))
+    if data.get("view") == "pickers":
+        join_room(pickers_room(warehouse_id, str(get_locale())))
     return {"ok": True}
 
 
@@ -102,7 +121,8 @@ def broadcast(event: str, payload: dict, room: str) -> None:
 
 def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int, render, room=None) -> None:
     """Render a fragment once per language and send each to the pages reading that language
-    (the warehouse's rooms, or `room(locale)`'s, e.g. a wave page's).
+    (the warehouse's rooms, or `room(locale)`'s, e.g. a wave page's); a language nobody reads in
+    that room is neither rendered nor sent.
 
     Works inside a request (a scan's after-commit) and outside one (a background job), where the
     templates' url_for needs a request context of its own.
@@ -112,7 +132,9 @@ def broadcast_rendered(event: str, payload: dict, target: str, warehouse_id: int
     context = nullcontext() if has_request_context() else current_app.test_request_context("/")
     with context:
         for locale in LOCALES:
+            to = room(locale) if room else warehouse_room(warehouse_id, locale)
+            if not has_listeners(to):
+                continue
             with force_locale(locale):
                 html = render()
-            socketio.emit(event, {**payload, "target": target, "html": html},
-                          to=room(locale) if room else warehouse_room(warehouse_id, locale))
+            socketio.emit(event, {**payload, "target": target, "html": html}, to=to)

@@ -23,6 +23,11 @@ class Order(db.Model):
         UniqueConstraint("channel_id", "external_id", name="uq_orders_channel_external"),
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in ORDER_STATUSES)})", name="status_known"),
         Index("ix_orders_status_warehouse", "status", "warehouse_id"),
+        # The audit's duplicate check (a buyer's open orders by phone or buyer id, within a window) and
+        # the 'audit pending' list (oldest first): without them both read every past order.
+        Index("ix_orders_ship_phone_ordered", "ship_phone", "ordered_at"),
+        Index("ix_orders_buyer_ordered", "buyer_id", "ordered_at"),
+        Index("ix_orders_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

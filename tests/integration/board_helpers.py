@@ -75,3 +75,13 @@ def socket_of(app, role: str):
 
 def events_named(sock, name: str) -> list[dict]:
     return [m["args"][0] for m in sock.get_received() if m["name"] == name]
+
+
+@pytest.fixture
+def no_other_sockets(app):  # noqa: ARG001  (the socket server is bound to the app)
+    """Disconnect the socket clients earlier tests left connected (the server outlives a test, and a
+    stale client of another test's warehouse 1 would count as a listener of this test's)."""
+    from wms.realtime import socketio
+
+    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", None)):
+        socketio.server.disconnect(sid, namespace="/")

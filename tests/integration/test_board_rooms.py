@@ -11,6 +11,7 @@ from tests.integration import board_helpers
 from tests.integration.board_helpers import events_named, pick_lines, socket_of
 
 board_floor = board_helpers.board_floor
+no_other_sockets = board_helpers.no_other_sockets
 
 BOARD_EVENTS = {"wave_progress", "board_panels", "board_pickers", "wave_live"}
 
@@ -54,8 +55,9 @@ def test_the_supervisor_of_the_warehouse_hears_the_board_and_the_wave_page_after
     rows = [m["args"][0] for m in received if m["name"] == "wave_progress"]
     assert rows[-1]["wave"] == board_floor["wave"] and rows[-1]["lines_picked"] == 2 and rows[-1]["lines"] == 8
     assert f'id="wave-{board_floor["wave"]}"' in rows[-1]["html"]
-    assert {"board_panels", "board_pickers"} <= {m["name"] for m in received}
+    assert "board_panels" in {m["name"] for m in received}
     assert "wave_live" not in {m["name"] for m in received}, "the board room does not get the wave page's part"
+    assert "board_pickers" not in {m["name"] for m in received}, "the board page shows no per-picker table"
     live = events_named(wave_page, "wave_live")
     assert live[-1]["target"] == f"wave-live-{board_floor['wave']}" and 'data-lines-picked>2<' in live[-1]["html"]
 
@@ -119,3 +121,36 @@ def test_the_background_sender_renders_the_panels_without_a_reader(app, board_fl
         events.send_pending_progress()
     panels = [m["args"][0]["html"] for m in supervisor.get_received() if m["name"] == "board_panels"]
     assert panels and "buyer note" in panels[-1]
+
+
+def test_the_pickers_page_hears_the_per_picker_table_after_a_pick(app, board_floor, at_once):
+    pickers_page = socket_of(app, "supervisor")
+    assert pickers_page.emit("join_warehouse", {"warehouse_id": board_floor["wh"], "view": "pickers"},
+                             callback=True) == {"ok": True}
+    pickers_page.get_received()
+    pick_lines(app, board_floor["picker"], 2)
+    tables = events_named(pickers_page, "board_pickers")
+    assert tables and tables[-1]["target"] == f"board-pickers-{board_floor['wh']}"
+    assert "data-picker-lines>2<" in tables[-1]["html"]
+
+
+def test_nothing_is_read_or_rendered_for_a_board_nobody_watches(app, board_floor, at_once, no_other_sockets,
+                                                                 monkeypatch):
+    """Before, every board update ran the whole board and the per-picker table over the shift, with
+    no page open; now only what a room with listeners shows."""
+    from wms.picking import board_render
+
+    calls = []
+    for name in ("board", "pickers_of_shift", "render_row", "render_panels", "render_pickers"):
+        real = getattr(board_render, name)
+        monkeypatch.setattr(board_render, name,
+                            lambda *a, real=real, name=name, **k: calls.append(name) or real(*a, **k))
+    handheld = socket_of(app, "picker")  # connected, but in no board room
+    pick_lines(app, board_floor["picker"], 2)
+    assert calls == []
+    board = socket_of(app, "supervisor")  # a board page opens: rows and panels, still no per-picker table
+    board.emit("join_warehouse", {"warehouse_id": board_floor["wh"]}, callback=True)
+    pick_lines(app, board_floor["picker"], 1)
+    assert {"board", "render_row", "render_panels"} <= set(calls)
+    assert "pickers_of_shift" not in calls and "render_pickers" not in calls
+    assert handheld.is_connected()

@@ -38,25 +38,40 @@ def render_wave_live(row: WaveFigures) -> str:
 
 def emit_board(warehouse_id: int, waves: list[Wave]) -> None:
     """After commit, from the coalesced sender: the marked waves' rows and wave pages, then the
-    warehouse's panels and per-picker table, all read with one board() query set."""
-    from wms.realtime import broadcast_rendered, wave_room
+    warehouse's panels and per-picker table, all read with one board() query set.
 
-    snapshot = board(warehouse_id)
-    rows = {r.wave.id: r for r in snapshot.waves}
-    closed = [w for w in waves if w.id not in rows]  # finished or cancelled since: its last figures
-    rows.update((r.wave.id, r) for r in wave_figures(closed, snapshot.now))
+    Only what somebody listens to is read and rendered: no board page open, no board(); no
+    "pickers this shift" page open, no per-picker table (it is a query over the whole shift).
+    """
+    from erp_core.i18n import LOCALES
+    from wms.realtime import broadcast_rendered, has_listeners, pickers_room, warehouse_room, wave_room
+
+    def watched(room) -> bool:
+        return any(has_listeners(room(locale)) for locale in LOCALES)
+
+    on_board = watched(lambda locale: warehouse_room(warehouse_id, locale))
+    pages = [w for w in waves if watched(lambda locale, wave_id=w.id: wave_room(wave_id, locale))]
+    snapshot = board(warehouse_id) if on_board else None
+    rows = {r.wave.id: r for r in snapshot.waves} if snapshot else {}
+    missing = [w for w in (waves if on_board else pages) if w.id not in rows]  # finished or cancelled since
+    rows.update((r.wave.id, r) for r in wave_figures(missing, snapshot.now if snapshot else None))
     for wave in waves:
-        row = rows[wave.id]
+        row = rows.get(wave.id)
+        if row is None:
+            continue
         broadcast_rendered("wave_progress", row_payload(row), f"wave-{wave.id}", warehouse_id,
                            lambda row=row: render_row(row))
         broadcast_rendered("wave_live", {"wave": wave.id, "status": wave.status}, f"wave-live-{wave.id}",
                            warehouse_id, lambda row=row: render_wave_live(row),
                            room=lambda locale, wave_id=wave.id: wave_room(wave_id, locale))
-    broadcast_rendered("board_panels", {"warehouse": warehouse_id}, f"board-panels-{warehouse_id}", warehouse_id,
-                       lambda: render_panels(snapshot))
-    pickers = pickers_of_shift(warehouse_id, snapshot.now)
-    broadcast_rendered("board_pickers", {"warehouse": warehouse_id}, f"board-pickers-{warehouse_id}",
-                       warehouse_id, lambda: render_pickers(warehouse_id, pickers))
+    if snapshot is not None:
+        broadcast_rendered("board_panels", {"warehouse": warehouse_id}, f"board-panels-{warehouse_id}",
+                           warehouse_id, lambda: render_panels(snapshot))
+    if watched(lambda locale: pickers_room(warehouse_id, locale)):
+        pickers = pickers_of_shift(warehouse_id, snapshot.now if snapshot else None)
+        broadcast_rendered("board_pickers", {"warehouse": warehouse_id}, f"board-pickers-{warehouse_id}",
+                           warehouse_id, lambda: render_pickers(warehouse_id, pickers),
+                           room=lambda locale: pickers_room(warehouse_id, locale))
 
 
 def board_fragments(warehouse_id: int, view: str) -> list[dict]:

@@ -2,9 +2,10 @@
 
 Server -> browsers in `warehouse:<id>:<locale>`: `wave_progress` {wave, reference, status, picked, total,
 lines, lines_picked, late, target, html} (a board row) after a wave is released, picked, sorted, packed,
-shipped or one of its orders meets an exception; `board_panels` and `board_pickers` {target, html} (the
-exceptions / pack-out / low-stock panels and the per-picker table). Server -> `wave:<id>:<locale>`:
-`wave_live` {wave, status, target, html} (the wave page's live part). board_render.py renders them.
+shipped or one of its orders meets an exception; `board_panels` {target, html} (the exceptions /
+pack-out / low-stock panels). Server -> `warehouse:<id>:pickers:<locale>`: `board_pickers` {target, html}
+(the per-picker table). Server -> `wave:<id>:<locale>`: `wave_live` {wave, status, target, html} (the
+wave page's live part). board_render.py renders them, only for rooms somebody listens in.
 
 Bursts are coalesced: a change marks its wave, and the wave's progress is read, rendered (once per
 language) and sent at most once per BOARD_COALESCE_SECONDS, by a background task, never inside the
