@@ -4,51 +4,20 @@ app on the test database; the test process queues into the same file. Killed wit
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CONSUMER = Path(sys.executable).with_name("huey_consumer")
+from tests.processes import Process, child_env, consumer_argv, wait_for  # noqa: F401  (wait_for: for the tests)
 
 
-class Consumer:
+class Consumer(Process):
     def __init__(self, app, folder: Path, **settings: str) -> None:
         self.app, self.folder = app, folder
         self.huey_file = folder / "huey.db"
-        self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "HUEY_SQLITE_FILE": str(self.huey_file), "HUEY_IMMEDIATE": "0", "WMS_INSTANCE_DIR":
-                    os.environ["WMS_INSTANCE_DIR"], "PYTHONPATH": str(ROOT), **settings}
-        self.process: subprocess.Popen | None = None
-        self.log = folder / "consumer.log"
-
-    def start(self) -> None:
-        log = self.log.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 (our own consumer, an argument list)
-            [str(CONSUMER), "wms.worker.huey", "-w", "1", "-k", "thread", "-d", "0.05", "-m", "0.5"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, the running job's message is lost with the process."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+        env = child_env(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HUEY_SQLITE_FILE=str(self.huey_file),
+                        HUEY_IMMEDIATE="0", WMS_INSTANCE_DIR=os.environ["WMS_INSTANCE_DIR"], **settings)
+        super().__init__(consumer_argv(), env, folder / "consumer.log")
 
 
 @pytest.fixture
@@ -67,15 +36,13 @@ def consumer(app, tmp_path, monkeypatch):
     huey.storage = saved
 
 
-def wait_for(condition, what: str, consumer: Consumer | None = None, limit_s: float = 120.0):
-    """Poll ``condition`` until it is truthy (bounded), returning its value."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"{what} did not happen in {limit_s:.0f} s\n" + (consumer.output() if consumer else ""))
+def orders_csv(count: int, prefix: str = "CR") -> bytes:
+    """`count` one-line orders (TEA-LJ-250 x 1) in the generic import template, numbered from `prefix`."""
+    header = ("order_no,order_date,paid_at,buyer_id,buyer_name,phone,province,city,district,address,postcode,"
+              "country,sku,quantity,unit_price,shipping_fee,buyer_note,seller_note\n")
+    rows = [f"{prefix}{n:06d},2026-11-20 09:12:00,2026-11-20 09:15:30,b{n},张{n},138{n:08d},浙江省,杭州市,西湖区,"
+            f"文三路478号华星时代广场A座{n},310012,CN,TEA-LJ-250,1,128.00,0.00,,\n" for n in range(count)]
+    return (header + "".join(rows)).encode("utf-8")
 
 
 def job_row(app, job_id: int) -> dict:

@@ -11,18 +11,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_from
 
-from .jobs_helpers import consumer, job_row, wait_for  # noqa: F401  (consumer is a fixture)
+from .jobs_helpers import consumer, job_row, orders_csv, wait_for  # noqa: F401  (consumer is a fixture)
 from .test_import_jobs import shop  # noqa: F401  (a fixture)
 
 ORDERS = 12000
-
-
-def _orders_csv(count: int, prefix: str = "CR") -> bytes:
-    header = ("order_no,order_date,paid_at,buyer_id,buyer_name,phone,province,city,district,address,postcode,"
-              "country,sku,quantity,unit_price,shipping_fee,buyer_note,seller_note\n")
-    rows = [f"{prefix}{n:06d},2026-11-20 09:12:00,2026-11-20 09:15:30,b{n},张{n},138{n:08d},浙江省,杭州市,西湖区,"
-            f"文三路478号华星时代广场A座{n},310012,CN,TEA-LJ-250,1,128.00,0.00,,\n" for n in range(count)]
-    return (header + "".join(rows)).encode("utf-8")
 
 
 def _count(app, *where) -> int:
@@ -62,7 +54,7 @@ def test_an_import_killed_mid_way_resumes_and_stores_every_order_once(app, consu
 
     # given a large upload queued for a real consumer
     with app.test_request_context():
-        import_job = start_import_job(shop["MANUAL"], [("big.csv", _orders_csv(ORDERS))], user_id=users["supervisor"])
+        import_job = start_import_job(shop["MANUAL"], [("big.csv", orders_csv(ORDERS))], user_id=users["supervisor"])
         import_id = import_job.id
         job_id = db.session.scalar(select(Job.id).where(Job.kind == "orders.import"))
         db.session.remove()
@@ -98,7 +90,7 @@ def test_a_bulk_audit_killed_mid_way_resumes_audits_every_order_once_and_the_flo
     # given many pending orders and a bulk audit queued for a real consumer
     pending = 1500
     with app.app_context():
-        import_order_files("MANUAL", [("pending.csv", _orders_csv(pending, prefix="AU"))])
+        import_order_files("MANUAL", [("pending.csv", orders_csv(pending, prefix="AU"))])
         db.session.remove()
     with app.test_request_context():
         job_id = start_audit_pending_job(user_id=users["supervisor"]).id

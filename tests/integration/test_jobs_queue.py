@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import page_csrf
 
+from .jobs_helpers import orders_csv
 from .test_import_jobs import shop  # noqa: F401  (a fixture)
-from .test_jobs_crash import _orders_csv
 
 
 def _pending_orders(app, count: int) -> list[int]:
@@ -20,7 +20,7 @@ def _pending_orders(app, count: int) -> list[int]:
     from erp_core.orders.models import Order
 
     with app.app_context():
-        import_order_files("MANUAL", [("p.csv", _orders_csv(count, prefix="Q"))])
+        import_order_files("MANUAL", [("p.csv", orders_csv(count, prefix="Q"))])
         ids = list(db.session.scalars(select(Order.id).order_by(Order.id)))
         db.session.remove()
     return ids
