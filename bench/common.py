@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -166,24 +168,21 @@ def main_for(run: Callable[[bool], list[BenchResult]], argv: Sequence[str] | Non
     print(f"\nwrote {write_results(results)}")
 
 
-def migrated_app(database: Path, instance: Path):
-    """The real app on a fresh SQLite file, its schema made by the migrations.
+def app_on(url: str, instance: Path, overrides: dict | None = None):
+    """The real app on the database at `url`, its schema made by the migrations.
 
     The configuration is read once, by create_app, from the environment: it is set for that call
     and then put back as it was, so one benchmark's database never leaks into the next.
     """
-    import os
-
     from flask_migrate import upgrade
 
     from wms.app import create_app
 
-    settings = {"DATABASE_URL": f"sqlite:///{database}", "WMS_INSTANCE_DIR": str(instance),
-                "SECRET_KEY": "bench-only-secret"}
+    settings = {"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-only-secret"}
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        app = create_app({"TESTING": True})
+        app = create_app(overrides)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -194,3 +193,36 @@ def migrated_app(database: Path, instance: Path):
         upgrade()
     return app
 
+
+def migrated_app(database: Path, instance: Path):
+    """The real app on a fresh SQLite file, its schema made by the migrations."""
+    return app_on(f"sqlite:///{database}", instance, {"TESTING": True})
+
+
+def postgres_base() -> str | None:
+    """The PostgreSQL server the benchmarks may use: BENCH_POSTGRES_URL, else TEST_POSTGRES_URL."""
+    return (os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or "").strip() or None
+
+
+@contextmanager
+def postgres_database(prefix: str, base: str | None = None):
+    """A scratch database on the PostgreSQL server `base` (default postgres_base()) for the duration:
+    its SQLAlchemy URL, or None when no server answers (said on stdout). Dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    base = base or postgres_base()
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except Exception as error:  # noqa: BLE001  (no server: the caller says so and goes on)
+        print(f"   postgresql: not reachable at {base} ({error})")
+        yield None
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from bench.common import BenchResult, main_for
+from bench.common import BenchResult, app_on, main_for, postgres_base, postgres_database
 
 SCANNERS = 20
 PASSWORD = "bench-password-1"  # noqa: S105  (a throwaway database)
@@ -47,28 +47,12 @@ class Pick:
     slot: str
 
 
-def _app(url: str, instance: Path):
-    from flask_migrate import upgrade
-
-    from wms.app import create_app
-
-    settings = {"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance), "SECRET_KEY": "bench-only-secret"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        app = create_app({"LOGIN_RATE_LIMIT": "100000 per minute", "WTF_CSRF_SSL_STRICT": False})
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    with app.app_context():
-        upgrade()
-    return app
-
-
-def _seed(app, picks_per_scanner: int) -> None:
+def seed_pick_floor(app, *, pickers: int, units_per_picker: int, cart_items: int,
+                    warehouse_code: str = WAREHOUSE_CODE, wave_orders: int = 10_000) -> None:
+    """The benchmarks' picking floor: one warehouse (2 aisles x 30 bays), 60 SKUs each in its own bin,
+    `pickers` users `picker00`... (password PASSWORD), and orders of 5 one-unit lines enough for
+    `units_per_picker` each, approved and released as cluster waves of up to `wave_orders` orders in
+    carts of `cart_items` units."""
     from sqlalchemy import select
 
     from erp_core.auth.services import create_user
@@ -84,10 +68,10 @@ def _seed(app, picks_per_scanner: int) -> None:
     from wms.picking.planning import WaveRules
     from wms.picking.waves import release_waves
 
-    orders = SCANNERS * picks_per_scanner // LINES_PER_ORDER
+    orders = pickers * units_per_picker // LINES_PER_ORDER
     with app.app_context():
         with atomic():
-            wh = create_warehouse(WAREHOUSE_CODE, "Scan bench DC", province="上海")
+            wh = create_warehouse(warehouse_code, "Bench DC", province="上海")
             create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=30, levels=1),)))
             bins = db.session.scalars(select(Location.id).filter_by(warehouse_id=wh.id, kind="bin")
                                       .order_by(Location.id)).all()
@@ -95,7 +79,7 @@ def _seed(app, picks_per_scanner: int) -> None:
             for index, bin_id in enumerate(bins):
                 sku = create_sku(f"S{index:03d}", f"Item {index}", barcodes=[f"BC-S{index:03d}"])
                 receive(sku.id, bin_id, orders, reference="bench")
-            for n in range(SCANNERS):
+            for n in range(pickers):
                 create_user(f"picker{n:02d}", PASSWORD, "picker")
         for n in range(orders):
             lines = [NewOrderLine(f"S{(n * 7 + k * 13) % len(bins):03d}", 1, Decimal("9.90"))
@@ -104,8 +88,8 @@ def _seed(app, picks_per_scanner: int) -> None:
                 channel_code="BENCH-SCAN", external_id=f"SC-{n}", lines=lines, ship_name="王芳",
                 ship_phone="13800138000", ship_province="上海", ship_city="上海市", ship_address="中山路 100 号"))
             approve_order(created.id)
-        release_waves(wh.id, WaveRules(max_orders=10_000, max_lines=100_000, cart_items=picks_per_scanner,
-                                       cart_slots=picks_per_scanner // LINES_PER_ORDER))
+        release_waves(wh.id, WaveRules(max_orders=wave_orders, max_lines=100_000, cart_items=cart_items,
+                                       cart_slots=cart_items // LINES_PER_ORDER))
         db.session.remove()
 
 
@@ -183,8 +167,8 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
     from werkzeug.serving import make_server
 
     picks_per_scanner = 10 if quick else 30
-    app = _app(url, instance)
-    _seed(app, picks_per_scanner)
+    app = app_on(url, instance, {"LOGIN_RATE_LIMIT": "100000 per minute", "WTF_CSRF_SSL_STRICT": False})
+    seed_pick_floor(app, pickers=SCANNERS, units_per_picker=picks_per_scanner, cart_items=picks_per_scanner)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -231,34 +215,16 @@ def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchR
             BenchResult("scan.roundtrip", "p95_ratio", round(p95 / b95, 2), "GET /m/ping", params)]
 
 
-def _postgres_base() -> str | None:
-    return (os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or "").strip() or None
-
-
 def _on_postgres(quick: bool, instance: Path) -> list[BenchResult]:
-    import psycopg
-
-    base = _postgres_base()
-    name = f"wms_bench_scan_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(base, autocommit=True)
-    except Exception as error:  # noqa: BLE001  (no server: say so and go on with SQLite's figures)
-        print(f"   postgresql: not reachable at {base} ({error}); skipped")
-        return []
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-        return measure(url, "postgresql", quick, instance)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_database("wms_bench_scan") as url:
+        return measure(url, "postgresql", quick, instance) if url else []
 
 
 def run(quick: bool) -> list[BenchResult]:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         results += measure(f"sqlite:///{Path(tmp) / 'scan.db'}", "sqlite", quick, Path(tmp) / "instance")
-        if _postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
+        if postgres_base() and not os.environ.get("BENCH_SQLITE_ONLY"):
             results += _on_postgres(quick, Path(tmp) / "instance-pg")
     return results
 
