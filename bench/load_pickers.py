@@ -118,7 +118,7 @@ class Picker(FastHttpUser):
                    "Referer": f"{self.base}/picking/pick"}
         with self.client.post(f"{self.base}/picking/pick/scan", name=SCAN, data=data, headers=headers,
                               catch_response=True) as answer:
-            trigger = answer.headers.get("HX-Trigger") or ""
+            trigger = (answer.headers or {}).get("HX-Trigger") or ""  # no headers: no answer (the run stopping)
             if answer.status_code != 200 or "scan-ok" not in trigger:
                 answer.failure(f"{self.screen.step} scan answered {answer.status_code} {trigger[:200]}")
                 return

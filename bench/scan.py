@@ -88,8 +88,10 @@ def seed_pick_floor(app, *, pickers: int, units_per_picker: int, cart_items: int
                 channel_code="BENCH-SCAN", external_id=f"SC-{n}", lines=lines, ship_name="王芳",
                 ship_phone="13800138000", ship_province="上海", ship_city="上海市", ship_address="中山路 100 号"))
             approve_order(created.id)
-        release_waves(wh.id, WaveRules(max_orders=wave_orders, max_lines=100_000, cart_items=cart_items,
-                                       cart_slots=cart_items // LINES_PER_ORDER))
+        rules = WaveRules(max_orders=wave_orders, max_lines=100_000, cart_items=cart_items,
+                          cart_slots=cart_items // LINES_PER_ORDER)
+        while release_waves(wh.id, rules)[0]:  # a release takes up to `wave_orders`: again until all are out
+            pass
         db.session.remove()
 
 
