@@ -8,7 +8,8 @@ cart is followed by the next one. Between scans the picker walks and reaches: LO
 LOAD_THINK_MAX seconds. A refused scan, an error or a missing cart is a failure.
 
 The scanning starts once all LOAD_PICKERS pickers are logged in with their carts (a login costs an
-Argon2id hash: seconds of CPU for a shift logging in at once) and lasts LOAD_SECONDS; then the run stops.
+Argon2id hash: seconds of CPU for a shift logging in at once) and lasts LOAD_SECONDS; then each picker
+stops before its next scan (no request is cut off) and the run ends.
 
 This module imports locust (which patches the standard library for gevent): never import it elsewhere.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -36,10 +38,15 @@ _ready = itertools.count(1)
 _all_in = Event()
 
 
+_run = {"ends": float("inf")}
+
+
 def _one_more_ready(environment) -> None:
-    """A picker is logged in with a cart (or gave up): with the last one the measured run starts."""
+    """A picker is logged in with a cart (or gave up): with the last one the measured run starts. At its
+    end each picker stops before its next scan; locust quits once none can still be waiting for an answer."""
     if next(_ready) == PICKERS:
-        gevent.spawn_later(SECONDS, environment.runner.quit)
+        _run["ends"] = time.monotonic() + SECONDS
+        gevent.spawn_later(SECONDS + 30, environment.runner.quit)
         _all_in.set()
 
 
@@ -110,6 +117,8 @@ class Picker(FastHttpUser):
 
     @task
     def scan(self) -> None:
+        if time.monotonic() >= _run["ends"]:
+            raise StopUser
         if self.screen.done:
             self.take_cart()
             return
