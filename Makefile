@@ -6,7 +6,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 WMS_SCHEDULER ?= 1
 
-.PHONY: setup system-deps translations i18n db demo run test lint bench bench-quick vendor clean
+.PHONY: setup system-deps translations i18n db demo run test lint bench bench-quick load vendor clean
 
 setup: system-deps .venv/.installed translations
 
@@ -60,6 +60,12 @@ bench: .venv/.installed
 bench-quick: .venv/.installed
 	$(PY) -m pip install -q -r requirements-bench.txt
 	$(PY) -m bench --quick
+
+# The peak-hour load run (bench/load.py): 50 pickers scanning for a minute against two gunicorn processes
+# with PostgreSQL and Redis on loopback (`$(PY) -m bench.load --quick`: 10 pickers for 20 s).
+load: .venv/.installed
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PY) -m bench.load
 
 vendor:
 	bash scripts/vendor.sh

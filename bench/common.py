@@ -195,6 +195,12 @@ def _app_with_environment(settings: dict[str, str], overrides: dict):
     return app
 
 
+def app_on(url: str, instance: Path, overrides: dict | None = None):
+    """The real app on the database at `url`, its schema made by the migrations."""
+    return _app_with_environment({"DATABASE_URL": url, "WMS_INSTANCE_DIR": str(instance),
+                                  "SECRET_KEY": "bench-only-secret"}, {"TESTING": True, **(overrides or {})})
+
+
 def migrated_app(database: Path, instance: Path):
     """The real app on a fresh SQLite file, its schema made by the migrations."""
     return _app_with_environment({"DATABASE_URL": f"sqlite:///{database}", "WMS_INSTANCE_DIR": str(instance),
@@ -404,3 +410,27 @@ def serving(app) -> Iterator[str]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def postgres_database(prefix: str, base: str | None = None):
+    """A scratch database on the PostgreSQL server `base` (default postgres_base()) for the duration:
+    its SQLAlchemy URL, or None when no server answers (said on stdout). Dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    base = base or postgres_base()
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except Exception as error:  # noqa: BLE001  (no server: the caller says so and goes on)
+        print(f"   postgresql: not reachable at {base} ({error})")
+        yield None
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

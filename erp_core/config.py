@@ -63,6 +63,11 @@ def database_url(instance: Path) -> str:
     return url
 
 
+def redis_namespace() -> str:
+    """REDIS_NAMESPACE, else "wms": the prefix of this installation's keys and channel in Redis."""
+    return os.environ.get("REDIS_NAMESPACE", "").strip() or "wms"
+
+
 def load_config() -> dict:
     """Read the configuration once, at app creation."""
     production = os.environ.get("WMS_ENV", "development").lower() == "production"
@@ -73,6 +78,9 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Every key and channel this app uses in Redis starts with this name (the job queue, the Socket.IO
+        # channel, the login limit), so two installations (or test runs) can share one Redis server.
+        "REDIS_NAMESPACE": redis_namespace(),
         "WMS_ENV": "production" if production else "development",
         # Cookies: HttpOnly and SameSite always; Secure when served over HTTPS (production default).
         "SESSION_COOKIE_HTTPONLY": True,
@@ -94,6 +102,7 @@ def load_config() -> dict:
         "WMS_PROXY_FIX": proxy_count(os.environ.get("WMS_PROXY_FIX")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": redis_namespace(),
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -102,6 +111,8 @@ def load_config() -> dict:
         "BOARD_COALESCE_SECONDS": float(os.environ.get("BOARD_COALESCE_SECONDS", "0.25")),
         "BOARD_SHIFT_HOURS": float(os.environ.get("BOARD_SHIFT_HOURS", "8")),  # pickers this shift
         "SOCKETIO_CORS_ORIGINS": [o for o in os.environ.get("SOCKETIO_ORIGINS", "").split(",") if o],
+        # "websocket": refuse Socket.IO's long-polling, so several processes need no sticky sessions.
+        "SOCKETIO_TRANSPORTS": [t.strip() for t in os.environ.get("SOCKETIO_TRANSPORTS", "").split(",") if t.strip()],
         "API_TITLE": "Warehouse-floor WMS API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -40,6 +41,23 @@ def _pg_admin_conn(url: str):
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True, connect_timeout=3)
 
 
+@contextmanager
+def fresh_postgres_database(prefix: str = "wms_test"):
+    """A new, empty PostgreSQL database on the TEST_POSTGRES_URL server for the duration (its SQLAlchemy
+    URL), dropped after even while connections remain; skipped locally (failed in CI) without a server."""
+    try:
+        admin = _pg_admin_conn(PG_BASE)
+    except Exception as error:  # noqa: BLE001  (any connection failure means: no server here)
+        service_unavailable(f"PostgreSQL at {PG_BASE} is not reachable: {error}")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_BASE.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if BACKEND == "sqlite":
@@ -47,15 +65,8 @@ def database_url(tmp_path_factory):
         return
     if BACKEND != "postgresql":
         raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
-    try:
-        admin = _pg_admin_conn(PG_BASE)
-    except Exception as error:  # noqa: BLE001  (any connection failure means: no server here)
-        service_unavailable(f"PostgreSQL at {PG_BASE} is not reachable: {error}")
-    name = f"wms_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_BASE.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", autouse=True)

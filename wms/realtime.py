@@ -2,7 +2,8 @@
 
 Connections are authenticated from the login session and checked for origin (same origin unless
 SOCKETIO_ORIGINS lists others). With REDIS_URL set, several server processes share events through
-Redis; without it, one process and no Redis. Emits happen after commit (`erp_core.db.on_commit`).
+Redis (on the channel `<REDIS_NAMESPACE>:socketio`); without it, one process and no Redis. Emits happen
+after commit (`erp_core.db.on_commit`).
 """
 
 from __future__ import annotations
@@ -20,13 +21,20 @@ socketio = SocketIO()
 
 def init_realtime(app: Flask) -> None:
     origins = app.config["SOCKETIO_CORS_ORIGINS"] or None  # None: same origin only
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"], cors_allowed_origins=origins,
+    transports = app.config.get("SOCKETIO_TRANSPORTS") or None  # None: polling and websocket
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"], channel=socketio_channel(app.config),
+                      cors_allowed_origins=origins, transports=transports,
                       async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
                       manage_session=False)
     from erp_core.inventory.alerts import LOW_STOCK_LISTENERS
 
     if announce_low_stock not in LOW_STOCK_LISTENERS:
         LOW_STOCK_LISTENERS.append(announce_low_stock)
+
+
+def socketio_channel(config) -> str:
+    """The Redis channel the server processes of one installation share their events on."""
+    return f"{config.get('REDIS_NAMESPACE') or 'wms'}:socketio"
 
 
 def announce_low_stock(alert: dict) -> None:

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..audit.log import changes, record
-from ..db import atomic
+from ..db import atomic, end_transaction
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..inventory.models import Warehouse
@@ -157,8 +157,12 @@ def _set_badge(user: User, badge: str) -> None:
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this username and password, else None (same cost either way)."""
     user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
+    stored = user.password_hash if user else _DUMMY_HASH
+    # The hash costs a good part of a second of CPU: hold no pooled connection for it, or a shift
+    # logging in at once empties the pool and the last logins time out waiting for a connection.
+    end_transaction()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

@@ -2,8 +2,9 @@
 
 Embedded default: ``SqliteHuey`` on ``<instance>/huey.db`` (HUEY_SQLITE_FILE), consumed by the
 ``huey_consumer`` that ``make run`` starts next to the server. With REDIS_URL set: ``RedisHuey`` on
-that server, consumers run as separate processes (see the README). HUEY_IMMEDIATE=1 runs every task
-in the caller's process at once (tests); the crash tests use a real consumer instead.
+that server, its keys named after REDIS_NAMESPACE ("wms"), consumers run as separate processes (see
+the README). HUEY_IMMEDIATE=1 runs every task in the caller's process at once (tests); the crash
+tests use a real consumer instead.
 
 The consumer's import path is ``wms.worker.huey`` (it builds the app the tasks run in); this module
 knows no app until ``bind_app`` is called by ``create_app``.
@@ -17,9 +18,9 @@ from pathlib import Path
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
 
-from ..config import instance_dir
+from ..config import instance_dir, redis_namespace
 
-NAME = "wms"
+NAME = "wms"  # the queue's name in its SQLite file
 
 
 def queue_settings(config: dict | None = None) -> dict:
@@ -30,12 +31,13 @@ def queue_settings(config: dict | None = None) -> dict:
     immediate = config.get("HUEY_IMMEDIATE")
     if immediate is None:
         immediate = os.environ.get("HUEY_IMMEDIATE", "").strip().lower() in {"1", "true", "yes", "on"}
-    return {"redis_url": redis_url, "filename": filename, "immediate": bool(immediate)}
+    namespace = config.get("REDIS_NAMESPACE") or redis_namespace()
+    return {"redis_url": redis_url, "filename": filename, "immediate": bool(immediate), "namespace": namespace}
 
 
 def make_huey(settings: dict) -> Huey:
     if settings["redis_url"]:
-        return RedisHuey(NAME, url=settings["redis_url"], immediate=settings["immediate"])
+        return RedisHuey(settings["namespace"], url=settings["redis_url"], immediate=settings["immediate"])
     Path(settings["filename"]).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(NAME, filename=settings["filename"], immediate=settings["immediate"])
 

@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 
 from tests.builders import FloorBuilder
 from tests.conftest import PASSWORD
-from tests.integration.jobs_helpers import ROOT, Consumer, queue_in
-from tests.processes import ChildProcess, free_port, wait_for_http
+from tests.integration.jobs_helpers import Consumer, queue_in
+from tests.processes import Process, free_port, wait_for_http
 
 from .crash_clients import Importer, Ledger, Op, Picker, Pusher, Releaser, TaskCodes
 
@@ -84,8 +84,8 @@ class Services:
         self.base = f"http://127.0.0.1:{self.port}"
         self.consumer = Consumer(app, folder, WMS_BACKUP_HOUR="off", **JOB_SETTINGS)
         env = {**self.consumer.env, "LOGIN_RATE_LIMIT": "10000 per minute", "BOARD_COALESCE_SECONDS": "0"}
-        self.server = ChildProcess([str(GUNICORN), "-k", "gthread", "--threads", "8", "-w", "1",
-                                    "-b", f"127.0.0.1:{self.port}", "wsgi:app"], env, folder / "server.log", ROOT)
+        self.server = Process([str(GUNICORN), "-k", "gthread", "--threads", "8", "-w", "1", "--no-control-socket",
+                               "-b", f"127.0.0.1:{self.port}", "wsgi:app"], env, folder / "server.log")
 
     def start(self) -> float:
         """Both started together; the seconds until the server answers."""

@@ -5,30 +5,23 @@ And the order files they import."""
 from __future__ import annotations
 
 import os
-import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.processes import ChildProcess
-
-ROOT = Path(__file__).resolve().parents[2]
-CONSUMER = Path(sys.executable).with_name("huey_consumer")
+from tests.processes import ROOT, Process, child_env, consumer_argv, wait_for  # noqa: F401  (ROOT, wait_for: for the tests)
 
 
-class Consumer(ChildProcess):
+class Consumer(Process):
     """``huey_consumer wms.worker.huey`` (one thread worker, quick polling) on the test database."""
 
     def __init__(self, app, folder: Path, **settings: str) -> None:
         self.app, self.folder = app, folder
         self.huey_file = folder / "huey.db"
-        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-               "HUEY_SQLITE_FILE": str(self.huey_file), "HUEY_IMMEDIATE": "0", "WMS_INSTANCE_DIR":
-               os.environ["WMS_INSTANCE_DIR"], "PYTHONPATH": str(ROOT), **settings}
-        super().__init__([str(CONSUMER), "wms.worker.huey", "-w", "1", "-k", "thread", "-d", "0.05", "-m", "0.5"],
-                         env, folder / "consumer.log", ROOT)
+        env = child_env(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HUEY_SQLITE_FILE=str(self.huey_file),
+                        HUEY_IMMEDIATE="0", WMS_INSTANCE_DIR=os.environ["WMS_INSTANCE_DIR"], **settings)
+        super().__init__(consumer_argv(), env, folder / "consumer.log")
 
 
 @contextmanager
@@ -61,17 +54,6 @@ def consumer(app, tmp_path, monkeypatch, consumer_settings):
     with queue_in(running.huey_file, monkeypatch):
         yield running
         running.stop()
-
-
-def wait_for(condition, what: str, consumer: Consumer | None = None, limit_s: float = 120.0):
-    """Poll ``condition`` until it is truthy (bounded), returning its value."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"{what} did not happen in {limit_s:.0f} s\n" + (consumer.output() if consumer else ""))
 
 
 def job_row(app, job_id: int) -> dict:

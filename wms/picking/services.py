@@ -29,6 +29,7 @@ from .models import LIST_TRANSITIONS, WAVE_TRANSITIONS, PickList, PickTask, Wave
 from .pick_steps import lot_to_pick
 
 SHORT_COUNT_KIND = "short_pick"
+CLAIM_BATCH = 20  # carts a picker tries to claim per read
 
 
 def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | None:
@@ -44,17 +45,22 @@ def pick_list_for(user_id: int, warehouse_ids: set[int] | None) -> PickList | No
                 .order_by(Wave.id, PickList.sequence))
         if warehouse_ids is not None:
             stmt = stmt.where(Wave.warehouse_id.in_(warehouse_ids))
-        for list_id in db.session.scalars(stmt.limit(20)).all():
-            claimed = db.session.execute(
-                update(PickList).where(PickList.id == list_id, PickList.status.in_(("open", "paused")))
-                .values(status="in_progress", picker_id=user_id,
-                        started_at=func.coalesce(PickList.started_at, utcnow())))
-            if claimed.rowcount == 1:
-                pick_list = db.session.get(PickList, list_id)
-                db.session.refresh(pick_list)
-                _wave_to(pick_list.wave, "picking")
-                on_commit(lambda lid=list_id: events.list_changed(lid))
-                return pick_list
+        # A shift starting at once reads the same first carts: a picker whose every candidate was taken
+        # by a colleague reads the next ones, and is told "no work" only when there are none left.
+        tried: set[int] = set()
+        while candidates := db.session.scalars(stmt.where(PickList.id.not_in(tried)).limit(CLAIM_BATCH)).all():
+            for list_id in candidates:
+                claimed = db.session.execute(
+                    update(PickList).where(PickList.id == list_id, PickList.status.in_(("open", "paused")))
+                    .values(status="in_progress", picker_id=user_id,
+                            started_at=func.coalesce(PickList.started_at, utcnow())))
+                if claimed.rowcount == 1:
+                    pick_list = db.session.get(PickList, list_id)
+                    db.session.refresh(pick_list)
+                    _wave_to(pick_list.wave, "picking")
+                    on_commit(lambda lid=list_id: events.list_changed(lid))
+                    return pick_list
+            tried.update(candidates)
     return None
 
 
