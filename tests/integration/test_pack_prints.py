@@ -42,7 +42,7 @@ def test_packing_at_a_station_with_a_zpl_printer_prints_the_waybill_there(app, l
         assert (job.document, job.content_type) == ("waybill", "application/x-zpl")
         job_id = job.id
     assert _finished(app, job_id)["status"] == "done"
-    [sent] = listener.received
+    [sent] = listener.wait_for(1)
     assert sent.startswith(b"^XA") and b"^PW" in sent and POOL[0].encode() in sent
 
 

@@ -60,6 +60,14 @@ class Listener:
                     chunks.append(chunk)
                 self.received.append(b"".join(chunks))
 
+    def wait_for(self, count: int = 1, limit_s: float = 10.0) -> list[bytes]:
+        """What was received, once `count` connections have ended (bounded): the sender's job may be
+        marked done a moment before this side has read the connection to its end."""
+        deadline = time.monotonic() + limit_s
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.received)
+
     def close(self):
         self.stopping.set()
         self.thread.join(5)
@@ -124,11 +132,7 @@ def test_a_zpl_job_reaches_the_tcp_9100_printer_byte_for_byte_after_the_commit(a
     assert _add_printer(client, desk, address=f"127.0.0.1:{listener.port}").status_code == 302
     job_id = _queue(app, _printer_id(app))
     assert _finished(app, job_id) == {"status": "done", "attempts": 1, "last_error": ""}
-    for _ in range(100):
-        if listener.received:
-            break
-        time.sleep(0.02)
-    assert listener.received == [ZPL]
+    assert listener.wait_for(1) == [ZPL]
 
 
 def test_a_job_queued_in_a_transaction_that_rolls_back_is_never_written_nor_sent(app, client, desk, listener):
