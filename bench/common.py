@@ -231,9 +231,12 @@ def served_app(url: str, instance: Path, config: dict | None = None):
                                   **(config or {})})
 
 
-def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
-    """One warehouse (2 aisles x 30 bays, 60 SKUs each in its own bin), `scanners` pickers and orders of
-    5 one-unit lines released as cluster waves, so each picker has a cart of `picks_per_scanner` picks."""
+def seed_pick_floor(app, *, pickers: int, units_per_picker: int, cart_items: int,
+                    warehouse_code: str = SCAN_WAREHOUSE, wave_orders: int = 10_000) -> None:
+    """The benchmarks' picking floor: one warehouse (2 aisles x 30 bays), 60 SKUs each in its own bin,
+    `pickers` users `picker00`... (password PASSWORD), and orders of 5 one-unit lines enough for
+    `units_per_picker` each, approved and released as cluster waves of up to `wave_orders` orders in
+    carts of `cart_items` units."""
     from sqlalchemy import select
 
     from erp_core.auth.services import create_user
@@ -249,10 +252,10 @@ def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
     from wms.picking.planning import WaveRules
     from wms.picking.waves import release_waves
 
-    orders = scanners * picks_per_scanner // LINES_PER_ORDER
+    orders = pickers * units_per_picker // LINES_PER_ORDER
     with app.app_context():
         with atomic():
-            wh = create_warehouse(SCAN_WAREHOUSE, "Scan bench DC", province="上海")
+            wh = create_warehouse(warehouse_code, "Bench DC", province="上海")
             create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=30, levels=1),)))
             bins = db.session.scalars(select(Location.id).filter_by(warehouse_id=wh.id, kind="bin")
                                       .order_by(Location.id)).all()
@@ -260,7 +263,7 @@ def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
             for index, bin_id in enumerate(bins):
                 sku = create_sku(f"S{index:03d}", f"Item {index}", barcodes=[f"BC-S{index:03d}"])
                 receive(sku.id, bin_id, orders, reference="bench")
-            for n in range(scanners):
+            for n in range(pickers):
                 create_user(f"picker{n:02d}", SCAN_PASSWORD, "picker")
         for n in range(orders):
             lines = [NewOrderLine(f"S{(n * 7 + k * 13) % len(bins):03d}", 1, Decimal("9.90"))
@@ -269,9 +272,16 @@ def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
                 channel_code="BENCH-SCAN", external_id=f"SC-{n}", lines=lines, ship_name="王芳",
                 ship_phone="13800138000", ship_province="上海", ship_city="上海市", ship_address="中山路 100 号"))
             approve_order(created.id)
-        release_waves(wh.id, WaveRules(max_orders=10_000, max_lines=100_000, cart_items=picks_per_scanner,
-                                       cart_slots=picks_per_scanner // LINES_PER_ORDER))
+        rules = WaveRules(max_orders=wave_orders, max_lines=100_000, cart_items=cart_items,
+                          cart_slots=cart_items // LINES_PER_ORDER)
+        while release_waves(wh.id, rules)[0]:  # a release takes up to `wave_orders`: again until all are out
+            pass
         db.session.remove()
+
+
+def seed_scan_floor(app, scanners: int, picks_per_scanner: int) -> None:
+    """The scan floor: each of `scanners` pickers gets a cart of `picks_per_scanner` picks."""
+    seed_pick_floor(app, pickers=scanners, units_per_picker=picks_per_scanner, cart_items=picks_per_scanner)
 
 
 def cart_of(app, username: str) -> list[Pick]:

@@ -28,9 +28,9 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import BenchResult, app_on, main_for, postgres_base, postgres_database
+from bench.common import SCAN_PASSWORD as PASSWORD
+from bench.common import BenchResult, app_on, main_for, postgres_base, postgres_database, seed_pick_floor
 from bench.processes import BIN, Process, child_env, free_port, server_process, wait_until_answering
-from bench.scan import PASSWORD, seed_pick_floor
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CART_ITEMS = 20

@@ -23,12 +23,10 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from bench.common import (
     SCAN_PASSWORD,
-    SCAN_WAREHOUSE,
     BenchResult,
     Scanner,
     cart_of,
@@ -42,55 +40,6 @@ from bench.common import (
 
 SCANNERS = 20
 PASSWORD = SCAN_PASSWORD
-LINES_PER_ORDER = 5
-
-
-def seed_pick_floor(app, *, pickers: int, units_per_picker: int, cart_items: int,
-                    warehouse_code: str = SCAN_WAREHOUSE, wave_orders: int = 10_000) -> None:
-    """The benchmarks' picking floor: one warehouse (2 aisles x 30 bays), 60 SKUs each in its own bin,
-    `pickers` users `picker00`... (password PASSWORD), and orders of 5 one-unit lines enough for
-    `units_per_picker` each, approved and released as cluster waves of up to `wave_orders` orders in
-    carts of `cart_items` units."""
-    from sqlalchemy import select
-
-    from erp_core.auth.services import create_user
-    from erp_core.catalog.services import create_sku
-    from erp_core.channels.models import Channel
-    from erp_core.db import atomic
-    from erp_core.extensions import db
-    from erp_core.inventory.models import Location
-    from erp_core.inventory.services import create_warehouse, receive
-    from erp_core.orders.services import NewOrder, NewOrderLine, create_order
-    from erp_core.orders.workflow import approve_order
-    from wms.locations.services import LayoutSpec, ZoneSpec, create_layout
-    from wms.picking.planning import WaveRules
-    from wms.picking.waves import release_waves
-
-    orders = pickers * units_per_picker // LINES_PER_ORDER
-    with app.app_context():
-        with atomic():
-            wh = create_warehouse(warehouse_code, "Bench DC", province="上海")
-            create_layout(wh.id, LayoutSpec(zones=(ZoneSpec("A", aisles=2, bays_per_aisle=30, levels=1),)))
-            bins = db.session.scalars(select(Location.id).filter_by(warehouse_id=wh.id, kind="bin")
-                                      .order_by(Location.id)).all()
-            db.session.add(Channel(code="BENCH-SCAN", name="Bench shop", platform="tmall"))
-            for index, bin_id in enumerate(bins):
-                sku = create_sku(f"S{index:03d}", f"Item {index}", barcodes=[f"BC-S{index:03d}"])
-                receive(sku.id, bin_id, orders, reference="bench")
-            for n in range(pickers):
-                create_user(f"picker{n:02d}", PASSWORD, "picker")
-        for n in range(orders):
-            lines = [NewOrderLine(f"S{(n * 7 + k * 13) % len(bins):03d}", 1, Decimal("9.90"))
-                     for k in range(LINES_PER_ORDER)]
-            created = create_order(NewOrder(
-                channel_code="BENCH-SCAN", external_id=f"SC-{n}", lines=lines, ship_name="王芳",
-                ship_phone="13800138000", ship_province="上海", ship_city="上海市", ship_address="中山路 100 号"))
-            approve_order(created.id)
-        rules = WaveRules(max_orders=wave_orders, max_lines=100_000, cart_items=cart_items,
-                          cart_slots=cart_items // LINES_PER_ORDER)
-        while release_waves(wh.id, rules)[0]:  # a release takes up to `wave_orders`: again until all are out
-            pass
-        db.session.remove()
 
 
 def measure(url: str, database: str, quick: bool, instance: Path) -> list[BenchResult]:
